@@ -1,0 +1,599 @@
+#include "ca/openssl.h"
+
+#include <arpa/inet.h>
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include <ctime>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace meshd::ca {
+
+struct OpenSslAccess {
+  static EVP_PKEY* Get(const PublicKey& k) { return k.pkey_.get(); }
+  static EVP_PKEY* Get(const PrivateKey& k) { return k.pkey_.get(); }
+  static X509* Get(const Certificate& c) { return c.x509_.get(); }
+
+  // The Make* functions take ownership of one reference.
+  static PublicKey MakePublic(EVP_PKEY* p) { return PublicKey(Own(p)); }
+  static PrivateKey MakePrivate(EVP_PKEY* p) { return PrivateKey(Own(p)); }
+  static Certificate MakeCert(X509* x) { return Certificate(std::shared_ptr<X509>(x, X509_free)); }
+  static PublicKey SharePublic(std::shared_ptr<EVP_PKEY> p) { return PublicKey(std::move(p)); }
+  static std::shared_ptr<EVP_PKEY> Own(EVP_PKEY* p) {
+    return std::shared_ptr<EVP_PKEY>(p, EVP_PKEY_free);
+  }
+};
+
+namespace {
+
+using A = OpenSslAccess;
+
+// Scoped owners for the OpenSSL objects this file creates transiently.
+template <typename T, void (*Free)(T*)>
+struct Deleter {
+  void operator()(T* p) const { Free(p); }
+};
+using BioPtr = std::unique_ptr<BIO, Deleter<BIO, BIO_free_all>>;
+using X509Ptr = std::unique_ptr<X509, Deleter<X509, X509_free>>;
+using ReqPtr = std::unique_ptr<X509_REQ, Deleter<X509_REQ, X509_REQ_free>>;
+using NamePtr = std::unique_ptr<X509_NAME, Deleter<X509_NAME, X509_NAME_free>>;
+using ExtPtr = std::unique_ptr<X509_EXTENSION, Deleter<X509_EXTENSION, X509_EXTENSION_free>>;
+using NamesPtr = std::unique_ptr<GENERAL_NAMES, Deleter<GENERAL_NAMES, GENERAL_NAMES_free>>;
+using BnPtr = std::unique_ptr<BIGNUM, Deleter<BIGNUM, BN_free>>;
+using StorePtr = std::unique_ptr<X509_STORE, Deleter<X509_STORE, X509_STORE_free>>;
+using StoreCtxPtr = std::unique_ptr<X509_STORE_CTX, Deleter<X509_STORE_CTX, X509_STORE_CTX_free>>;
+
+void FreeExtensions(STACK_OF(X509_EXTENSION) * exts) {
+  sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+}
+using ExtsPtr =
+    std::unique_ptr<STACK_OF(X509_EXTENSION), Deleter<STACK_OF(X509_EXTENSION), FreeExtensions>>;
+void FreeCertStack(STACK_OF(X509) * s) { sk_X509_free(s); }  // elements are borrowed
+using CertStackPtr = std::unique_ptr<STACK_OF(X509), Deleter<STACK_OF(X509), FreeCertStack>>;
+
+// Drains this thread's OpenSSL error queue into one line.
+std::string DrainErrors() {
+  std::vector<std::string> errors;
+  while (unsigned long e = ERR_get_error()) {
+    char buf[256];
+    ERR_error_string_n(e, buf, sizeof(buf));
+    errors.emplace_back(buf);
+  }
+  return errors.empty() ? "no OpenSSL error" : absl::StrJoin(errors, "; ");
+}
+
+absl::Status Internal(absl::string_view what) {
+  return absl::InternalError(absl::StrCat(what, ": ", DrainErrors()));
+}
+absl::Status Invalid(absl::string_view what) {
+  return absl::InvalidArgumentError(absl::StrCat(what, ": ", DrainErrors()));
+}
+
+// Never prompts for a passphrase (OpenSSL's default callback reads the terminal).
+int NoPassword(char*, int, int, void*) { return 0; }
+
+BioPtr ReadBio(absl::string_view data) {
+  return BioPtr(BIO_new_mem_buf(data.data(), static_cast<int>(data.size())));
+}
+
+std::string BioContents(BIO* bio) {
+  char* data = nullptr;
+  long len = BIO_get_mem_data(bio, &data);
+  return std::string(data, len > 0 ? static_cast<size_t>(len) : 0);
+}
+
+// True when the last error on the queue means "no more PEM blocks".
+bool AtPemEnd() {
+  unsigned long e = ERR_peek_last_error();
+  return ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE;
+}
+
+absl::Time FromAsn1Time(const ASN1_TIME* t) {
+  struct tm tm = {};
+  if (t == nullptr || ASN1_TIME_to_tm(t, &tm) != 1) return absl::InfinitePast();
+  return absl::FromTimeT(timegm(&tm));
+}
+
+std::string Asn1String(const ASN1_STRING* s) {
+  return std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)),
+                     static_cast<size_t>(ASN1_STRING_length(s)));
+}
+
+std::string NameString(const X509_NAME* name) {
+  BioPtr bio(BIO_new(BIO_s_mem()));
+  if (name == nullptr || bio == nullptr) return "";
+  X509_NAME_print_ex(bio.get(), name, 0, XN_FLAG_RFC2253);
+  return BioContents(bio.get());
+}
+
+struct Sans {
+  std::vector<std::string> dns, uri, ip, email;
+  int other = 0;
+};
+
+Sans DecodeSans(const GENERAL_NAMES* names) {
+  Sans sans;
+  for (int i = 0; names != nullptr && i < sk_GENERAL_NAME_num(names); ++i) {
+    const GENERAL_NAME* name = sk_GENERAL_NAME_value(names, i);
+    switch (name->type) {
+      case GEN_DNS:
+        sans.dns.push_back(Asn1String(name->d.dNSName));
+        break;
+      case GEN_URI:
+        sans.uri.push_back(Asn1String(name->d.uniformResourceIdentifier));
+        break;
+      case GEN_EMAIL:
+        sans.email.push_back(Asn1String(name->d.rfc822Name));
+        break;
+      case GEN_IPADD: {
+        std::string raw = Asn1String(name->d.iPAddress);
+        char text[INET6_ADDRSTRLEN] = {};
+        int family = raw.size() == 4 ? AF_INET : raw.size() == 16 ? AF_INET6 : 0;
+        if (family != 0 && inet_ntop(family, raw.data(), text, sizeof(text)) != nullptr) {
+          sans.ip.emplace_back(text);
+        } else {
+          ++sans.other;
+        }
+        break;
+      }
+      default:
+        ++sans.other;
+    }
+  }
+  return sans;
+}
+
+// Printable ASCII without spaces: what an IA5String SAN of ours may hold.
+absl::Status CheckSanValue(absl::string_view value) {
+  if (value.empty()) return absl::InvalidArgumentError("empty SAN");
+  for (char c : value) {
+    if (!absl::ascii_isgraph(c)) {
+      return absl::InvalidArgumentError(absl::StrCat("invalid character in SAN \"", value, "\""));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<NamesPtr> BuildSans(const std::vector<std::string>& dns,
+                                   const std::vector<std::string>& uri) {
+  NamesPtr names(sk_GENERAL_NAME_new_null());
+  if (names == nullptr) return Internal("allocating SANs");
+  auto add = [&](int type, const std::string& value) -> absl::Status {
+    if (absl::Status s = CheckSanValue(value); !s.ok()) return s;
+    ASN1_IA5STRING* str = ASN1_IA5STRING_new();
+    GENERAL_NAME* name = GENERAL_NAME_new();
+    if (str == nullptr || name == nullptr ||
+        ASN1_STRING_set(str, value.data(), static_cast<int>(value.size())) != 1) {
+      ASN1_IA5STRING_free(str);
+      GENERAL_NAME_free(name);
+      return Internal("building SAN");
+    }
+    GENERAL_NAME_set0_value(name, type, str);
+    if (sk_GENERAL_NAME_push(names.get(), name) == 0) {
+      GENERAL_NAME_free(name);
+      return Internal("building SAN");
+    }
+    return absl::OkStatus();
+  };
+  for (const std::string& d : dns) {
+    if (absl::Status s = add(GEN_DNS, d); !s.ok()) return s;
+  }
+  for (const std::string& u : uri) {
+    if (absl::Status s = add(GEN_URI, u); !s.ok()) return s;
+  }
+  return names;
+}
+
+absl::StatusOr<NamePtr> BuildName(const std::string& common_name, const std::string& organization) {
+  NamePtr name(X509_NAME_new());
+  if (name == nullptr) return Internal("allocating name");
+  auto add = [&](const char* field, const std::string& value) {
+    return value.empty() ||
+           X509_NAME_add_entry_by_txt(name.get(), field, MBSTRING_UTF8,
+                                      reinterpret_cast<const unsigned char*>(value.data()),
+                                      static_cast<int>(value.size()), -1, 0) == 1;
+  };
+  if (!add("O", organization) || !add("CN", common_name)) {
+    return Invalid("invalid subject name");
+  }
+  return name;
+}
+
+// Adds one extension given in OpenSSL's config syntax (constant strings only: values that
+// come from outside go through BuildSans, which cannot be injected into).
+absl::Status AddExtension(X509* cert, X509V3_CTX* ctx, int nid, const std::string& value) {
+  ExtPtr ext(X509V3_EXT_nconf_nid(nullptr, ctx, nid, value.c_str()));
+  if (ext == nullptr || X509_add_ext(cert, ext.get(), -1) != 1) {
+    return Internal(absl::StrCat("adding extension ", OBJ_nid2sn(nid), "=", value));
+  }
+  return absl::OkStatus();
+}
+
+std::string KeyUsageString(uint32_t bits) {
+  std::vector<std::string> parts = {"critical"};
+  if (bits & kDigitalSignature) parts.push_back("digitalSignature");
+  if (bits & kKeyEncipherment) parts.push_back("keyEncipherment");
+  if (bits & kKeyCertSign) parts.push_back("keyCertSign");
+  if (bits & kCrlSign) parts.push_back("cRLSign");
+  return absl::StrJoin(parts, ",");
+}
+
+std::string ExtKeyUsageString(uint32_t bits) {
+  std::vector<std::string> parts;
+  if (bits & kServerAuth) parts.push_back("serverAuth");
+  if (bits & kClientAuth) parts.push_back("clientAuth");
+  return absl::StrJoin(parts, ",");
+}
+
+}  // namespace
+
+// ---- keys -------------------------------------------------------------------------------------
+
+// A PublicKey may hold null: a certificate whose key OpenSSL cannot decode. It then reads as
+// an unsupported key of 0 bits.
+PublicKey::Algorithm PublicKey::algorithm() const {
+  if (pkey_ == nullptr) return Algorithm::kOther;
+  switch (EVP_PKEY_get_base_id(pkey_.get())) {
+    case EVP_PKEY_EC:
+      return Algorithm::kEc;
+    case EVP_PKEY_RSA:
+      return Algorithm::kRsa;
+    default:
+      return Algorithm::kOther;
+  }
+}
+
+int PublicKey::bits() const { return pkey_ ? EVP_PKEY_get_bits(pkey_.get()) : 0; }
+
+std::string PublicKey::curve() const {
+  if (algorithm() != Algorithm::kEc) return "";
+  char name[80] = {};
+  size_t len = 0;
+  if (EVP_PKEY_get_group_name(pkey_.get(), name, sizeof(name), &len) != 1) {
+    ERR_clear_error();
+    return "";
+  }
+  return std::string(name, len);
+}
+
+std::string PublicKey::Describe() const {
+  switch (algorithm()) {
+    case Algorithm::kEc:
+      return absl::StrCat("EC ", curve());
+    case Algorithm::kRsa:
+      return absl::StrCat("RSA ", bits());
+    default:
+      if (pkey_ == nullptr) return "undecodable key";
+      return absl::StrCat(OBJ_nid2sn(EVP_PKEY_get_base_id(pkey_.get())), " ", bits());
+  }
+}
+
+bool PublicKey::Equals(const PublicKey& other) const {
+  return pkey_ && other.pkey_ && EVP_PKEY_eq(pkey_.get(), other.pkey_.get()) == 1;
+}
+
+absl::Status CheckKeyStrength(const PublicKey& key) {
+  switch (key.algorithm()) {
+    case PublicKey::Algorithm::kEc:
+      if (key.curve() == "prime256v1" || key.curve() == "secp384r1") return absl::OkStatus();
+      break;
+    case PublicKey::Algorithm::kRsa:
+      if (key.bits() >= 2048 && key.bits() <= 8192) return absl::OkStatus();
+      break;
+    default:
+      break;
+  }
+  return absl::InvalidArgumentError(absl::StrCat("unsupported or weak key ", key.Describe(),
+                                                 " (want EC P-256/P-384 or RSA 2048-8192)"));
+}
+
+absl::StatusOr<PrivateKey> PrivateKey::Generate(KeyType type) {
+  EVP_PKEY* pkey = type == KeyType::kEcdsaP256 ? EVP_EC_gen("P-256") : EVP_RSA_gen(2048);
+  if (pkey == nullptr) return Internal("generating key");
+  return A::MakePrivate(pkey);
+}
+
+absl::StatusOr<PrivateKey> PrivateKey::FromPem(absl::string_view pem) {
+  BioPtr bio = ReadBio(pem);
+  EVP_PKEY* pkey = PEM_read_bio_PrivateKey(bio.get(), nullptr, NoPassword, nullptr);
+  if (pkey == nullptr) return Invalid("reading PEM private key");
+  return A::MakePrivate(pkey);
+}
+
+std::string PrivateKey::ToPem() const {
+  BioPtr bio(BIO_new(BIO_s_mem()));
+  if (PEM_write_bio_PrivateKey(bio.get(), pkey_.get(), nullptr, nullptr, 0, nullptr, nullptr) !=
+      1) {
+    ERR_clear_error();
+    return "";
+  }
+  return BioContents(bio.get());
+}
+
+PublicKey PrivateKey::public_key() const {
+  // An EVP_PKEY holding a private key also serves as its public key.
+  return OpenSslAccess::SharePublic(pkey_);
+}
+
+// ---- certificates -----------------------------------------------------------------------------
+
+absl::StatusOr<Certificate> Certificate::FromPem(absl::string_view pem) {
+  absl::StatusOr<std::vector<Certificate>> chain = ChainFromPem(pem);
+  if (!chain.ok()) return chain.status();
+  if (chain->size() != 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("want one PEM certificate, got ", chain->size()));
+  }
+  return std::move(chain->front());
+}
+
+absl::StatusOr<std::vector<Certificate>> Certificate::ChainFromPem(absl::string_view pem) {
+  BioPtr bio = ReadBio(pem);
+  std::vector<Certificate> certs;
+  while (X509* x = PEM_read_bio_X509(bio.get(), nullptr, NoPassword, nullptr)) {
+    certs.push_back(A::MakeCert(x));
+  }
+  if (certs.empty() || !AtPemEnd()) return Invalid("reading PEM certificates");
+  ERR_clear_error();
+  return certs;
+}
+
+std::string Certificate::ToPem() const {
+  BioPtr bio(BIO_new(BIO_s_mem()));
+  if (PEM_write_bio_X509(bio.get(), x509_.get()) != 1) {
+    ERR_clear_error();
+    return "";
+  }
+  return BioContents(bio.get());
+}
+
+std::string Certificate::ToDer() const {
+  unsigned char* der = nullptr;
+  int len = i2d_X509(x509_.get(), &der);
+  if (len <= 0) {
+    ERR_clear_error();
+    return "";
+  }
+  std::string out(reinterpret_cast<char*>(der), static_cast<size_t>(len));
+  OPENSSL_free(der);
+  return out;
+}
+
+CertificateInfo Certificate::Info() const {
+  X509* x = x509_.get();
+  CertificateInfo info;
+  info.subject = NameString(X509_get_subject_name(x));
+  info.issuer = NameString(X509_get_issuer_name(x));
+  if (BnPtr bn(ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), nullptr)); bn != nullptr) {
+    char* hex = BN_bn2hex(bn.get());
+    info.serial_hex = hex;
+    OPENSSL_free(hex);
+  }
+  info.not_before = FromAsn1Time(X509_get0_notBefore(x));
+  info.not_after = FromAsn1Time(X509_get0_notAfter(x));
+  auto* bc =
+      static_cast<BASIC_CONSTRAINTS*>(X509_get_ext_d2i(x, NID_basic_constraints, nullptr, nullptr));
+  info.is_ca = bc != nullptr && bc->ca;
+  BASIC_CONSTRAINTS_free(bc);
+  info.self_signed = X509_self_signed(x, /*verify_signature=*/1) == 1;
+
+  uint32_t ku = X509_get_key_usage(x);  // UINT32_MAX: extension absent
+  if (ku != UINT32_MAX) {
+    if (ku & KU_DIGITAL_SIGNATURE) info.key_usage |= kDigitalSignature;
+    if (ku & KU_KEY_ENCIPHERMENT) info.key_usage |= kKeyEncipherment;
+    if (ku & KU_KEY_CERT_SIGN) info.key_usage |= kKeyCertSign;
+    if (ku & KU_CRL_SIGN) info.key_usage |= kCrlSign;
+  }
+  uint32_t eku = X509_get_extended_key_usage(x);
+  if (eku != UINT32_MAX) {
+    if (eku & XKU_SSL_SERVER) info.ext_key_usage |= kServerAuth;
+    if (eku & XKU_SSL_CLIENT) info.ext_key_usage |= kClientAuth;
+  }
+
+  int critical = -1;
+  NamesPtr names(
+      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(x, NID_subject_alt_name, &critical, nullptr)));
+  info.san_critical = critical == 1;
+  Sans sans = DecodeSans(names.get());
+  info.dns_sans = std::move(sans.dns);
+  info.uri_sans = std::move(sans.uri);
+  info.ip_sans = std::move(sans.ip);
+  ERR_clear_error();
+  return info;
+}
+
+PublicKey Certificate::public_key() const {
+  EVP_PKEY* pkey = X509_get_pubkey(x509_.get());  // new reference; null if undecodable
+  ERR_clear_error();
+  return A::MakePublic(pkey);
+}
+
+bool operator==(const Certificate& a, const Certificate& b) {
+  return X509_cmp(a.x509_.get(), b.x509_.get()) == 0;
+}
+
+std::string Sha256Hex(absl::string_view data) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr) != 1) {
+    ERR_clear_error();
+    return "";
+  }
+  return absl::BytesToHexString(
+      absl::string_view(reinterpret_cast<const char*>(digest), static_cast<size_t>(len)));
+}
+
+std::string ToPem(const std::vector<Certificate>& certs) {
+  std::string out;
+  for (const Certificate& c : certs) out += c.ToPem();
+  return out;
+}
+
+bool KeyMatches(const PrivateKey& key, const Certificate& cert) {
+  EVP_PKEY* cert_key = X509_get0_pubkey(A::Get(cert));
+  ERR_clear_error();
+  return cert_key != nullptr && EVP_PKEY_eq(cert_key, A::Get(key)) == 1;
+}
+
+// ---- CSRs -------------------------------------------------------------------------------------
+
+absl::StatusOr<CsrInfo> ParseCsr(absl::string_view pem) {
+  BioPtr bio = ReadBio(pem);
+  ReqPtr req(PEM_read_bio_X509_REQ(bio.get(), nullptr, NoPassword, nullptr));
+  if (req == nullptr) return Invalid("reading PEM CSR");
+  EVP_PKEY* pkey = X509_REQ_get_pubkey(req.get());  // new reference
+  if (pkey == nullptr) return Invalid("CSR public key");
+  PublicKey key = A::MakePublic(pkey);
+  if (X509_REQ_verify(req.get(), pkey) != 1) return Invalid("CSR signature does not verify");
+
+  CsrInfo info{std::move(key), NameString(X509_REQ_get_subject_name(req.get()))};
+  ExtsPtr exts(X509_REQ_get_extensions(req.get()));
+  ERR_clear_error();  // a CSR without extensions leaves an error on the queue
+  if (exts != nullptr) {
+    int critical = -1;
+    NamesPtr names(static_cast<GENERAL_NAMES*>(
+        X509V3_get_d2i(exts.get(), NID_subject_alt_name, &critical, nullptr)));
+    if (names == nullptr && critical != -1) {  // -2: repeated extension; >= 0: undecodable
+      return Invalid("CSR subjectAltName extension is malformed or repeated");
+    }
+    Sans sans = DecodeSans(names.get());
+    info.dns_sans = std::move(sans.dns);
+    info.uri_sans = std::move(sans.uri);
+    info.ip_sans = std::move(sans.ip);
+    info.email_sans = std::move(sans.email);
+    info.other_sans = sans.other;
+  }
+  return info;
+}
+
+absl::StatusOr<std::string> CreateCsr(const PrivateKey& key, const CsrTemplate& tmpl) {
+  ReqPtr req(X509_REQ_new());
+  if (req == nullptr || X509_REQ_set_version(req.get(), X509_REQ_VERSION_1) != 1) {
+    return Internal("allocating CSR");
+  }
+  absl::StatusOr<NamePtr> name = BuildName(tmpl.common_name, tmpl.organization);
+  if (!name.ok()) return name.status();
+  if (X509_REQ_set_subject_name(req.get(), name->get()) != 1 ||
+      X509_REQ_set_pubkey(req.get(), A::Get(key)) != 1) {
+    return Internal("building CSR");
+  }
+  if (!tmpl.dns_sans.empty() || !tmpl.uri_sans.empty()) {
+    absl::StatusOr<NamesPtr> sans = BuildSans(tmpl.dns_sans, tmpl.uri_sans);
+    if (!sans.ok()) return sans.status();
+    ExtsPtr exts(sk_X509_EXTENSION_new_null());
+    X509_EXTENSION* ext = X509V3_EXT_i2d(NID_subject_alt_name, 0, sans->get());
+    if (exts == nullptr || ext == nullptr || sk_X509_EXTENSION_push(exts.get(), ext) == 0) {
+      X509_EXTENSION_free(ext);
+      return Internal("building CSR SANs");
+    }
+    if (X509_REQ_add_extensions(req.get(), exts.get()) != 1) return Internal("adding CSR SANs");
+  }
+  if (X509_REQ_sign(req.get(), A::Get(key), EVP_sha256()) <= 0) return Internal("signing CSR");
+  BioPtr bio(BIO_new(BIO_s_mem()));
+  if (PEM_write_bio_X509_REQ(bio.get(), req.get()) != 1) return Internal("writing CSR");
+  return BioContents(bio.get());
+}
+
+// ---- issuance and verification ----------------------------------------------------------------
+
+absl::StatusOr<Certificate> IssueCertificate(const CertificateTemplate& tmpl,
+                                             const PublicKey& subject_key,
+                                             const Certificate* issuer,
+                                             const PrivateKey& issuer_key) {
+  X509Ptr x(X509_new());
+  if (x == nullptr || X509_set_version(x.get(), X509_VERSION_3) != 1) {
+    return Internal("allocating certificate");
+  }
+
+  // A positive serial with 126 random bits (RFC 5280 allows up to 20 octets).
+  BnPtr serial(BN_new());
+  if (serial == nullptr || BN_rand(serial.get(), 127, BN_RAND_TOP_ONE, BN_RAND_BOTTOM_ANY) != 1 ||
+      BN_to_ASN1_INTEGER(serial.get(), X509_get_serialNumber(x.get())) == nullptr) {
+    return Internal("generating serial");
+  }
+
+  absl::StatusOr<NamePtr> subject = BuildName(tmpl.common_name, tmpl.organization);
+  if (!subject.ok()) return subject.status();
+  X509_NAME* issuer_name = issuer ? X509_get_subject_name(A::Get(*issuer)) : subject->get();
+  if (X509_set_subject_name(x.get(), subject->get()) != 1 ||
+      X509_set_issuer_name(x.get(), issuer_name) != 1 ||
+      ASN1_TIME_set(X509_getm_notBefore(x.get()), absl::ToTimeT(tmpl.not_before)) == nullptr ||
+      ASN1_TIME_set(X509_getm_notAfter(x.get()), absl::ToTimeT(tmpl.not_after)) == nullptr ||
+      X509_set_pubkey(x.get(), A::Get(subject_key)) != 1) {
+    return Internal("building certificate");
+  }
+
+  X509V3_CTX ctx;
+  X509V3_set_ctx_nodb(&ctx);
+  X509V3_set_ctx(&ctx, issuer ? A::Get(*issuer) : x.get(), x.get(), nullptr, nullptr, 0);
+  std::string basic = tmpl.is_ca ? "critical,CA:TRUE" : "critical,CA:FALSE";
+  if (tmpl.is_ca && tmpl.path_len >= 0) absl::StrAppend(&basic, ",pathlen:", tmpl.path_len);
+  std::vector<std::pair<int, std::string>> extensions = {{NID_basic_constraints, basic},
+                                                         {NID_subject_key_identifier, "hash"}};
+  if (issuer != nullptr) extensions.push_back({NID_authority_key_identifier, "keyid,issuer"});
+  if (tmpl.key_usage != 0) extensions.push_back({NID_key_usage, KeyUsageString(tmpl.key_usage)});
+  if (tmpl.ext_key_usage != 0) {
+    extensions.push_back({NID_ext_key_usage, ExtKeyUsageString(tmpl.ext_key_usage)});
+  }
+  for (const auto& [nid, value] : extensions) {
+    if (absl::Status s = AddExtension(x.get(), &ctx, nid, value); !s.ok()) return s;
+  }
+  if (!tmpl.dns_sans.empty() || !tmpl.uri_sans.empty()) {
+    absl::StatusOr<NamesPtr> sans = BuildSans(tmpl.dns_sans, tmpl.uri_sans);
+    if (!sans.ok()) return sans.status();
+    bool critical = tmpl.common_name.empty() && tmpl.organization.empty();
+    if (X509_add1_ext_i2d(x.get(), NID_subject_alt_name, sans->get(), critical ? 1 : 0,
+                          X509V3_ADD_DEFAULT) != 1) {
+      return Internal("adding SANs");
+    }
+  }
+
+  if (X509_sign(x.get(), A::Get(issuer_key), EVP_sha256()) <= 0) {
+    return Internal("signing certificate");
+  }
+  return A::MakeCert(x.release());
+}
+
+absl::StatusOr<std::vector<Certificate>> VerifyChain(const Certificate& leaf,
+                                                     const std::vector<Certificate>& intermediates,
+                                                     const std::vector<Certificate>& roots,
+                                                     absl::Time at) {
+  StorePtr store(X509_STORE_new());
+  CertStackPtr untrusted(sk_X509_new_null());
+  StoreCtxPtr ctx(X509_STORE_CTX_new());
+  if (store == nullptr || untrusted == nullptr || ctx == nullptr) {
+    return Internal("allocating verifier");
+  }
+  for (const Certificate& root : roots) X509_STORE_add_cert(store.get(), A::Get(root));
+  for (const Certificate& c : intermediates) sk_X509_push(untrusted.get(), A::Get(c));
+  ERR_clear_error();  // X509_STORE_add_cert complains about duplicates; they are harmless
+  if (X509_STORE_CTX_init(ctx.get(), store.get(), A::Get(leaf), untrusted.get()) != 1) {
+    return Internal("initialising verifier");
+  }
+  X509_VERIFY_PARAM_set_time(X509_STORE_CTX_get0_param(ctx.get()), absl::ToTimeT(at));
+  if (X509_verify_cert(ctx.get()) != 1) {
+    int error = X509_STORE_CTX_get_error(ctx.get());
+    ERR_clear_error();
+    return absl::InvalidArgumentError(
+        absl::StrCat("certificate chain does not verify: ", X509_verify_cert_error_string(error)));
+  }
+  STACK_OF(X509)* chain = X509_STORE_CTX_get0_chain(ctx.get());
+  std::vector<Certificate> path;
+  for (int i = 0; i < sk_X509_num(chain); ++i) {
+    X509* cert = sk_X509_value(chain, i);
+    X509_up_ref(cert);
+    path.push_back(A::MakeCert(cert));
+  }
+  return path;
+}
+
+}  // namespace meshd::ca

@@ -1,0 +1,324 @@
+#include "ca/root_store.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "ca/rotation.h"
+#include "controller/common/status_macros.h"
+#include "spdlog/spdlog.h"
+
+namespace meshd::ca {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr char kCaCert[] = "ca-cert.pem";
+constexpr char kCaKey[] = "ca-key.pem";
+constexpr char kCertChain[] = "cert-chain.pem";
+constexpr char kRootCert[] = "root-cert.pem";
+constexpr absl::Duration kRootBackdate = absl::Minutes(2);
+
+std::string PathIn(const std::string& dir, const char* name) { return (fs::path(dir) / name); }
+
+bool FileExists(const std::string& path) {
+  std::error_code ec;
+  return fs::is_regular_file(path, ec);
+}
+
+// NotFound when the file is missing.
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  if (!FileExists(path)) return absl::NotFoundError(absl::StrCat(path, ": no such file"));
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream contents;
+  contents << in.rdbuf();
+  if (!in.good() && !in.eof()) return absl::UnavailableError(absl::StrCat(path, ": read failed"));
+  return contents.str();
+}
+
+// Writes `path` through a temporary file and rename, so readers see the old or the new file.
+absl::Status WriteFileAtomic(const std::string& path, absl::string_view data, mode_t mode) {
+  std::string tmp = absl::StrCat(path, ".tmp");
+  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  if (fd < 0) return absl::InternalError(absl::StrCat(tmp, ": ", std::strerror(errno)));
+  size_t written = 0;
+  while (written < data.size()) {
+    ssize_t n = write(fd, data.data() + written, data.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) break;
+    written += static_cast<size_t>(n);
+  }
+  bool ok = written == data.size() && fchmod(fd, mode) == 0 && fsync(fd) == 0;
+  ok = close(fd) == 0 && ok;
+  if (!ok || rename(tmp.c_str(), path.c_str()) != 0) {
+    std::string error = std::strerror(errno);
+    unlink(tmp.c_str());
+    return absl::InternalError(absl::StrCat(path, ": write failed: ", error));
+  }
+  return absl::OkStatus();
+}
+
+std::string Serial(const KeyCertBundle& bundle) { return bundle.signing_cert().Info().serial_hex; }
+
+struct PluginFiles {
+  std::string ca_cert, ca_key, cert_chain, root_cert;
+
+  // Identifies one set of contents (lengths first, so boundaries cannot shift) without
+  // keeping a copy of the key.
+  std::string Fingerprint() const {
+    return Sha256Hex(absl::StrCat(ca_cert.size(), ":", ca_key.size(), ":", cert_chain.size(), ":",
+                                  root_cert.size(), "|", ca_cert, ca_key, cert_chain, root_cert));
+  }
+};
+
+absl::StatusOr<PluginFiles> ReadPluginFiles(const std::string& dir) {
+  PluginFiles files;
+  ASSIGN_OR_RETURN(files.ca_cert, ReadFile(PathIn(dir, kCaCert)));
+  ASSIGN_OR_RETURN(files.ca_key, ReadFile(PathIn(dir, kCaKey)));
+  ASSIGN_OR_RETURN(files.root_cert, ReadFile(PathIn(dir, kRootCert)));
+  absl::StatusOr<std::string> chain = ReadFile(PathIn(dir, kCertChain));
+  if (chain.ok()) {
+    files.cert_chain = *std::move(chain);
+  } else if (!absl::IsNotFound(chain.status())) {
+    return chain.status();
+  }
+  return files;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<RootStore>> RootStore::Create(RootStoreOptions options,
+                                                             const Clock* clock) {
+  bool plugin = !options.plugin_dir.empty() && FileExists(PathIn(options.plugin_dir, kCaCert)) &&
+                FileExists(PathIn(options.plugin_dir, kCaKey));
+  if (!plugin && options.self_signed_dir.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("no plug-in CA in \"", options.plugin_dir,
+                                                   "\" and no self-signed CA directory"));
+  }
+  std::unique_ptr<RootStore> store(
+      new RootStore(std::move(options), clock, plugin ? Mode::kPlugin : Mode::kSelfSigned));
+  RETURN_IF_ERROR(store->Reload());
+  return store;
+}
+
+RootStore::~RootStore() { Stop(); }
+
+std::shared_ptr<const KeyCertBundle> RootStore::Current() const {
+  absl::MutexLock lock(&mu_);
+  return current_;
+}
+
+BundleSource RootStore::Source() const {
+  return [this] { return Current(); };
+}
+
+void RootStore::SetOnChange(std::function<void()> callback) {
+  absl::MutexLock lock(&mu_);
+  on_change_ = std::move(callback);
+}
+
+bool RootStore::RotationDue(const KeyCertBundle& bundle) const {
+  CertificateInfo info = bundle.signing_cert().Info();
+  return clock_->Now() >=
+         RotationTime(info.not_before, info.not_after, options_.root_grace_fraction);
+}
+
+absl::StatusOr<bool> RootStore::Changed() const {
+  if (mode_ == Mode::kSelfSigned) {
+    std::shared_ptr<const KeyCertBundle> bundle = Current();
+    return bundle == nullptr || RotationDue(*bundle);
+  }
+  ASSIGN_OR_RETURN(PluginFiles files, ReadPluginFiles(options_.plugin_dir));
+  absl::MutexLock lock(&reload_mu_);
+  return files.Fingerprint() != loaded_fingerprint_;
+}
+
+absl::Status RootStore::Reload() {
+  std::shared_ptr<const KeyCertBundle> bundle;
+  {
+    absl::MutexLock lock(&reload_mu_);
+    ASSIGN_OR_RETURN(bundle, ReloadLocked(/*only_if_changed=*/false));
+  }
+  Install(std::move(bundle));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<bool> RootStore::Poll() {
+  std::shared_ptr<const KeyCertBundle> bundle;
+  {
+    absl::MutexLock lock(&reload_mu_);
+    ASSIGN_OR_RETURN(bundle, ReloadLocked(/*only_if_changed=*/true));
+  }
+  bool changed = bundle != nullptr;
+  Install(std::move(bundle));
+  return changed;
+}
+
+absl::StatusOr<std::shared_ptr<const KeyCertBundle>> RootStore::ReloadLocked(bool only_if_changed) {
+  if (mode_ == Mode::kPlugin) return LoadPluginLocked(only_if_changed);
+  if (only_if_changed) {
+    std::shared_ptr<const KeyCertBundle> current = Current();
+    if (current != nullptr && !RotationDue(*current)) return nullptr;
+  }
+  return LoadSelfSignedLocked();
+}
+
+absl::StatusOr<std::shared_ptr<const KeyCertBundle>> RootStore::LoadPluginLocked(
+    bool only_if_changed) {
+  const std::string& dir = options_.plugin_dir;
+  absl::StatusOr<PluginFiles> files = ReadPluginFiles(dir);
+  std::string fingerprint = files.ok() ? files->Fingerprint() : files.status().ToString();
+  if (only_if_changed &&
+      (fingerprint == loaded_fingerprint_ || fingerprint == tried_fingerprint_)) {
+    return nullptr;
+  }
+  tried_fingerprint_ = fingerprint;
+  absl::StatusOr<KeyCertBundle> bundle =
+      files.ok() ? KeyCertBundle::FromPem(files->ca_cert, files->ca_key, files->cert_chain,
+                                          files->root_cert, clock_->Now())
+                 : absl::StatusOr<KeyCertBundle>(files.status());
+  if (!bundle.ok()) {
+    return absl::Status(bundle.status().code(),
+                        absl::StrCat("plug-in CA in ", dir, ": ", bundle.status().message()));
+  }
+  loaded_fingerprint_ = fingerprint;
+  spdlog::info(
+      "ca: loaded plug-in CA from {}: signing cert serial {}, {} intermediate(s), {} root(s)", dir,
+      Serial(*bundle), bundle->intermediates().size(), bundle->roots().size());
+  return std::make_shared<const KeyCertBundle>(*std::move(bundle));
+}
+
+absl::StatusOr<std::shared_ptr<const KeyCertBundle>> RootStore::LoadSelfSignedLocked() {
+  const std::string& dir = options_.self_signed_dir;
+  const std::string cert_path = PathIn(dir, kCaCert);
+  const std::string key_path = PathIn(dir, kCaKey);
+  const std::string roots_path = PathIn(dir, kRootCert);
+  absl::Time now = clock_->Now();
+
+  bool have_cert = FileExists(cert_path);
+  bool have_key = FileExists(key_path);
+  if (have_cert && !have_key) {
+    // A published root lost its key; a new root would silently break every workload.
+    return absl::FailedPreconditionError(
+        absl::StrCat("self-signed CA in ", dir, " has ", kCaCert, " but no ", kCaKey));
+  }
+
+  std::optional<PrivateKey> key;
+  std::optional<Certificate> root;
+  std::vector<Certificate> roots;
+  bool write_key = false;
+  bool write_certs = false;
+  if (have_key) {
+    ASSIGN_OR_RETURN(std::string key_pem, ReadFile(key_path));
+    ASSIGN_OR_RETURN(key, PrivateKey::FromPem(key_pem));
+  } else {
+    std::error_code ec;
+    if (fs::create_directories(dir, ec)) fs::permissions(dir, fs::perms::owner_all, ec);
+    if (ec) return absl::InternalError(absl::StrCat(dir, ": ", ec.message()));
+    ASSIGN_OR_RETURN(key, PrivateKey::Generate(options_.root_key_type));
+    write_key = true;
+  }
+  // A key without a certificate means a first start stopped half way: no certificate was
+  // ever handed out, so the root is simply issued now.
+  if (have_cert) {
+    ASSIGN_OR_RETURN(std::string cert_pem, ReadFile(cert_path));
+    ASSIGN_OR_RETURN(root, Certificate::FromPem(cert_pem));
+    if (FileExists(roots_path)) {
+      ASSIGN_OR_RETURN(std::string roots_pem, ReadFile(roots_path));
+      ASSIGN_OR_RETURN(roots, Certificate::ChainFromPem(roots_pem));
+    }
+  }
+
+  // A new root, or a re-issue of the current one with the same key and subject.
+  CertificateInfo info;
+  if (root.has_value()) info = root->Info();
+  if (!root.has_value() ||
+      now >= RotationTime(info.not_before, info.not_after, options_.root_grace_fraction)) {
+    CertificateTemplate tmpl;
+    tmpl.organization = options_.trust_domain;
+    tmpl.not_before = now - kRootBackdate;
+    tmpl.not_after = now + options_.root_ttl;
+    tmpl.is_ca = true;
+    tmpl.key_usage = kKeyCertSign | kCrlSign;
+    ASSIGN_OR_RETURN(Certificate fresh,
+                     IssueCertificate(tmpl, key->public_key(), /*issuer=*/nullptr, *key));
+    if (root.has_value()) {
+      spdlog::warn("ca: rotating self-signed root {} (expires {}) in {}", info.serial_hex,
+                   absl::FormatTime(info.not_after), dir);
+    }
+    root = std::move(fresh);
+    write_certs = true;
+  }
+
+  // Trust bundle: the current root first, then older roots until they expire.
+  std::vector<Certificate> bundle_roots = {*root};
+  for (const Certificate& r : roots) {
+    if (r != *root && r.Info().not_after > now) bundle_roots.push_back(r);
+  }
+  write_certs = write_certs || bundle_roots != roots;
+
+  ASSIGN_OR_RETURN(KeyCertBundle bundle, KeyCertBundle::Create(*root, *key, {}, bundle_roots, now));
+  // Key first, the certificate last: whatever prefix of these writes lands still loads.
+  if (write_key) RETURN_IF_ERROR(WriteFileAtomic(key_path, key->ToPem(), 0600));
+  if (write_certs) {
+    RETURN_IF_ERROR(WriteFileAtomic(roots_path, ToPem(bundle_roots), 0644));
+    RETURN_IF_ERROR(WriteFileAtomic(cert_path, root->ToPem(), 0644));
+  }
+  spdlog::info("ca: {} self-signed root {} in {} ({} root(s) trusted)",
+               write_key ? "created" : (write_certs ? "re-issued" : "loaded"), Serial(bundle), dir,
+               bundle.roots().size());
+  return std::make_shared<const KeyCertBundle>(std::move(bundle));
+}
+
+void RootStore::Install(std::shared_ptr<const KeyCertBundle> bundle) {
+  if (bundle == nullptr) return;
+  std::function<void()> callback;
+  {
+    absl::MutexLock lock(&mu_);
+    current_ = std::move(bundle);
+    callback = on_change_;
+  }
+  if (callback) callback();
+}
+
+void RootStore::Start() {
+  absl::MutexLock lock(&thread_mu_);
+  if (thread_.joinable()) return;
+  stopping_ = false;
+  thread_ = std::thread([this] { Run(); });
+}
+
+void RootStore::Stop() {
+  {
+    absl::MutexLock lock(&thread_mu_);
+    if (!thread_.joinable()) return;
+    stopping_ = true;
+  }
+  thread_.join();
+  thread_ = std::thread();
+}
+
+void RootStore::Run() {
+  while (true) {
+    {
+      absl::MutexLock lock(&thread_mu_);
+      if (thread_mu_.AwaitWithTimeout(absl::Condition(&stopping_), options_.poll_interval)) {
+        return;
+      }
+    }
+    if (absl::StatusOr<bool> changed = Poll(); !changed.ok()) {
+      spdlog::error("ca: CA not reloaded, keeping the current one: {}",
+                    changed.status().ToString());
+    }
+  }
+}
+
+}  // namespace meshd::ca

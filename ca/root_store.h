@@ -1,0 +1,116 @@
+// RootStore: where the CA's KeyCertBundle comes from, and keeping it current.
+//
+// Two modes, chosen once at Create, as istiod chooses:
+// - plug-in: `plugin_dir` holds ca-cert.pem and ca-key.pem (plus root-cert.pem and optionally
+//   cert-chain.pem), as mounted from secret `cacerts`. The files are re-read when their contents
+//   change; a bad or half-written set is logged and the previous bundle stays in use.
+// - self-signed: a root is generated on first start and persisted in `self_signed_dir`
+//   (ca-cert.pem, ca-key.pem 0600, root-cert.pem = trust bundle), so restarts keep the same
+//   root. When less than `root_grace_fraction` of its lifetime is left, the root is re-issued
+//   with the same key and subject (certificates already issued keep verifying) and the old root
+//   stays in the trust bundle until it expires.
+//
+// Thread-safety: every public function is thread-safe, except that Start and Stop belong to
+// the owner (one thread). The change callback runs on whichever thread installed the new
+// bundle, with no lock held.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "ca/key_cert_bundle.h"
+#include "ca/openssl.h"
+#include "controller/common/clock.h"
+
+namespace meshd::ca {
+
+struct RootStoreOptions {
+  // Plug-in CA directory (istiod: /etc/cacerts); used when it holds ca-cert.pem and ca-key.pem.
+  std::string plugin_dir = "./etc/cacerts";
+  // Self-signed mode: where the root and its key persist (istiod: secret istio-ca-secret).
+  std::string self_signed_dir;
+  // The self-signed root's organization (istiod uses the trust domain).
+  std::string trust_domain = "cluster.local";
+  KeyType root_key_type = KeyType::kEcdsaP256;
+  absl::Duration root_ttl = absl::Hours(24 * 365 * 10);
+  // Rotate the self-signed root when this fraction of its lifetime is left (istiod: 20%).
+  double root_grace_fraction = 0.2;
+  absl::Duration poll_interval = absl::Seconds(10);
+};
+
+class RootStore {
+ public:
+  enum class Mode { kSelfSigned, kPlugin };
+
+  // Picks the mode, loads (or creates) the bundle. `clock` must outlive the store.
+  static absl::StatusOr<std::unique_ptr<RootStore>> Create(RootStoreOptions options,
+                                                           const Clock* clock);
+  ~RootStore();  // Stop()s
+
+  RootStore(const RootStore&) = delete;
+  RootStore& operator=(const RootStore&) = delete;
+
+  Mode mode() const { return mode_; }
+  // The bundle in use; never null after Create succeeded.
+  std::shared_ptr<const KeyCertBundle> Current() const;
+  // Current() as a BundleSource; the store must outlive its users.
+  BundleSource Source() const;
+
+  // Plug-in: whether the files differ from those the current bundle came from.
+  // Self-signed: whether the root is due for rotation.
+  absl::StatusOr<bool> Changed() const;
+  // Plug-in: re-reads the files and installs them if they form a valid bundle (on error the
+  // current bundle stays). Self-signed: re-reads the persisted root, rotating it if due.
+  absl::Status Reload();
+  // One watch step: Reload if Changed (plug-in: a given set of file contents is tried once, so
+  // a broken set is logged once, not every poll). Returns whether a new bundle was installed.
+  absl::StatusOr<bool> Poll();
+
+  // Runs after every new bundle (call Current() for it). Set before Start().
+  void SetOnChange(std::function<void()> callback);
+
+  // Polls every poll_interval on a member thread until Stop().
+  void Start();
+  void Stop();
+
+ private:
+  RootStore(RootStoreOptions options, const Clock* clock, Mode mode)
+      : options_(std::move(options)), clock_(clock), mode_(mode) {}
+
+  // Both return the new bundle, or null when nothing changed.
+  absl::StatusOr<std::shared_ptr<const KeyCertBundle>> ReloadLocked(bool only_if_changed)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(reload_mu_);
+  absl::StatusOr<std::shared_ptr<const KeyCertBundle>> LoadSelfSignedLocked()
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(reload_mu_);
+  absl::StatusOr<std::shared_ptr<const KeyCertBundle>> LoadPluginLocked(bool only_if_changed)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(reload_mu_);
+  bool RotationDue(const KeyCertBundle& bundle) const;
+  // Installs `bundle` (if not null) and runs the callback, outside every lock.
+  void Install(std::shared_ptr<const KeyCertBundle> bundle) ABSL_LOCKS_EXCLUDED(mu_);
+  void Run();
+
+  const RootStoreOptions options_;
+  const Clock* const clock_;
+  const Mode mode_;
+
+  // Serialises loading, rotation and file writes.
+  mutable absl::Mutex reload_mu_ ABSL_ACQUIRED_BEFORE(mu_);
+  std::string loaded_fingerprint_ ABSL_GUARDED_BY(reload_mu_);  // plug-in files in use
+  std::string tried_fingerprint_ ABSL_GUARDED_BY(reload_mu_);   // last plug-in files tried
+
+  mutable absl::Mutex mu_;
+  std::shared_ptr<const KeyCertBundle> current_ ABSL_GUARDED_BY(mu_);
+  std::function<void()> on_change_ ABSL_GUARDED_BY(mu_);
+
+  absl::Mutex thread_mu_;
+  bool stopping_ ABSL_GUARDED_BY(thread_mu_) = false;
+  std::thread thread_;  // owner thread only (Start/Stop)
+};
+
+}  // namespace meshd::ca

@@ -1,0 +1,86 @@
+#include "ca/signer.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+
+namespace meshd::ca {
+
+std::vector<std::string> ServingDnsNames(const std::vector<std::string>& services,
+                                         absl::string_view ns) {
+  std::vector<std::string> names;
+  for (const std::string& service : services)
+    names.push_back(absl::StrCat(service, ".", ns, ".svc"));
+  return names;
+}
+
+Signer::Signer(SignerOptions options, BundleSource bundles, const Clock* clock)
+    : options_(std::move(options)), bundles_(std::move(bundles)), clock_(clock) {}
+
+absl::StatusOr<std::vector<std::string>> Signer::Sign(absl::string_view csr_pem,
+                                                      const Identity& identity,
+                                                      absl::Duration requested_ttl) const {
+  if (absl::Status s = ValidateIdentity(identity); !s.ok()) return s;
+  if (csr_pem.size() > kMaxCsrBytes) {
+    return absl::InvalidArgumentError(absl::StrCat("CSR larger than ", kMaxCsrBytes, " bytes"));
+  }
+  absl::StatusOr<CsrInfo> csr = ParseCsr(csr_pem);
+  if (!csr.ok()) return csr.status();
+  if (absl::Status s = CheckKeyStrength(csr->public_key); !s.ok()) return s;
+
+  // The CSR may name the caller's own URI (istio-agent does) but nothing else.
+  std::string uri = SpiffeUri(identity, options_.trust_domain);
+  bool foreign_uri = std::any_of(csr->uri_sans.begin(), csr->uri_sans.end(),
+                                 [&](const std::string& u) { return u != uri; });
+  if (foreign_uri || !csr->dns_sans.empty() || !csr->ip_sans.empty() || !csr->email_sans.empty() ||
+      csr->other_sans > 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("CSR requests SANs other than the caller's identity ", uri));
+  }
+
+  absl::StatusOr<IssuedKeyCert> issued = Issue(csr->public_key, {}, {uri}, requested_ttl);
+  if (!issued.ok()) return issued.status();
+  return std::move(issued->chain_pem);
+}
+
+absl::StatusOr<IssuedKeyCert> Signer::IssueServingCert(const std::vector<std::string>& dns_names,
+                                                       absl::Duration ttl, KeyType key_type) const {
+  if (dns_names.empty()) return absl::InvalidArgumentError("no DNS names for serving cert");
+  absl::StatusOr<PrivateKey> key = PrivateKey::Generate(key_type);
+  if (!key.ok()) return key.status();
+  absl::StatusOr<IssuedKeyCert> issued = Issue(key->public_key(), dns_names, {}, ttl);
+  if (!issued.ok()) return issued.status();
+  issued->key_pem = key->ToPem();
+  return issued;
+}
+
+absl::StatusOr<IssuedKeyCert> Signer::Issue(const PublicKey& key, std::vector<std::string> dns_sans,
+                                            std::vector<std::string> uri_sans,
+                                            absl::Duration requested_ttl) const {
+  std::shared_ptr<const KeyCertBundle> bundle = bundles_ ? bundles_() : nullptr;
+  if (bundle == nullptr) return absl::UnavailableError("CA not ready: no signing certificate");
+
+  absl::Duration ttl = requested_ttl <= absl::ZeroDuration() ? options_.default_ttl : requested_ttl;
+  ttl = std::clamp(ttl, options_.min_ttl, options_.max_ttl);
+  absl::Time now = clock_->Now();
+  CertificateTemplate tmpl;
+  tmpl.not_before = now - options_.backdate;
+  tmpl.not_after = std::min(now + ttl, bundle->signing_cert().Info().not_after);
+  tmpl.key_usage = kDigitalSignature | kKeyEncipherment;
+  tmpl.ext_key_usage = kServerAuth | kClientAuth;
+  tmpl.dns_sans = std::move(dns_sans);
+  tmpl.uri_sans = std::move(uri_sans);
+  absl::StatusOr<Certificate> leaf =
+      IssueCertificate(tmpl, key, &bundle->signing_cert(), bundle->signing_key());
+  if (!leaf.ok()) return leaf.status();
+
+  CertificateInfo info = leaf->Info();
+  IssuedKeyCert issued;
+  issued.not_before = info.not_before;
+  issued.not_after = info.not_after;
+  issued.chain_pem.push_back(leaf->ToPem());
+  for (const Certificate& c : bundle->IssuerChain()) issued.chain_pem.push_back(c.ToPem());
+  return issued;
+}
+
+}  // namespace meshd::ca

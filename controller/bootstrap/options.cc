@@ -1,0 +1,98 @@
+#include "controller/bootstrap/options.h"
+
+#include <cstdlib>
+#include <functional>
+#include <map>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+
+namespace meshd::bootstrap {
+namespace {
+
+absl::Status ParseDuration(const std::string& flag, const std::string& v, absl::Duration* out) {
+  if (!absl::ParseDuration(v, out) || *out < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(absl::StrCat(flag, ": \"", v, "\" is not a duration"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+std::string Usage() {
+  return "usage: meshd [--configDir DIR] [--grpcAddr :15010] [--httpAddr :8080]\n"
+         "             [--monitoringAddr :15014] [--domain cluster.local] [--namespace NS]\n"
+         "             [--log_output_level default:info] [--pushWorkers 2]\n"
+         "env: POD_NAMESPACE, PILOT_DEBOUNCE_AFTER (100ms), PILOT_DEBOUNCE_MAX (10s)\n";
+}
+
+absl::StatusOr<Options> ParseOptions(const std::vector<std::string>& args) {
+  Options o;
+  if (const char* ns = std::getenv("POD_NAMESPACE"); ns && *ns) o.ns = ns;
+  if (const char* v = std::getenv("PILOT_DEBOUNCE_AFTER"); v && *v) {
+    if (auto s = ParseDuration("PILOT_DEBOUNCE_AFTER", v, &o.debounce_after); !s.ok()) return s;
+  }
+  if (const char* v = std::getenv("PILOT_DEBOUNCE_MAX"); v && *v) {
+    if (auto s = ParseDuration("PILOT_DEBOUNCE_MAX", v, &o.debounce_max); !s.ok()) return s;
+  }
+  using Setter = std::function<absl::Status(const std::string&)>;
+  auto str = [](std::string* field) -> Setter {
+    return [field](const std::string& v) {
+      *field = v;
+      return absl::OkStatus();
+    };
+  };
+  std::map<std::string, Setter> flags = {
+      {"configDir", str(&o.config_dir)},
+      {"grpcAddr", str(&o.grpc_addr)},
+      {"httpAddr", str(&o.http_addr)},
+      {"monitoringAddr", str(&o.monitoring_addr)},
+      {"domain", str(&o.domain)},
+      {"namespace", str(&o.ns)},
+      {"log_output_level", str(&o.log_level)},
+      {"pushWorkers",
+       [&o](const std::string& v) {
+         if (!absl::SimpleAtoi(v, &o.push_workers) || o.push_workers < 1) {
+           return absl::InvalidArgumentError("--pushWorkers: expected a positive integer");
+         }
+         return absl::OkStatus();
+       }},
+  };
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string arg = args[i];
+    if (!absl::StartsWith(arg, "--")) {
+      return absl::InvalidArgumentError(absl::StrCat("unexpected argument \"", arg, "\""));
+    }
+    arg = arg.substr(2);
+    std::string value;
+    bool has_value = false;
+    if (auto eq = arg.find('='); eq != std::string::npos) {
+      value = arg.substr(eq + 1);
+      arg = arg.substr(0, eq);
+      has_value = true;
+    }
+    auto it = flags.find(arg);
+    if (it == flags.end()) {
+      return absl::InvalidArgumentError(absl::StrCat("unknown flag --", arg));
+    }
+    if (!has_value) {
+      if (i + 1 >= args.size()) {
+        return absl::InvalidArgumentError(absl::StrCat("flag --", arg, " needs a value"));
+      }
+      value = args[++i];
+    }
+    if (auto s = it->second(value); !s.ok()) return s;
+  }
+  // istiod spells it "default:info"; keep the level.
+  if (auto colon = o.log_level.rfind(':'); colon != std::string::npos) {
+    o.log_level = o.log_level.substr(colon + 1);
+  }
+  if (o.config_dir.empty()) {
+    return absl::InvalidArgumentError("no config source: give --configDir DIR");
+  }
+  return o;
+}
+
+}  // namespace meshd::bootstrap

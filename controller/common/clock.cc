@@ -1,0 +1,10 @@
+#include "controller/common/clock.h"
+
+namespace meshd {
+
+RealClock* RealClock::Get() {
+  static RealClock* clock = new RealClock();
+  return clock;
+}
+
+}  // namespace meshd

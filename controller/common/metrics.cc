@@ -1,0 +1,85 @@
+#include "controller/common/metrics.h"
+
+#include "prometheus/text_serializer.h"
+
+namespace meshd {
+namespace {
+
+std::shared_ptr<prometheus::Registry> NewRegistry() {
+  return std::make_shared<prometheus::Registry>();
+}
+
+}  // namespace
+
+Metrics& Metrics::Get() {
+  static Metrics* metrics = new Metrics();
+  return *metrics;
+}
+
+Metrics::Metrics()
+    : registry_(NewRegistry()),
+      config_rejections(prometheus::BuildCounter()
+                            .Name("meshd_config_rejections_total")
+                            .Help("Config objects rejected by validation.")
+                            .Register(*registry_)),
+      config_objects(prometheus::BuildGauge()
+                         .Name("meshd_config_objects")
+                         .Help("Config objects currently accepted, by kind.")
+                         .Register(*registry_)),
+      xds_clients(prometheus::BuildGauge()
+                      .Name("pilot_xds")
+                      .Help("Number of endpoints connected to this pilot using XDS.")
+                      .Register(*registry_)),
+      xds_pushes(prometheus::BuildCounter()
+                     .Name("pilot_xds_pushes")
+                     .Help("Pilot build and send errors for lds, rds, cds and eds.")
+                     .Register(*registry_)),
+      xds_rejects(prometheus::BuildCounter()
+                      .Name("pilot_total_xds_rejects")
+                      .Help("Total number of XDS responses from pilot rejected by proxy.")
+                      .Register(*registry_)),
+      xds_bad_requests(prometheus::BuildCounter()
+                           .Name("meshd_xds_bad_requests_total")
+                           .Help("xDS requests that were malformed or broke the protocol.")
+                           .Register(*registry_)),
+      xds_config_size(prometheus::BuildHistogram()
+                          .Name("pilot_xds_config_size_bytes")
+                          .Help("Distribution of configuration sizes pushed to clients.")
+                          .Register(*registry_)),
+      xds_push_time(prometheus::BuildHistogram()
+                        .Name("pilot_xds_push_time")
+                        .Help("Total time in seconds Pilot takes to push lds, rds, cds and eds.")
+                        .Register(*registry_)),
+      debounce_time(prometheus::BuildHistogram()
+                        .Name("pilot_debounce_time")
+                        .Help("Delay in seconds between the first config enters debouncing "
+                              "and the merged push request is pushed into the push queue.")
+                        .Register(*registry_)),
+      proxy_convergence_time(prometheus::BuildHistogram()
+                                 .Name("pilot_proxy_convergence_time")
+                                 .Help("Delay in seconds between config change and a proxy "
+                                       "receiving all required configuration.")
+                                 .Register(*registry_)),
+      snapshots(prometheus::BuildCounter()
+                    .Name("meshd_snapshots_total")
+                    .Help("Immutable model snapshots built.")
+                    .Register(*registry_)) {}
+
+std::string Metrics::Serialize() const {
+  prometheus::TextSerializer serializer;
+  return serializer.Serialize(registry_->Collect());
+}
+
+const prometheus::Histogram::BucketBoundaries& Metrics::TimeBuckets() {
+  static const auto* b = new prometheus::Histogram::BucketBoundaries{
+      0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 3, 5, 10, 20, 30};
+  return *b;
+}
+
+const prometheus::Histogram::BucketBoundaries& Metrics::SizeBuckets() {
+  static const auto* b = new prometheus::Histogram::BucketBoundaries{
+      1, 10000, 1000000, 4000000, 10000000, 40000000};
+  return *b;
+}
+
+}  // namespace meshd

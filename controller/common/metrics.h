@@ -1,0 +1,57 @@
+// Process-wide Prometheus metrics, named as istiod names them where istiod has the metric
+// (pilot_*), meshd_* otherwise. The registry and every family are thread-safe.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "prometheus/counter.h"
+#include "prometheus/gauge.h"
+#include "prometheus/histogram.h"
+#include "prometheus/registry.h"
+
+namespace meshd {
+
+class Metrics {
+ private:
+  // Declared first: the families below are registered in it during construction.
+  std::shared_ptr<prometheus::Registry> registry_;
+
+ public:
+  static Metrics& Get();
+
+  prometheus::Registry& registry() { return *registry_; }
+  // Prometheus text exposition of every metric.
+  std::string Serialize() const;
+
+  // Config objects rejected by validation, by kind and source ("file", "kube").
+  prometheus::Family<prometheus::Counter>& config_rejections;
+  // Config objects currently accepted, by kind.
+  prometheus::Family<prometheus::Gauge>& config_objects;
+  // Connected xDS clients (istiod: pilot_xds), by version label.
+  prometheus::Family<prometheus::Gauge>& xds_clients;
+  // Responses sent, by type (istiod: pilot_xds_pushes).
+  prometheus::Family<prometheus::Counter>& xds_pushes;
+  // NACKs received, by type (istiod: pilot_total_xds_rejects).
+  prometheus::Family<prometheus::Counter>& xds_rejects;
+  // Requests that were malformed or violated the protocol, by reason.
+  prometheus::Family<prometheus::Counter>& xds_bad_requests;
+  // Bytes of serialized resources sent, by type (istiod: pilot_xds_config_size_bytes).
+  prometheus::Family<prometheus::Histogram>& xds_config_size;
+  // Time to generate one push for one connection (istiod: pilot_xds_push_time).
+  prometheus::Family<prometheus::Histogram>& xds_push_time;
+  // Time from the first change of a debounce window to its push (istiod: pilot_debounce_time).
+  prometheus::Family<prometheus::Histogram>& debounce_time;
+  // Time from a snapshot's publication to a proxy's ACK of it (pilot_proxy_convergence_time).
+  prometheus::Family<prometheus::Histogram>& proxy_convergence_time;
+  // Snapshots built (meshd_snapshots_total).
+  prometheus::Family<prometheus::Counter>& snapshots;
+
+  static const prometheus::Histogram::BucketBoundaries& TimeBuckets();
+  static const prometheus::Histogram::BucketBoundaries& SizeBuckets();
+
+ private:
+  Metrics();
+};
+
+}  // namespace meshd

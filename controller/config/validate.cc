@@ -1,0 +1,595 @@
+#include "controller/config/validate.h"
+
+#include <set>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "controller/common/grpc_codes.h"
+#include "google/protobuf/duration.pb.h"
+#include "istio/networking/v1alpha3/destination_rule.pb.h"
+#include "istio/networking/v1alpha3/gateway.pb.h"
+#include "istio/networking/v1alpha3/service_entry.pb.h"
+#include "istio/networking/v1alpha3/sidecar.pb.h"
+#include "istio/networking/v1alpha3/virtual_service.pb.h"
+#include "istio/security/v1beta1/security.pb.h"
+#include "re2/re2.h"
+
+namespace meshd::config {
+namespace {
+
+namespace net = istio::networking::v1alpha3;
+namespace sec = istio::security::v1beta1;
+using model::Kind;
+
+std::string P(const std::string& parent, absl::string_view child) { return JoinPath(parent, child); }
+std::string I(const std::string& parent, size_t i) { return IndexPath(parent, i); }
+
+int64_t Nanos(const google::protobuf::Duration& d) {
+  return d.seconds() * 1000000000 + d.nanos();
+}
+
+// Istio requires durations of at least 1ms.
+void CheckDuration(const google::protobuf::Duration& d, const std::string& path,
+                   FieldErrors* errors) {
+  if (Nanos(d) < 1000000) errors->Add(path, "duration must be at least 1ms");
+}
+
+void CheckPercent(double v, const std::string& path, FieldErrors* errors) {
+  if (v < 0 || v > 100) errors->Add(path, absl::StrCat("percentage ", v, " must be in [0, 100]"));
+}
+
+void CheckPort(uint32_t port, const std::string& path, FieldErrors* errors) {
+  if (port == 0 || port > 65535) {
+    errors->Add(path, absl::StrCat("port number ", port, " must be in [1, 65535]"));
+  }
+}
+
+void CheckHost(const std::string& host, const std::string& path, FieldErrors* errors) {
+  if (host.empty()) {
+    errors->Add(path, "host must not be empty");
+  } else if (!IsValidHost(host)) {
+    errors->Add(path, absl::StrCat("\"", host, "\" is not a valid host name"));
+  }
+}
+
+void CheckLabels(const google::protobuf::Map<std::string, std::string>& labels,
+                 const std::string& path, FieldErrors* errors) {
+  static const re2::RE2 kKey(R"(([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)");
+  static const re2::RE2 kValue(R"(([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?)");
+  for (const auto& [k, v] : labels) {
+    if (!re2::RE2::FullMatch(k, kKey)) {
+      errors->Add(KeyPath(path, k), absl::StrCat("\"", k, "\" is not a valid label key"));
+    }
+    if (!re2::RE2::FullMatch(v, kValue)) {
+      errors->Add(KeyPath(path, k), absl::StrCat("\"", v, "\" is not a valid label value"));
+    }
+  }
+}
+
+void CheckStringMatch(const net::StringMatch& m, const std::string& path, FieldErrors* errors) {
+  switch (m.match_type_case()) {
+    case net::StringMatch::MATCH_TYPE_NOT_SET:
+      errors->Add(path, "one of exact, prefix or regex is required");
+      break;
+    case net::StringMatch::kRegex: {
+      re2::RE2 re(m.regex(), re2::RE2::Quiet);
+      if (!re.ok()) {
+        errors->Add(P(path, "regex"),
+                    absl::StrCat("\"", m.regex(), "\" is not a valid RE2 regex: ", re.error()));
+      }
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+const std::set<std::string>& RetryOnPolicies() {
+  static const auto* s = new std::set<std::string>{
+      "5xx", "gateway-error", "reset", "reset-before-request", "connect-failure", "envoy-ratelimited",
+      "retriable-4xx", "refused-stream", "retriable-status-codes", "retriable-headers",
+      "http3-post-connect-failure", "cancelled", "deadline-exceeded", "internal",
+      "resource-exhausted", "unavailable"};
+  return *s;
+}
+
+void CheckDestination(const net::Destination& d, const std::string& path, FieldErrors* errors) {
+  if (d.host().empty()) {
+    errors->Add(P(path, "host"), "required field is missing");
+  } else if (absl::StrContains(d.host(), '*')) {
+    errors->Add(P(path, "host"), "a destination host must not be a wildcard");
+  } else {
+    CheckHost(d.host(), P(path, "host"), errors);
+  }
+  if (!d.subset().empty() && !IsDns1123Label(d.subset())) {
+    errors->Add(P(path, "subset"), absl::StrCat("\"", d.subset(), "\" is not a valid subset name"));
+  }
+  if (d.has_port() && d.port().number() > 65535) {
+    errors->Add(P(path, "port.number"), "port number must be in [1, 65535]");
+  }
+}
+
+void ValidateHttpRoute(const net::HTTPRoute& r, const std::string& path, FieldErrors* errors) {
+  int actions = (r.route_size() > 0) + r.has_redirect() + r.has_direct_response() + r.has_delegate();
+  if (actions == 0) {
+    errors->Add(path, "one of route, redirect, directResponse or delegate is required");
+  } else if (actions > 1) {
+    errors->Add(path, "only one of route, redirect, directResponse or delegate may be set");
+  }
+  for (int i = 0; i < r.match_size(); ++i) {
+    const auto& m = r.match(i);
+    std::string mp = I(P(path, "match"), i);
+    if (m.has_uri()) CheckStringMatch(m.uri(), P(mp, "uri"), errors);
+    if (m.has_scheme()) CheckStringMatch(m.scheme(), P(mp, "scheme"), errors);
+    if (m.has_method()) CheckStringMatch(m.method(), P(mp, "method"), errors);
+    if (m.has_authority()) CheckStringMatch(m.authority(), P(mp, "authority"), errors);
+    for (const auto* headers : {&m.headers(), &m.without_headers()}) {
+      const char* field = headers == &m.headers() ? "headers" : "withoutHeaders";
+      for (const auto& [name, sm] : *headers) {
+        std::string hp = KeyPath(P(mp, field), name);
+        if (name.empty() || name != absl::AsciiStrToLower(name)) {
+          errors->Add(hp, "header name must be non-empty and lower case");
+        }
+        // An empty match on a header means "present", as in Istio.
+        if (sm.match_type_case() == net::StringMatch::kRegex) CheckStringMatch(sm, hp, errors);
+      }
+    }
+    for (const auto& [name, sm] : m.query_params()) {
+      if (sm.match_type_case() == net::StringMatch::kRegex) {
+        CheckStringMatch(sm, KeyPath(P(mp, "queryParams"), name), errors);
+      }
+    }
+    if (m.port() > 65535) errors->Add(P(mp, "port"), "port number must be in [1, 65535]");
+    CheckLabels(m.source_labels(), P(mp, "sourceLabels"), errors);
+  }
+  for (int i = 0; i < r.route_size(); ++i) {
+    const auto& d = r.route(i);
+    std::string dp = I(P(path, "route"), i);
+    if (!d.has_destination()) {
+      errors->Add(P(dp, "destination"), "required field is missing");
+    } else {
+      CheckDestination(d.destination(), P(dp, "destination"), errors);
+    }
+    if (d.weight() < 0) errors->Add(P(dp, "weight"), "weight must not be negative");
+  }
+  if (r.route_size() > 1) {
+    int64_t total = 0;
+    for (const auto& d : r.route()) total += d.weight();
+    if (total == 0) {
+      errors->Add(P(path, "route"), "weights of more than one destination must not all be 0");
+    }
+  }
+  if (r.has_timeout() && Nanos(r.timeout()) < 0) {
+    errors->Add(P(path, "timeout"), "timeout must not be negative");
+  }
+  if (r.has_retries()) {
+    const auto& rt = r.retries();
+    std::string rp = P(path, "retries");
+    if (rt.attempts() < 0) errors->Add(P(rp, "attempts"), "attempts must not be negative");
+    if (rt.has_per_try_timeout()) CheckDuration(rt.per_try_timeout(), P(rp, "perTryTimeout"), errors);
+    if (!rt.retry_on().empty()) {
+      for (absl::string_view policy : absl::StrSplit(rt.retry_on(), ',')) {
+        policy = absl::StripAsciiWhitespace(policy);
+        int status;
+        if (RetryOnPolicies().count(std::string(policy)) == 0 && !absl::SimpleAtoi(policy, &status)) {
+          errors->Add(P(rp, "retryOn"), absl::StrCat("unknown retry policy \"", policy, "\""));
+        }
+      }
+    }
+  }
+  if (r.has_fault()) {
+    std::string fp = P(path, "fault");
+    const auto& f = r.fault();
+    if (!f.has_delay() && !f.has_abort()) errors->Add(fp, "one of delay or abort is required");
+    if (f.has_delay()) {
+      const auto& d = f.delay();
+      std::string dp = P(fp, "delay");
+      if (d.has_fixed_delay()) {
+        CheckDuration(d.fixed_delay(), P(dp, "fixedDelay"), errors);
+      } else if (d.has_exponential_delay()) {
+        errors->Add(P(dp, "exponentialDelay"), "exponentialDelay is not supported");
+      } else {
+        errors->Add(dp, "fixedDelay is required");
+      }
+      if (d.percent() < 0 || d.percent() > 100) {
+        errors->Add(P(dp, "percent"), "percent must be in [0, 100]");
+      }
+      if (d.has_percentage()) CheckPercent(d.percentage().value(), P(dp, "percentage.value"), errors);
+    }
+    if (f.has_abort()) {
+      const auto& a = f.abort();
+      std::string ap = P(fp, "abort");
+      switch (a.error_type_case()) {
+        case net::HTTPFaultInjection::Abort::kHttpStatus:
+          if (a.http_status() < 200 || a.http_status() > 599) {
+            errors->Add(P(ap, "httpStatus"), "HTTP status must be in [200, 599]");
+          }
+          break;
+        case net::HTTPFaultInjection::Abort::kGrpcStatus:
+          if (GrpcCodeFromName(a.grpc_status()) < 0) {
+            errors->Add(P(ap, "grpcStatus"),
+                        absl::StrCat("\"", a.grpc_status(), "\" is not a gRPC status code name"));
+          }
+          break;
+        case net::HTTPFaultInjection::Abort::kHttp2Error:
+          errors->Add(P(ap, "http2Error"), "http2Error is not supported");
+          break;
+        default:
+          errors->Add(ap, "one of httpStatus or grpcStatus is required");
+      }
+      if (a.has_percentage()) CheckPercent(a.percentage().value(), P(ap, "percentage.value"), errors);
+    }
+  }
+  if (r.has_mirror()) CheckDestination(r.mirror(), P(path, "mirror"), errors);
+  if (r.has_mirror_percentage()) {
+    CheckPercent(r.mirror_percentage().value(), P(path, "mirrorPercentage.value"), errors);
+  }
+  if (r.has_redirect() && r.redirect().redirect_code() != 0) {
+    uint32_t c = r.redirect().redirect_code();
+    if (c != 301 && c != 302 && c != 303 && c != 307 && c != 308) {
+      errors->Add(P(path, "redirect.redirectCode"), "redirect code must be 301, 302, 303, 307 or 308");
+    }
+  }
+  if (r.has_rewrite() && r.rewrite().has_uri_regex_rewrite()) {
+    re2::RE2 re(r.rewrite().uri_regex_rewrite().match(), re2::RE2::Quiet);
+    if (!re.ok()) {
+      errors->Add(P(path, "rewrite.uriRegexRewrite.match"), absl::StrCat("invalid RE2 regex: ", re.error()));
+    }
+  }
+}
+
+void ValidateVirtualService(const net::VirtualService& vs, const std::string& path,
+                            FieldErrors* errors) {
+  if (vs.hosts().empty()) errors->Add(P(path, "hosts"), "at least one host is required");
+  for (int i = 0; i < vs.hosts_size(); ++i) CheckHost(vs.hosts(i), I(P(path, "hosts"), i), errors);
+  if (vs.http().empty() && vs.tcp().empty() && vs.tls().empty()) {
+    errors->Add(path, "at least one of http, tcp or tls routes is required");
+  }
+  std::set<std::string> names;
+  for (int i = 0; i < vs.http_size(); ++i) {
+    std::string rp = I(P(path, "http"), i);
+    ValidateHttpRoute(vs.http(i), rp, errors);
+    if (!vs.http(i).name().empty() && !names.insert(vs.http(i).name()).second) {
+      errors->Add(P(rp, "name"), absl::StrCat("route name \"", vs.http(i).name(), "\" is not unique"));
+    }
+  }
+  for (int i = 0; i < vs.tcp_size(); ++i) {
+    for (int j = 0; j < vs.tcp(i).route_size(); ++j) {
+      CheckDestination(vs.tcp(i).route(j).destination(),
+                       P(I(P(I(P(path, "tcp"), i), "route"), j), "destination"), errors);
+    }
+  }
+  for (int i = 0; i < vs.tls_size(); ++i) {
+    if (vs.tls(i).match().empty()) {
+      errors->Add(P(I(P(path, "tls"), i), "match"), "at least one match is required");
+    }
+    for (int j = 0; j < vs.tls(i).route_size(); ++j) {
+      CheckDestination(vs.tls(i).route(j).destination(),
+                       P(I(P(I(P(path, "tls"), i), "route"), j), "destination"), errors);
+    }
+  }
+}
+
+void ValidateTrafficPolicy(const net::TrafficPolicy& tp, const std::string& path, bool top,
+                           FieldErrors* errors);
+
+void ValidateLoadBalancer(const net::LoadBalancerSettings& lb, const std::string& path,
+                          FieldErrors* errors) {
+  if (lb.has_consistent_hash()) {
+    const auto& ch = lb.consistent_hash();
+    std::string cp = P(path, "consistentHash");
+    if (ch.hash_key_case() == net::LoadBalancerSettings::ConsistentHashLB::HASH_KEY_NOT_SET) {
+      errors->Add(cp, "one of httpHeaderName, httpCookie, useSourceIp or "
+                      "httpQueryParameterName is required");
+    }
+    if (ch.has_http_cookie() && ch.http_cookie().name().empty()) {
+      errors->Add(P(cp, "httpCookie.name"), "required field is missing");
+    }
+  }
+}
+
+void ValidateTrafficPolicy(const net::TrafficPolicy& tp, const std::string& path, bool top,
+                           FieldErrors* errors) {
+  if (tp.has_load_balancer()) ValidateLoadBalancer(tp.load_balancer(), P(path, "loadBalancer"), errors);
+  if (tp.has_outlier_detection()) {
+    const auto& od = tp.outlier_detection();
+    std::string op = P(path, "outlierDetection");
+    if (od.consecutive_errors() < 0) errors->Add(P(op, "consecutiveErrors"), "must not be negative");
+    if (od.has_interval()) CheckDuration(od.interval(), P(op, "interval"), errors);
+    if (od.has_base_ejection_time()) CheckDuration(od.base_ejection_time(), P(op, "baseEjectionTime"), errors);
+    if (od.max_ejection_percent() < 0 || od.max_ejection_percent() > 100) {
+      errors->Add(P(op, "maxEjectionPercent"), "must be in [0, 100]");
+    }
+    if (od.min_health_percent() < 0 || od.min_health_percent() > 100) {
+      errors->Add(P(op, "minHealthPercent"), "must be in [0, 100]");
+    }
+  }
+  if (tp.has_connection_pool()) {
+    const auto& cp = tp.connection_pool();
+    std::string pp = P(path, "connectionPool");
+    if (cp.tcp().max_connections() < 0) errors->Add(P(pp, "tcp.maxConnections"), "must not be negative");
+    if (cp.tcp().has_connect_timeout()) CheckDuration(cp.tcp().connect_timeout(), P(pp, "tcp.connectTimeout"), errors);
+    const auto& h = cp.http();
+    if (h.http1_max_pending_requests() < 0) errors->Add(P(pp, "http.http1MaxPendingRequests"), "must not be negative");
+    if (h.http2_max_requests() < 0) errors->Add(P(pp, "http.http2MaxRequests"), "must not be negative");
+    if (h.max_requests_per_connection() < 0) errors->Add(P(pp, "http.maxRequestsPerConnection"), "must not be negative");
+    if (h.max_retries() < 0) errors->Add(P(pp, "http.maxRetries"), "must not be negative");
+    if (h.max_concurrent_streams() < 0) errors->Add(P(pp, "http.maxConcurrentStreams"), "must not be negative");
+  }
+  if (tp.has_tls()) {
+    const auto& tls = tp.tls();
+    if (tls.mode() == net::ClientTLSSettings::MUTUAL && tls.credential_name().empty() &&
+        (tls.client_certificate().empty() || tls.private_key().empty())) {
+      errors->Add(P(path, "tls"), "MUTUAL mode requires credentialName or clientCertificate and privateKey");
+    }
+  }
+  if (!top && tp.port_level_settings_size() > 0) {
+    // Istio allows portLevelSettings in subsets too; nothing extra to check here.
+  }
+  std::set<uint32_t> ports;
+  for (int i = 0; i < tp.port_level_settings_size(); ++i) {
+    const auto& pl = tp.port_level_settings(i);
+    std::string pp = I(P(path, "portLevelSettings"), i);
+    if (!pl.has_port() || pl.port().number() == 0) {
+      errors->Add(P(pp, "port"), "port number is required");
+      continue;
+    }
+    CheckPort(pl.port().number(), P(pp, "port.number"), errors);
+    if (!ports.insert(pl.port().number()).second) {
+      errors->Add(P(pp, "port.number"), absl::StrCat("port ", pl.port().number(), " appears more than once"));
+    }
+    if (pl.has_load_balancer()) ValidateLoadBalancer(pl.load_balancer(), P(pp, "loadBalancer"), errors);
+  }
+}
+
+void ValidateDestinationRule(const net::DestinationRule& dr, const std::string& path,
+                             FieldErrors* errors) {
+  if (dr.host().empty()) {
+    errors->Add(P(path, "host"), "required field is missing");
+  } else {
+    CheckHost(dr.host(), P(path, "host"), errors);
+  }
+  if (dr.has_traffic_policy()) ValidateTrafficPolicy(dr.traffic_policy(), P(path, "trafficPolicy"), true, errors);
+  std::set<std::string> names;
+  for (int i = 0; i < dr.subsets_size(); ++i) {
+    const auto& s = dr.subsets(i);
+    std::string sp = I(P(path, "subsets"), i);
+    if (s.name().empty()) {
+      errors->Add(P(sp, "name"), "required field is missing");
+    } else if (!IsDns1123Label(s.name())) {
+      errors->Add(P(sp, "name"), absl::StrCat("\"", s.name(), "\" is not a valid subset name (a DNS label)"));
+    } else if (!names.insert(s.name()).second) {
+      errors->Add(P(sp, "name"), absl::StrCat("subset \"", s.name(), "\" is defined more than once"));
+    }
+    CheckLabels(s.labels(), P(sp, "labels"), errors);
+    if (s.has_traffic_policy()) ValidateTrafficPolicy(s.traffic_policy(), P(sp, "trafficPolicy"), false, errors);
+  }
+  if (dr.has_workload_selector()) CheckLabels(dr.workload_selector().labels(), P(path, "workloadSelector.labels"), errors);
+}
+
+const std::set<std::string>& Protocols() {
+  static const auto* s = new std::set<std::string>{
+      "HTTP", "HTTPS", "GRPC", "GRPC-WEB", "HTTP2", "MONGO", "MYSQL", "REDIS", "TCP", "TLS", "UDP"};
+  return *s;
+}
+
+bool IsIp(absl::string_view s) {
+  static const re2::RE2 kV4(R"((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})");
+  static const re2::RE2 kV6(R"([0-9a-fA-F:]*:[0-9a-fA-F:.]*)");
+  return re2::RE2::FullMatch(re2::StringPiece(s.data(), s.size()), kV4) ||
+         re2::RE2::FullMatch(re2::StringPiece(s.data(), s.size()), kV6);
+}
+
+void ValidateWorkloadEntry(const net::WorkloadEntry& we, const std::string& path,
+                           bool need_ip, FieldErrors* errors) {
+  if (we.address().empty()) {
+    if (we.network().empty()) errors->Add(P(path, "address"), "required field is missing");
+  } else if (need_ip && !IsIp(we.address()) && !absl::StartsWith(we.address(), "unix://")) {
+    errors->Add(P(path, "address"), absl::StrCat("\"", we.address(), "\" is not an IP address (resolution STATIC)"));
+  }
+  for (const auto& [name, port] : we.ports()) CheckPort(port, KeyPath(P(path, "ports"), name), errors);
+  CheckLabels(we.labels(), P(path, "labels"), errors);
+}
+
+void ValidateServiceEntry(const net::ServiceEntry& se, const std::string& path,
+                          FieldErrors* errors) {
+  if (se.hosts().empty()) errors->Add(P(path, "hosts"), "at least one host is required");
+  for (int i = 0; i < se.hosts_size(); ++i) {
+    std::string hp = I(P(path, "hosts"), i);
+    if (se.hosts(i) == "*") {
+      errors->Add(hp, "\"*\" is not allowed in a ServiceEntry");
+    } else {
+      CheckHost(se.hosts(i), hp, errors);
+    }
+  }
+  std::set<std::string> port_names;
+  std::set<uint32_t> port_numbers;
+  for (int i = 0; i < se.ports_size(); ++i) {
+    const auto& p = se.ports(i);
+    std::string pp = I(P(path, "ports"), i);
+    CheckPort(p.number(), P(pp, "number"), errors);
+    if (p.target_port() > 65535) errors->Add(P(pp, "targetPort"), "port number must be in [1, 65535]");
+    if (!p.protocol().empty() && Protocols().count(absl::AsciiStrToUpper(p.protocol())) == 0) {
+      errors->Add(P(pp, "protocol"), absl::StrCat("unknown protocol \"", p.protocol(), "\""));
+    }
+    if (!p.name().empty() && !port_names.insert(p.name()).second) {
+      errors->Add(P(pp, "name"), absl::StrCat("port name \"", p.name(), "\" is not unique"));
+    }
+    if (!port_numbers.insert(p.number()).second) {
+      errors->Add(P(pp, "number"), absl::StrCat("port ", p.number(), " appears more than once"));
+    }
+  }
+  if (se.endpoints_size() > 0 && se.has_workload_selector()) {
+    errors->Add(path, "only one of endpoints or workloadSelector may be set");
+  }
+  bool is_static = se.resolution() == net::ServiceEntry::STATIC;
+  for (int i = 0; i < se.endpoints_size(); ++i) {
+    std::string ep = I(P(path, "endpoints"), i);
+    ValidateWorkloadEntry(se.endpoints(i), ep, is_static, errors);
+    for (const auto& [name, port] : se.endpoints(i).ports()) {
+      if (port_names.count(name) == 0) {
+        errors->Add(KeyPath(P(ep, "ports"), name), absl::StrCat("no service port is named \"", name, "\""));
+      }
+    }
+  }
+  if (se.resolution() == net::ServiceEntry::DNS && se.endpoints().empty()) {
+    for (int i = 0; i < se.hosts_size(); ++i) {
+      if (absl::StrContains(se.hosts(i), '*')) {
+        errors->Add(I(P(path, "hosts"), i), "resolution DNS without endpoints needs hosts without wildcards");
+      }
+    }
+  }
+  if (se.has_workload_selector()) CheckLabels(se.workload_selector().labels(), P(path, "workloadSelector.labels"), errors);
+}
+
+void ValidateSelector(const istio::type::v1beta1::WorkloadSelector& sel, const std::string& path,
+                      FieldErrors* errors) {
+  CheckLabels(sel.match_labels(), P(path, "matchLabels"), errors);
+}
+
+void ValidatePeerAuthentication(const sec::PeerAuthentication& pa, const std::string& path,
+                                FieldErrors* errors) {
+  if (pa.has_selector()) ValidateSelector(pa.selector(), P(path, "selector"), errors);
+  if (!pa.port_level_mtls().empty() && (!pa.has_selector() || pa.selector().match_labels().empty())) {
+    errors->Add(P(path, "portLevelMtls"), "portLevelMtls requires a workload selector");
+  }
+  for (const auto& [port, m] : pa.port_level_mtls()) {
+    CheckPort(port, KeyPath(P(path, "portLevelMtls"), std::to_string(port)), errors);
+  }
+}
+
+void ValidateAuthorizationPolicy(const sec::AuthorizationPolicy& ap, const std::string& path,
+                                 FieldErrors* errors) {
+  if (ap.has_selector()) ValidateSelector(ap.selector(), P(path, "selector"), errors);
+  if (ap.action() == sec::AuthorizationPolicy::CUSTOM && !ap.has_provider()) {
+    errors->Add(P(path, "provider"), "action CUSTOM requires a provider");
+  }
+  if (ap.action() != sec::AuthorizationPolicy::CUSTOM && ap.has_provider()) {
+    errors->Add(P(path, "provider"), "a provider may only be set with action CUSTOM");
+  }
+  for (int i = 0; i < ap.rules_size(); ++i) {
+    const auto& rule = ap.rules(i);
+    std::string rp = I(P(path, "rules"), i);
+    for (int j = 0; j < rule.from_size(); ++j) {
+      if (!rule.from(j).has_source()) errors->Add(P(I(P(rp, "from"), j), "source"), "required field is missing");
+    }
+    for (int j = 0; j < rule.to_size(); ++j) {
+      if (!rule.to(j).has_operation()) errors->Add(P(I(P(rp, "to"), j), "operation"), "required field is missing");
+      for (int k = 0; k < rule.to(j).operation().ports_size(); ++k) {
+        uint32_t port;
+        const std::string& s = rule.to(j).operation().ports(k);
+        if (!absl::SimpleAtoi(s, &port) || port == 0 || port > 65535) {
+          errors->Add(I(P(P(I(P(rp, "to"), j), "operation"), "ports"), k), absl::StrCat("\"", s, "\" is not a port number"));
+        }
+      }
+    }
+    for (int j = 0; j < rule.when_size(); ++j) {
+      const auto& c = rule.when(j);
+      std::string cp = I(P(rp, "when"), j);
+      if (c.key().empty()) errors->Add(P(cp, "key"), "required field is missing");
+      if (c.values().empty() && c.not_values().empty()) errors->Add(cp, "one of values or notValues is required");
+    }
+  }
+}
+
+void ValidateRequestAuthentication(const sec::RequestAuthentication& ra, const std::string& path,
+                                   FieldErrors* errors) {
+  if (ra.has_selector()) ValidateSelector(ra.selector(), P(path, "selector"), errors);
+  for (int i = 0; i < ra.jwt_rules_size(); ++i) {
+    if (ra.jwt_rules(i).issuer().empty()) {
+      errors->Add(P(I(P(path, "jwtRules"), i), "issuer"), "required field is missing");
+    }
+  }
+}
+
+void ValidateGateway(const net::Gateway& gw, const std::string& path, FieldErrors* errors) {
+  if (gw.servers().empty()) errors->Add(P(path, "servers"), "at least one server is required");
+  for (int i = 0; i < gw.servers_size(); ++i) {
+    const auto& s = gw.servers(i);
+    std::string sp = I(P(path, "servers"), i);
+    if (!s.has_port()) {
+      errors->Add(P(sp, "port"), "required field is missing");
+    } else {
+      CheckPort(s.port().number(), P(sp, "port.number"), errors);
+      if (!s.port().protocol().empty() && Protocols().count(absl::AsciiStrToUpper(s.port().protocol())) == 0) {
+        errors->Add(P(sp, "port.protocol"), absl::StrCat("unknown protocol \"", s.port().protocol(), "\""));
+      }
+    }
+    if (s.hosts().empty()) errors->Add(P(sp, "hosts"), "at least one host is required");
+  }
+}
+
+void ValidateSidecar(const net::Sidecar& sc, const std::string& path, FieldErrors* errors) {
+  if (sc.has_workload_selector()) CheckLabels(sc.workload_selector().labels(), P(path, "workloadSelector.labels"), errors);
+  for (int i = 0; i < sc.egress_size(); ++i) {
+    if (sc.egress(i).hosts().empty()) errors->Add(P(I(P(path, "egress"), i), "hosts"), "at least one host is required");
+  }
+  for (int i = 0; i < sc.ingress_size(); ++i) {
+    if (!sc.ingress(i).has_port()) errors->Add(P(I(P(path, "ingress"), i), "port"), "required field is missing");
+  }
+}
+
+}  // namespace
+
+bool IsDns1123Label(absl::string_view s) {
+  static const re2::RE2 kLabel("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?");
+  return re2::RE2::FullMatch(re2::StringPiece(s.data(), s.size()), kLabel);
+}
+
+bool IsDns1123Subdomain(absl::string_view s) {
+  static const re2::RE2 kSub(R"([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)");
+  return s.size() <= 253 && re2::RE2::FullMatch(re2::StringPiece(s.data(), s.size()), kSub);
+}
+
+bool IsValidHost(absl::string_view host) {
+  if (host == "*") return true;
+  absl::string_view rest = host;
+  if (absl::ConsumePrefix(&rest, "*.")) {
+    if (rest.empty()) return false;
+  }
+  if (rest.size() > 255) return false;
+  static const re2::RE2 kLabel("[a-zA-Z0-9]([-a-zA-Z0-9]{0,61}[a-zA-Z0-9])?");
+  for (absl::string_view label : absl::StrSplit(rest, '.')) {
+    if (!re2::RE2::FullMatch(re2::StringPiece(label.data(), label.size()), kLabel)) return false;
+  }
+  return true;
+}
+
+void ValidateSpec(Kind kind, const google::protobuf::Message& spec, const std::string& ns,
+                  const std::string& path, FieldErrors* errors) {
+  switch (kind) {
+    case Kind::kVirtualService:
+      ValidateVirtualService(static_cast<const net::VirtualService&>(spec), path, errors);
+      break;
+    case Kind::kDestinationRule:
+      ValidateDestinationRule(static_cast<const net::DestinationRule&>(spec), path, errors);
+      break;
+    case Kind::kGateway:
+      ValidateGateway(static_cast<const net::Gateway&>(spec), path, errors);
+      break;
+    case Kind::kServiceEntry:
+      ValidateServiceEntry(static_cast<const net::ServiceEntry&>(spec), path, errors);
+      break;
+    case Kind::kWorkloadEntry:
+      ValidateWorkloadEntry(static_cast<const net::WorkloadEntry&>(spec), path, false, errors);
+      break;
+    case Kind::kSidecar:
+      ValidateSidecar(static_cast<const net::Sidecar&>(spec), path, errors);
+      break;
+    case Kind::kPeerAuthentication:
+      ValidatePeerAuthentication(static_cast<const sec::PeerAuthentication&>(spec), path, errors);
+      break;
+    case Kind::kAuthorizationPolicy:
+      ValidateAuthorizationPolicy(static_cast<const sec::AuthorizationPolicy&>(spec), path, errors);
+      break;
+    case Kind::kRequestAuthentication:
+      ValidateRequestAuthentication(static_cast<const sec::RequestAuthentication&>(spec), path, errors);
+      break;
+  }
+}
+
+}  // namespace meshd::config

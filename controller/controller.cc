@@ -1,0 +1,131 @@
+#include "controller/controller.h"
+
+#include "controller/common/metrics.h"
+#include "controller/registry.h"
+#include "spdlog/spdlog.h"
+
+namespace meshd {
+
+Controller::Controller(Options options, model::SnapshotSink* sink, const Clock* clock)
+    : options_(std::move(options)),
+      sink_(sink),
+      clock_(clock),
+      debouncer_(options_.debounce_quiet, options_.debounce_max) {}
+
+Controller::~Controller() { Stop(); }
+
+void Controller::ExpectSource(const std::string& source) {
+  absl::MutexLock lock(&mu_);
+  unsynced_.insert(source);
+}
+
+void Controller::SourceSynced(const std::string& source) {
+  model::PushRequest req;
+  req.full = true;
+  req.start = clock_->Now();
+  {
+    absl::MutexLock lock(&mu_);
+    unsynced_.erase(source);
+  }
+  Enqueue(std::move(req));
+}
+
+void Controller::ReplaceConfigs(const std::string& source,
+                                const std::vector<model::ConfigPtr>& configs) {
+  std::set<model::ConfigKey> changed = store_.ReplaceSource(source, configs);
+  if (changed.empty()) return;
+  for (const auto& k : changed) spdlog::debug("controller: {} changed", k.ToString());
+  model::PushRequest req;
+  req.full = true;
+  req.configs_updated = std::move(changed);
+  req.start = clock_->Now();
+  req.merged = 1;
+  Enqueue(std::move(req));
+}
+
+void Controller::Enqueue(model::PushRequest request) {
+  absl::MutexLock lock(&mu_);
+  debouncer_.Add(request, clock_->Now());
+}
+
+model::SnapshotPtr Controller::Current() const {
+  absl::MutexLock lock(&mu_);
+  return current_;
+}
+
+void Controller::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
+
+void Controller::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+model::SnapshotPtr Controller::Build() {
+  model::Snapshot::Data data;
+  data.domain = options_.domain;
+  data.root_namespace = options_.root_namespace;
+  data.configs = store_.Merged();
+  std::vector<model::ConfigPtr> ses, wes;
+  std::map<model::Kind, int> counts;
+  for (const auto& [k, c] : data.configs) {
+    counts[k.kind]++;
+    if (k.kind == model::Kind::kServiceEntry) ses.push_back(c);
+    if (k.kind == model::Kind::kWorkloadEntry) wes.push_back(c);
+  }
+  for (const auto& info : model::AllKinds()) {
+    Metrics::Get().config_objects.Add({{"kind", std::string(info.name)}}).Set(counts[info.kind]);
+  }
+  Registry reg = BuildServiceEntryRegistry(ses, wes, options_.domain);
+  data.services = std::move(reg.services);
+  data.endpoints = std::move(reg.endpoints);
+  {
+    absl::MutexLock lock(&mu_);
+    data.version = ++version_;
+  }
+  return std::make_shared<const model::Snapshot>(std::move(data));
+}
+
+void Controller::Run() {
+  while (true) {
+    std::optional<model::PushRequest> due;
+    {
+      absl::MutexLock lock(&mu_);
+      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        if (stopping_) return true;
+        auto d = debouncer_.Deadline();
+        return d.has_value() && *d <= clock_->Now() && unsynced_.empty();
+      };
+      // Wake at the debounce deadline, or at least every 50 ms to notice new work.
+      auto d = debouncer_.Deadline();
+      absl::Duration wait = absl::Milliseconds(50);
+      if (d) wait = std::min(wait, std::max(absl::ZeroDuration(), *d - clock_->Now()));
+      mu_.AwaitWithTimeout(absl::Condition(&ready), wait);
+      if (stopping_) return;
+      if (!unsynced_.empty()) continue;
+      due = debouncer_.Poll(clock_->Now());
+    }
+    if (!due) continue;
+    Metrics::Get()
+        .debounce_time.Add({}, Metrics::TimeBuckets())
+        .Observe(absl::ToDoubleSeconds(clock_->Now() - due->start));
+    model::SnapshotPtr snapshot = Build();
+    Metrics::Get().snapshots.Add({}).Increment();
+    spdlog::info("controller: snapshot v{} ({} configs, {} services; {} changed, {} events merged)",
+                 snapshot->version(), snapshot->AllConfigs().size(), snapshot->Services().size(),
+                 due->configs_updated.size(), due->merged);
+    {
+      absl::MutexLock lock(&mu_);
+      current_ = snapshot;
+    }
+    sink_->OnSnapshot(snapshot, *due);
+    ready_ = true;
+  }
+}
+
+}  // namespace meshd

@@ -1,0 +1,71 @@
+// Controller: ingestion → model. Sources hand it config objects; it keeps them in the
+// ConfigStore, debounces the changes, builds a new immutable Snapshot (registry and indexes
+// included) on its one writer thread, and hands it to the SnapshotSink.
+// Public methods are thread-safe.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "controller/common/clock.h"
+#include "controller/debouncer.h"
+#include "controller/model/snapshot_sink.h"
+#include "controller/store.h"
+
+namespace meshd {
+
+class Controller {
+ public:
+  struct Options {
+    std::string domain = "cluster.local";
+    std::string root_namespace = "istio-system";
+    absl::Duration debounce_quiet = absl::Milliseconds(100);
+    absl::Duration debounce_max = absl::Seconds(10);
+  };
+
+  Controller(Options options, model::SnapshotSink* sink, const Clock* clock = RealClock::Get());
+  ~Controller();
+
+  // Replaces every config object `source` holds (the file source sends its whole state).
+  void ReplaceConfigs(const std::string& source, const std::vector<model::ConfigPtr>& configs);
+  // Marks `source` as having delivered its initial state; the first snapshot waits for all
+  // sources registered with ExpectSource.
+  void ExpectSource(const std::string& source);
+  void SourceSynced(const std::string& source);
+
+  void Start();
+  void Stop();
+
+  // The latest published snapshot (null before the first).
+  model::SnapshotPtr Current() const;
+  // True once every expected source synced and a snapshot was published.
+  bool Ready() const { return ready_.load(); }
+
+ private:
+  void Run();
+  void Enqueue(model::PushRequest request);
+  model::SnapshotPtr Build();
+
+  const Options options_;
+  model::SnapshotSink* const sink_;
+  const Clock* const clock_;
+  ConfigStore store_;
+
+  mutable absl::Mutex mu_;
+  Debouncer debouncer_ ABSL_GUARDED_BY(mu_);
+  std::set<std::string> unsynced_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool initial_pushed_ ABSL_GUARDED_BY(mu_) = false;
+  model::SnapshotPtr current_ ABSL_GUARDED_BY(mu_);
+  uint64_t version_ ABSL_GUARDED_BY(mu_) = 0;
+
+  std::atomic<bool> ready_{false};
+  std::thread thread_;
+};
+
+}  // namespace meshd

@@ -1,0 +1,28 @@
+#include "controller/debouncer.h"
+
+namespace meshd {
+
+void Debouncer::Add(const model::PushRequest& request, absl::Time now) {
+  if (!pending_) {
+    pending_ = request;
+    first_ = now;
+  } else {
+    pending_->Merge(request);
+  }
+  last_ = now;
+}
+
+std::optional<absl::Time> Debouncer::Deadline() const {
+  if (!pending_) return std::nullopt;
+  return std::min(last_ + quiet_, first_ + max_);
+}
+
+std::optional<model::PushRequest> Debouncer::Poll(absl::Time now) {
+  auto deadline = Deadline();
+  if (!deadline || now < *deadline) return std::nullopt;
+  std::optional<model::PushRequest> out = std::move(pending_);
+  pending_.reset();
+  return out;
+}
+
+}  // namespace meshd

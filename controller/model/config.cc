@@ -1,0 +1,42 @@
+#include "controller/model/config.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace meshd::model {
+
+const std::vector<KindInfo>& AllKinds() {
+  static const auto* kinds = new std::vector<KindInfo>{
+      {Kind::kVirtualService, "VirtualService", "networking.istio.io", "virtualservices",
+       {"v1", "v1beta1", "v1alpha3"}},
+      {Kind::kDestinationRule, "DestinationRule", "networking.istio.io", "destinationrules",
+       {"v1", "v1beta1", "v1alpha3"}},
+      {Kind::kGateway, "Gateway", "networking.istio.io", "gateways", {"v1", "v1beta1", "v1alpha3"}},
+      {Kind::kServiceEntry, "ServiceEntry", "networking.istio.io", "serviceentries",
+       {"v1", "v1beta1", "v1alpha3"}},
+      {Kind::kWorkloadEntry, "WorkloadEntry", "networking.istio.io", "workloadentries",
+       {"v1", "v1beta1", "v1alpha3"}},
+      {Kind::kSidecar, "Sidecar", "networking.istio.io", "sidecars", {"v1", "v1beta1", "v1alpha3"}},
+      {Kind::kPeerAuthentication, "PeerAuthentication", "security.istio.io",
+       "peerauthentications", {"v1", "v1beta1"}},
+      {Kind::kAuthorizationPolicy, "AuthorizationPolicy", "security.istio.io",
+       "authorizationpolicies", {"v1", "v1beta1"}},
+      {Kind::kRequestAuthentication, "RequestAuthentication", "security.istio.io",
+       "requestauthentications", {"v1", "v1beta1"}},
+  };
+  return *kinds;
+}
+
+const KindInfo& Info(Kind kind) { return AllKinds()[static_cast<size_t>(kind)]; }
+
+absl::string_view KindName(Kind kind) { return Info(kind).name; }
+
+std::optional<Kind> FindKind(absl::string_view group, absl::string_view kind) {
+  for (const auto& info : AllKinds()) {
+    if (info.group == group && info.name == kind) return info.kind;
+  }
+  return std::nullopt;
+}
+
+std::string ConfigKey::ToString() const { return absl::StrCat(KindName(kind), "/", ns, "/", name); }
+
+}  // namespace meshd::model

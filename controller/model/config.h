@@ -1,0 +1,84 @@
+// The config objects meshd keeps: Istio kinds, identified by kind/namespace/name, each with
+// its validated typed spec. Config values are immutable once built and shared by pointer, so
+// every reader is thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "google/protobuf/message.h"
+
+namespace meshd::model {
+
+enum class Kind {
+  kVirtualService,
+  kDestinationRule,
+  kGateway,
+  kServiceEntry,
+  kWorkloadEntry,
+  kSidecar,
+  kPeerAuthentication,
+  kAuthorizationPolicy,
+  kRequestAuthentication,
+};
+
+struct KindInfo {
+  Kind kind;
+  absl::string_view name;    // "VirtualService"
+  absl::string_view group;   // "networking.istio.io"
+  absl::string_view plural;  // "virtualservices"
+  std::vector<absl::string_view> versions;  // served versions, preferred first
+};
+
+// Every kind meshd decodes, in a fixed order.
+const std::vector<KindInfo>& AllKinds();
+const KindInfo& Info(Kind kind);
+absl::string_view KindName(Kind kind);
+// Looks a kind up by API group and kind name ("networking.istio.io", "VirtualService").
+std::optional<Kind> FindKind(absl::string_view group, absl::string_view kind);
+
+struct ConfigKey {
+  Kind kind;
+  std::string ns;
+  std::string name;
+
+  // "VirtualService/default/reviews"
+  std::string ToString() const;
+  friend bool operator<(const ConfigKey& a, const ConfigKey& b) {
+    return std::tie(a.kind, a.ns, a.name) < std::tie(b.kind, b.ns, b.name);
+  }
+  friend bool operator==(const ConfigKey& a, const ConfigKey& b) {
+    return a.kind == b.kind && a.ns == b.ns && a.name == b.name;
+  }
+  friend bool operator!=(const ConfigKey& a, const ConfigKey& b) { return !(a == b); }
+};
+
+struct Config {
+  ConfigKey key;
+  std::map<std::string, std::string> labels;
+  std::map<std::string, std::string> annotations;
+  std::string resource_version;
+  int64_t generation = 0;
+  std::string creation_timestamp;  // RFC 3339, empty when the source has none
+  // Where it came from, for messages: "file:/etc/meshd/vs.yaml" or "kube".
+  std::string origin;
+  // The validated spec; its concrete type depends on key.kind (see config/decoder.h).
+  std::shared_ptr<const google::protobuf::Message> spec;
+  // Stable hash of the spec and the metadata that affects generation; equal hashes mean
+  // equal configs.
+  uint64_t content_hash = 0;
+
+  template <typename T>
+  const T& Spec() const {
+    return static_cast<const T&>(*spec);
+  }
+};
+
+using ConfigPtr = std::shared_ptr<const Config>;
+
+}  // namespace meshd::model

@@ -1,0 +1,33 @@
+// A connected proxy as the generators see it: identity and metadata taken from the xDS
+// Node once, at connection time. Immutable after construction.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace meshd::model {
+
+struct Proxy {
+  std::string id;             // Node.id as sent
+  std::string type;           // "sidecar", "router", "proxyless" (first field of the id)
+  std::string ip;             // first IP from the id or INSTANCE_IPS
+  std::string pod_name;
+  std::string ns;
+  std::string dns_domain;
+  std::string generator;      // metadata GENERATOR, "grpc" for proxyless
+  std::string cluster_id;
+  std::string service_account;
+  std::string istio_version;
+  std::map<std::string, std::string> labels;
+  std::vector<std::string> ips;
+};
+
+// Parses Istio's node id `<type>~<ip>~<pod>.<ns>~<ns>.svc.<domain>` into `proxy`'s fields.
+// An id in another shape is not an error: the fields stay empty and metadata may fill them.
+void ParseNodeId(absl::string_view id, Proxy* proxy);
+
+}  // namespace meshd::model

@@ -1,0 +1,65 @@
+// Snapshot: the immutable model of the whole mesh at one version — accepted configs,
+// services, endpoints, and the indexes the generators need. Built once by the snapshot
+// builder, then shared (shared_ptr<const Snapshot>) by every reader without locks.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "controller/model/config.h"
+#include "controller/model/service.h"
+
+namespace meshd::model {
+
+class Snapshot {
+ public:
+  struct Data {
+    uint64_t version = 0;
+    std::string domain = "cluster.local";
+    std::string root_namespace = "istio-system";
+    std::map<ConfigKey, ConfigPtr> configs;
+    std::map<std::string, Service> services;                 // by hostname
+    std::map<std::string, std::vector<Endpoint>> endpoints;  // by hostname
+  };
+
+  explicit Snapshot(Data data);
+
+  uint64_t version() const { return data_.version; }
+  const std::string& domain() const { return data_.domain; }
+
+  // Configs of one kind, ordered by namespace/name.
+  const std::vector<ConfigPtr>& Configs(Kind kind) const;
+  const std::map<ConfigKey, ConfigPtr>& AllConfigs() const { return data_.configs; }
+  ConfigPtr FindConfig(const ConfigKey& key) const;
+
+  const std::map<std::string, Service>& Services() const { return data_.services; }
+  const Service* FindService(const std::string& hostname) const;
+  // Endpoints of a service (every port), empty if none.
+  const std::vector<Endpoint>& Endpoints(const std::string& hostname) const;
+
+  // Istio's short-name rule: a name without dots is `<name>.<ns>.svc.<domain>`.
+  std::string ResolveShortName(const std::string& name, const std::string& ns) const;
+  // The registry host a client's target names, trying the forms a gRPC client may use
+  // ("reviews", "reviews.default", "reviews.default.svc", FQDN). Empty if none matches.
+  std::string ResolveClientHost(const std::string& name, const std::string& proxy_ns) const;
+
+  // The VirtualService that routes `host` for a proxy in `proxy_ns`: one in the proxy's
+  // namespace first, then the oldest/lexically first elsewhere (Istio's precedence).
+  ConfigPtr VirtualServiceFor(const std::string& host, const std::string& proxy_ns) const;
+  // The DestinationRule for `host`: proxy namespace, then the service's namespace, then the
+  // root namespace.
+  ConfigPtr DestinationRuleFor(const std::string& host, const std::string& proxy_ns) const;
+
+ private:
+  Data data_;
+  std::map<Kind, std::vector<ConfigPtr>> by_kind_;
+  std::map<std::string, std::vector<ConfigPtr>> vs_by_host_;
+  std::map<std::string, std::vector<ConfigPtr>> dr_by_host_;
+};
+
+using SnapshotPtr = std::shared_ptr<const Snapshot>;
+
+}  // namespace meshd::model

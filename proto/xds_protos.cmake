@@ -1,0 +1,67 @@
+# Helpers for proto/CMakeLists.txt.
+
+# meshd_proto_closure(OUT deps_dir include_roots root_files): the transitive closure of the
+# root files' imports, as "root|relative/path" entries, sorted. google/protobuf/* imports
+# come from libprotobuf-dev and are not part of the closure.
+function(meshd_proto_closure out deps roots files)
+  set(queue ${files})
+  set(seen "")
+  set(result "")
+  while(queue)
+    list(POP_FRONT queue f)
+    if(f IN_LIST seen)
+      continue()
+    endif()
+    list(APPEND seen ${f})
+    set(found "")
+    foreach(r IN LISTS roots)
+      if(EXISTS ${deps}/${r}/${f})
+        set(found ${r})
+        break()
+      endif()
+    endforeach()
+    if(NOT found)
+      message(FATAL_ERROR "proto ${f} is not in the npm package (looked under ${deps})")
+    endif()
+    list(APPEND result "${found}|${f}")
+    file(STRINGS ${deps}/${found}/${f} imports REGEX "^import ")
+    foreach(line IN LISTS imports)
+      if(line MATCHES "\"([^\"]+)\"")
+        set(dep ${CMAKE_MATCH_1})
+        if(NOT dep MATCHES "^google/protobuf/")
+          list(APPEND queue ${dep})
+        endif()
+      endif()
+    endforeach()
+  endwhile()
+  list(SORT result)
+  set(${out} ${result} PARENT_SCOPE)
+endfunction()
+
+# meshd_protoc(OUT src_root files out_dir GRPC grpc_files...): protoc + grpc_cpp_plugin rules.
+function(meshd_protoc out src_root files out_dir)
+  cmake_parse_arguments(ARG "" "" "GRPC" ${ARGN})
+  get_target_property(grpc_plugin gRPC::grpc_cpp_plugin LOCATION)
+  set(srcs "")
+  foreach(f IN LISTS files)
+    string(REGEX REPLACE "\\.proto$" "" base ${f})
+    set(outs ${out_dir}/${base}.pb.cc ${out_dir}/${base}.pb.h)
+    set(args --cpp_out=${out_dir})
+    if(f IN_LIST ARG_GRPC)
+      list(APPEND outs ${out_dir}/${base}.grpc.pb.cc ${out_dir}/${base}.grpc.pb.h)
+      list(APPEND args --grpc_out=${out_dir} --plugin=protoc-gen-grpc=${grpc_plugin})
+    endif()
+    add_custom_command(OUTPUT ${outs}
+      COMMAND ${CMAKE_COMMAND} -E make_directory ${out_dir}
+      COMMAND protobuf::protoc -I${src_root} -I/usr/include ${args} ${f}
+      DEPENDS ${src_root}/${f} protobuf::protoc
+      WORKING_DIRECTORY ${src_root}
+      COMMENT "protoc ${f}" VERBATIM)
+    foreach(o IN LISTS outs)
+      if(o MATCHES "\\.cc$")
+        list(APPEND srcs ${o})
+      endif()
+    endforeach()
+  endforeach()
+  set(${out} ${srcs} PARENT_SCOPE)
+endfunction()

@@ -1,0 +1,174 @@
+"""Shared pieces of the end-to-end tests: free ports, processes that stop with the test,
+meshd, echo backends, and the two real xDS clients (C++ and Node) driven over stdin."""
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+PROCS = []
+
+
+def log(msg):
+    print(msg, flush=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def spawn(args, env=None, stdout=subprocess.PIPE, stderr=None, stdin=subprocess.PIPE):
+    p = subprocess.Popen(args, env=env, stdout=stdout, stderr=stderr, stdin=stdin, text=True)
+    PROCS.append(p)
+    return p
+
+
+def stop_all():
+    for p in reversed(PROCS):
+        if p.poll() is None:
+            p.terminate()
+    deadline = time.time() + 5
+    for p in PROCS:
+        try:
+            p.wait(max(0.1, deadline - time.time()))
+        except subprocess.TimeoutExpired:
+            p.kill()
+
+
+class Failure(Exception):
+    pass
+
+
+def check(cond, msg):
+    if not cond:
+        raise Failure(msg)
+    log("ok   " + msg)
+
+
+def http_get(url, timeout=2):
+    with urllib.request.urlopen(url, timeout=timeout) as r:
+        return r.status, r.read().decode()
+
+
+class Meshd:
+    def __init__(self, binary, config_dir, workdir, extra=()):
+        self.grpc = free_port()
+        self.http = free_port()
+        self.mon = free_port()
+        self.log_path = os.path.join(workdir, "meshd.log")
+        self.log_file = open(self.log_path, "w")
+        self.proc = spawn([binary, "--configDir", config_dir,
+                           "--grpcAddr", f"127.0.0.1:{self.grpc}",
+                           "--httpAddr", f"127.0.0.1:{self.http}",
+                           "--monitoringAddr", f"127.0.0.1:{self.mon}", *extra],
+                          stdout=self.log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+
+    def wait_ready(self, timeout=20):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise Failure(f"meshd exited with {self.proc.returncode}:\n{self.log_tail()}")
+            try:
+                status, _ = http_get(f"http://127.0.0.1:{self.http}/ready")
+                if status == 200:
+                    return
+            except Exception:
+                pass
+            time.sleep(0.1)
+        raise Failure("meshd did not become ready:\n" + self.log_tail())
+
+    def get_json(self, path):
+        _, body = http_get(f"http://127.0.0.1:{self.mon}{path}")
+        return json.loads(body)
+
+    def metrics(self):
+        _, body = http_get(f"http://127.0.0.1:{self.mon}/metrics")
+        return body
+
+    def log_text(self):
+        self.log_file.flush()
+        with open(self.log_path) as f:
+            return f.read()
+
+    def log_tail(self, n=40):
+        return "\n".join(self.log_text().splitlines()[-n:])
+
+
+def start_backend(binary, backend_id):
+    p = spawn([binary, "--id", backend_id, "--port", "0"])
+    line = p.stdout.readline().split()
+    if len(line) != 2 or line[0] != "READY":
+        raise Failure(f"echo_server {backend_id} did not start")
+    return int(line[1])
+
+
+def write_bootstrap(path, xds_port, node_id="sidecar~127.0.0.1~client.default~default.svc.cluster.local",
+                    namespace="default"):
+    bootstrap = {
+        "xds_servers": [{"server_uri": f"127.0.0.1:{xds_port}",
+                         "channel_creds": [{"type": "insecure"}],
+                         "server_features": ["xds_v3"]}],
+        "node": {"id": node_id, "cluster": "client", "locality": {},
+                 "metadata": {"NAMESPACE": namespace, "GENERATOR": "grpc",
+                              "LABELS": {"app": "client"}}},
+        "server_listener_resource_name_template": "xds.istio.io/grpc/lds/inbound/%s",
+    }
+    with open(path, "w") as f:
+        json.dump(bootstrap, f)
+
+
+class Client:
+    """One long-lived client process: one xDS stream, many batches of RPCs."""
+
+    def __init__(self, name, args, env):
+        self.name = name
+        self.proc = spawn(args, env=env, stderr=subprocess.DEVNULL)
+
+    def run(self, count, headers=None):
+        cmd = f"run {count}" + "".join(f" {k}={v}" for k, v in (headers or {}).items())
+        self.proc.stdin.write(cmd + "\n")
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        if not line:
+            raise Failure(f"{self.name} client exited ({self.proc.poll()})")
+        return json.loads(line)
+
+
+def cpp_client(binary, target, bootstrap, seed):
+    env = dict(os.environ, GRPC_XDS_BOOTSTRAP=bootstrap)
+    return Client("C++", [binary, "--target", target, "--seed", str(seed)], env)
+
+
+def node_client(node_modules, target, bootstrap):
+    here = os.path.dirname(os.path.abspath(__file__))
+    env = dict(os.environ, GRPC_XDS_BOOTSTRAP=bootstrap, NODE_PATH=node_modules)
+    return Client("Node", ["node", os.path.join(here, "xds_client.js"), "--target", target,
+                           "--proto", os.path.join(here, "../../proto/meshd/test/echo.proto")], env)
+
+
+def write_atomic(path, text):
+    tmp = path + ".tmp~"
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.rename(tmp, path)
+
+
+def main(test):
+    """Runs `test(workdir)` and reports; every process it started is stopped."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+    workdir = tempfile.mkdtemp(prefix="meshd-e2e-")
+    try:
+        test(workdir)
+        log("PASS")
+        return 0
+    except Failure as e:
+        log(f"FAIL {e}")
+        return 1
+    finally:
+        stop_all()

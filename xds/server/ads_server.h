@@ -1,0 +1,61 @@
+// AdsServer: Envoy's AggregatedDiscoveryService (State of the World) over gRPC's callback
+// API, and the SnapshotSink the controller publishes to. It owns the connections, the push
+// worker pool and the latest snapshot; connections generate from whichever snapshot is
+// current when their push runs. Thread-safe.
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <memory>
+
+#include "absl/synchronization/mutex.h"
+#include "controller/model/snapshot_sink.h"
+#include "envoy/service/discovery/v3/ads.grpc.pb.h"
+#include "xds/gen/grpc_generator.h"
+#include "xds/server/connection.h"
+#include "xds/server/push_queue.h"
+
+namespace meshd::xds {
+
+class AdsServer final
+    : public envoy::service::discovery::v3::AggregatedDiscoveryService::CallbackService,
+      public model::SnapshotSink {
+ public:
+  struct Options {
+    int push_workers = 2;
+  };
+
+  explicit AdsServer(Options options);
+  ~AdsServer() override;
+
+  void Start();
+  void Stop();
+
+  grpc::ServerBidiReactor<envoy::service::discovery::v3::DiscoveryRequest,
+                          envoy::service::discovery::v3::DiscoveryResponse>*
+  StreamAggregatedResources(grpc::CallbackServerContext* context) override;
+
+  void OnSnapshot(model::SnapshotPtr snapshot, const model::PushRequest& request) override;
+
+  model::SnapshotPtr snapshot() const;
+  absl::Time snapshot_time() const;
+  const GrpcGenerator& generator() const { return generator_; }
+  PushQueue& queue() { return queue_; }
+
+  void Register(std::shared_ptr<Connection> connection);
+  void Unregister(uint64_t id);
+  std::vector<ConnectionStatus> Status() const;
+  size_t connections() const;
+
+ private:
+  GrpcGenerator generator_;
+  PushQueue queue_;
+  std::atomic<uint64_t> next_id_{1};
+
+  mutable absl::Mutex mu_;
+  model::SnapshotPtr snapshot_ ABSL_GUARDED_BY(mu_);
+  absl::Time snapshot_time_ ABSL_GUARDED_BY(mu_);
+  std::map<uint64_t, std::shared_ptr<Connection>> connections_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace meshd::xds

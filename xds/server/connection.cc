@@ -1,0 +1,327 @@
+#include "xds/server/connection.h"
+
+#include "absl/hash/hash.h"
+#include "absl/strings/str_cat.h"
+#include "controller/common/metrics.h"
+#include "spdlog/spdlog.h"
+#include "xds/gen/resource.h"
+#include "xds/server/ack.h"
+#include "xds/server/ads_server.h"
+#include "xds/server/node.h"
+
+namespace meshd::xds {
+namespace {
+
+using envoy::service::discovery::v3::DiscoveryRequest;
+using envoy::service::discovery::v3::DiscoveryResponse;
+
+bool KnownType(const std::string& type_url) {
+  return type_url == kListenerType || type_url == kRouteType || type_url == kClusterType ||
+         type_url == kEndpointType;
+}
+
+// LDS and CDS are "full state" types: an empty subscription is a wildcard.
+bool WildcardType(const std::string& type_url) {
+  return type_url == kListenerType || type_url == kClusterType;
+}
+
+// Push order: make before break (clusters and endpoints before the routes that use them).
+const std::vector<std::string>& TypeOrder() {
+  static const auto* order =
+      new std::vector<std::string>{kClusterType, kEndpointType, kListenerType, kRouteType};
+  return *order;
+}
+
+void CountBad(const std::string& reason) {
+  Metrics::Get().xds_bad_requests.Add({{"reason", reason}}).Increment();
+}
+
+}  // namespace
+
+Connection::Connection(AdsServer* server, uint64_t id, std::string peer)
+    : server_(server), id_(id), peer_(std::move(peer)) {}
+
+void Connection::Begin(std::shared_ptr<Connection> self) {
+  {
+    absl::MutexLock lock(&mu_);
+    self_ = std::move(self);
+  }
+  StartRead(&request_);
+}
+
+void Connection::OnReadDone(bool ok) {
+  if (!ok) {
+    // The client half-closed or the stream broke; end our side.
+    FinishWith(grpc::Status::OK);
+    return;
+  }
+  HandleRequest(request_);
+  {
+    absl::MutexLock lock(&mu_);
+    if (finishing_ || done_) return;
+  }
+  StartRead(&request_);
+}
+
+void Connection::FinishWith(grpc::Status status) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (finishing_) return;
+    finishing_ = true;
+    if (write_in_flight_) {
+      finish_after_write_ = status;
+      return;
+    }
+  }
+  Finish(status);
+}
+
+void Connection::HandleRequest(const DiscoveryRequest& request) {
+  std::shared_ptr<Connection> self;
+  bool respond = false;
+  bool first = false;
+  std::optional<grpc::Status> reject;
+  {
+    absl::MutexLock lock(&mu_);
+    if (finishing_) return;
+    self = self_;
+    if (!proxy_) {
+      auto proxy = request.has_node() ? ProxyFromNode(request.node())
+                                      : absl::InvalidArgumentError("node is required");
+      if (!proxy.ok()) {
+        CountBad("no_node");
+        spdlog::warn("ads: connection {} from {}: first request rejected: {}", id_, peer_,
+                     std::string(proxy.status().message()));
+        reject = grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                              absl::StrCat("first DiscoveryRequest must carry a node: ",
+                                           proxy.status().message()));
+      } else {
+        proxy_ = std::move(*proxy);
+        first = true;
+      }
+    }
+    if (reject) {
+      // handled below, without the lock
+    } else if (first) {
+      spdlog::info("ads: connection {} from {}: node {} (namespace {}, generator {})", id_, peer_,
+                   proxy_->id, proxy_->ns, proxy_->generator.empty() ? "-" : proxy_->generator);
+    }
+    const std::string& type = request.type_url();
+    if (reject) {
+    } else if (!KnownType(type)) {
+      CountBad(type.empty() ? "no_type_url" : "unknown_type");
+      spdlog::warn("ads: connection {} ({}): ignoring request for unsupported type \"{}\"", id_,
+                   proxy_->id, type);
+    } else {
+      TypeState& st = types_[type];
+      RequestView rv{request.response_nonce(), request.has_error_detail(),
+                     {request.resource_names().begin(), request.resource_names().end()}};
+      Decision d = Classify(rv, TypeView{st.sent, st.last_nonce, st.names});
+      switch (d.kind) {
+        case RequestKind::kNack:
+          st.nack_error = request.error_detail().message();
+          st.nack_version = st.version_sent;
+          Metrics::Get().xds_rejects.Add({{"type", ShortType(type)}}).Increment();
+          spdlog::warn("ads: NACK from {} for {} version {} nonce {}: {}", proxy_->id,
+                       ShortType(type), st.version_sent, request.response_nonce(),
+                       request.error_detail().message());
+          break;
+        case RequestKind::kAck:
+          if (st.version_acked != st.version_sent) {
+            Metrics::Get()
+                .proxy_convergence_time.Add({}, Metrics::TimeBuckets())
+                .Observe(absl::ToDoubleSeconds(absl::Now() - st.sent_at));
+          }
+          st.version_acked = st.version_sent;
+          st.nack_error.clear();
+          break;
+        case RequestKind::kStale:
+          spdlog::debug("ads: {} {}: stale nonce {} (last sent {})", proxy_->id, ShortType(type),
+                        request.response_nonce(), st.last_nonce);
+          break;
+        case RequestKind::kSubscribe:
+          break;
+      }
+      if (d.names_changed || !st.subscribed) {
+        st.names = rv.names;
+        st.subscribed = true;
+      }
+      // An empty RDS/EDS subscription asks for nothing; LDS/CDS treat it as a wildcard.
+      if (d.respond && (!rv.names.empty() || WildcardType(type))) {
+        st.pending = true;
+        st.force = true;
+        respond = true;
+      }
+    }
+  }
+  if (reject) {
+    FinishWith(*reject);
+    return;
+  }
+  if (first) server_->Register(self);
+  if (respond && self) server_->queue().Enqueue(self);
+}
+
+bool Connection::MarkForPush(const model::PushRequest& request) {
+  absl::MutexLock lock(&mu_);
+  bool any = false;
+  for (auto& [type, st] : types_) {
+    if (!st.subscribed) continue;
+    if (!request.full && type != kEndpointType) continue;
+    if (st.names.empty() && !WildcardType(type)) continue;
+    st.pending = true;
+    any = true;
+  }
+  return any;
+}
+
+void Connection::Push() {
+  absl::MutexLock push_lock(&push_mu_);
+  model::SnapshotPtr snapshot = server_->snapshot();
+  if (snapshot == nullptr) return;  // the first snapshot will push everything
+  struct Job {
+    std::string type;
+    std::vector<std::string> names;
+    bool force;
+  };
+  std::vector<Job> jobs;
+  model::Proxy proxy;
+  {
+    absl::MutexLock lock(&mu_);
+    if (finishing_ || done_ || !proxy_) return;
+    proxy = *proxy_;
+    for (const auto& type : TypeOrder()) {
+      auto it = types_.find(type);
+      if (it == types_.end() || !it->second.pending) continue;
+      it->second.pending = false;
+      jobs.push_back({type, {it->second.names.begin(), it->second.names.end()}, it->second.force});
+      it->second.force = false;
+    }
+  }
+  for (auto& job : jobs) {
+    absl::Time start = absl::Now();
+    Resources resources = server_->generator().Generate(job.type, proxy, *snapshot, job.names);
+    DiscoveryResponse response;
+    response.set_type_url(job.type);
+    response.set_version_info(absl::StrCat(snapshot->version()));
+    response.mutable_control_plane()->set_identifier("meshd");
+    size_t bytes = 0;
+    uint64_t hash = 0;
+    for (const auto& r : resources) {
+      *response.add_resources() = r->any;
+      bytes += r->any.value().size();
+      hash = absl::HashOf(hash, r->name, r->any.value());
+    }
+    Metrics::Get()
+        .xds_push_time.Add({{"type", ShortType(job.type)}}, Metrics::TimeBuckets())
+        .Observe(absl::ToDoubleSeconds(absl::Now() - start));
+    absl::MutexLock lock(&mu_);
+    TypeState& st = types_[job.type];
+    if (!job.force && st.sent && st.hash_sent == hash) continue;  // nothing changed for it
+    response.set_nonce(absl::StrCat(id_, "-", ++nonce_counter_));
+    st.sent = true;
+    st.last_nonce = response.nonce();
+    st.version_sent = response.version_info();
+    st.hash_sent = hash;
+    st.sent_at = absl::Now();
+    st.responses++;
+    Metrics::Get().xds_pushes.Add({{"type", ShortType(job.type)}}).Increment();
+    Metrics::Get()
+        .xds_config_size.Add({{"type", ShortType(job.type)}}, Metrics::SizeBuckets())
+        .Observe(static_cast<double>(bytes));
+    spdlog::debug("ads: push to {}: {} version {} nonce {} ({} resources, {} bytes)", proxy.id,
+                  ShortType(job.type), response.version_info(), response.nonce(),
+                  response.resources_size(), bytes);
+    QueueWriteLocked(std::move(response));
+  }
+  bool start = false;
+  {
+    absl::MutexLock lock(&mu_);
+    if (!finishing_ && !done_) start = NextWriteLocked();
+  }
+  if (start) StartWrite(&current_write_);
+}
+
+void Connection::QueueWriteLocked(DiscoveryResponse response) {
+  // A newer response of a type replaces an unsent older one: bounded memory per client.
+  for (auto& queued : writes_) {
+    if (queued.type_url() == response.type_url()) {
+      queued = std::move(response);
+      return;
+    }
+  }
+  writes_.push_back(std::move(response));
+}
+
+bool Connection::NextWriteLocked() {
+  if (write_in_flight_ || writes_.empty()) return false;
+  current_write_ = std::move(writes_.front());
+  writes_.pop_front();
+  write_in_flight_ = true;
+  return true;
+}
+
+void Connection::OnWriteDone(bool ok) {
+  bool start = false;
+  std::optional<grpc::Status> finish;
+  {
+    absl::MutexLock lock(&mu_);
+    write_in_flight_ = false;
+    if (!ok) {
+      finishing_ = true;  // the stream is broken; OnDone follows
+      return;
+    }
+    if (finish_after_write_) {
+      finish = finish_after_write_;
+      finish_after_write_.reset();
+    } else if (!finishing_) {
+      start = NextWriteLocked();
+    }
+  }
+  if (finish) {
+    Finish(*finish);
+  } else if (start) {
+    StartWrite(&current_write_);
+  }
+}
+
+void Connection::OnDone() {
+  std::shared_ptr<Connection> self;
+  {
+    absl::MutexLock lock(&mu_);
+    done_ = true;
+    self = std::move(self_);
+    spdlog::info("ads: connection {} ({}) closed", id_, proxy_ ? proxy_->id : peer_);
+  }
+  server_->Unregister(id_);
+  // `self` may be the last reference; the reactor is destroyed when it goes out of scope.
+}
+
+ConnectionStatus Connection::Status() const {
+  absl::MutexLock lock(&mu_);
+  ConnectionStatus s;
+  s.id = id_;
+  s.peer = peer_;
+  s.connected = connected_;
+  if (proxy_) {
+    s.proxy_id = proxy_->id;
+    s.ns = proxy_->ns;
+    s.generator = proxy_->generator;
+  }
+  for (const auto& [type, st] : types_) {
+    TypeStatus t;
+    t.type_url = type;
+    t.names = st.names.size();
+    t.wildcard = st.names.empty() && WildcardType(type);
+    t.version_sent = st.version_sent;
+    t.nonce_sent = st.last_nonce;
+    t.version_acked = st.version_acked;
+    t.nack_error = st.nack_error;
+    t.nack_version = st.nack_version;
+    t.responses = st.responses;
+    s.types.push_back(std::move(t));
+  }
+  return s;
+}
+
+}  // namespace meshd::xds

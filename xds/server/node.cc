@@ -1,0 +1,44 @@
+#include "xds/server/node.h"
+
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+
+namespace meshd::xds {
+namespace {
+
+std::string StringField(const google::protobuf::Struct& s, const std::string& key) {
+  auto it = s.fields().find(key);
+  if (it == s.fields().end() || !it->second.has_string_value()) return "";
+  return it->second.string_value();
+}
+
+}  // namespace
+
+absl::StatusOr<model::Proxy> ProxyFromNode(const envoy::config::core::v3::Node& node) {
+  if (node.id().empty()) return absl::InvalidArgumentError("node.id is required");
+  model::Proxy proxy;
+  model::ParseNodeId(node.id(), &proxy);
+  const auto& md = node.metadata();
+  if (std::string ns = StringField(md, "NAMESPACE"); !ns.empty()) proxy.ns = ns;
+  if (proxy.ns.empty()) proxy.ns = "default";
+  proxy.generator = StringField(md, "GENERATOR");
+  proxy.cluster_id = StringField(md, "CLUSTER_ID");
+  proxy.service_account = StringField(md, "SERVICE_ACCOUNT");
+  proxy.istio_version = StringField(md, "ISTIO_VERSION");
+  if (auto it = md.fields().find("LABELS");
+      it != md.fields().end() && it->second.has_struct_value()) {
+    for (const auto& [k, v] : it->second.struct_value().fields()) {
+      if (v.has_string_value()) proxy.labels[k] = v.string_value();
+    }
+  }
+  for (absl::string_view ip :
+       absl::StrSplit(StringField(md, "INSTANCE_IPS"), ',', absl::SkipWhitespace())) {
+    proxy.ips.emplace_back(absl::StripAsciiWhitespace(ip));
+  }
+  if (proxy.ip.empty() && !proxy.ips.empty()) proxy.ip = proxy.ips[0];
+  if (proxy.ips.empty() && !proxy.ip.empty()) proxy.ips.push_back(proxy.ip);
+  if (proxy.type.empty()) proxy.type = proxy.generator == "grpc" ? "proxyless" : "sidecar";
+  return proxy;
+}
+
+}  // namespace meshd::xds
