@@ -1,0 +1,26 @@
+# Thin wrapper: set-up, CMake, CTest. See README.md.
+BUILD ?= build
+JOBS ?= 2
+CONFIG_DIR ?= examples/mesh
+
+.PHONY: setup build run test bench clean
+
+setup:
+	@.ci/setup
+
+build: setup
+	@mkdir -p $(BUILD) && cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo > $(BUILD)/cmake.log 2>&1 || \
+	  (cat $(BUILD)/cmake.log; exit 1)
+	@cmake --build $(BUILD) -j $(JOBS)
+
+run: build
+	$(BUILD)/controller/meshd --configDir $(CONFIG_DIR)
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure --timeout 600
+
+bench: build
+	@echo "see bench/README.md"
+
+clean:
+	rm -rf $(BUILD)
