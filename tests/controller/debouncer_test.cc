@@ -1,0 +1,45 @@
+#include "controller/debouncer.h"
+
+#include <catch2/catch.hpp>
+
+namespace meshd {
+namespace {
+
+model::PushRequest Req(const std::string& name, bool full = true) {
+  model::PushRequest r;
+  r.full = full;
+  r.configs_updated.insert({model::Kind::kVirtualService, "default", name});
+  r.merged = 1;
+  return r;
+}
+
+TEST_CASE("fires after the quiet period and merges", "[debounce]") {
+  absl::Time t0 = absl::UnixEpoch();
+  Debouncer d(absl::Milliseconds(100), absl::Seconds(10));
+  CHECK_FALSE(d.Deadline().has_value());
+  d.Add(Req("a"), t0);
+  d.Add(Req("b", false), t0 + absl::Milliseconds(50));
+  CHECK(*d.Deadline() == t0 + absl::Milliseconds(150));
+  CHECK_FALSE(d.Poll(t0 + absl::Milliseconds(149)).has_value());
+  auto fired = d.Poll(t0 + absl::Milliseconds(150));
+  REQUIRE(fired.has_value());
+  CHECK(fired->full);
+  CHECK(fired->configs_updated.size() == 2);
+  CHECK(fired->merged == 2);
+  CHECK_FALSE(d.Poll(t0 + absl::Seconds(1)).has_value());
+}
+
+TEST_CASE("a steady stream of changes still fires at the max delay", "[debounce]") {
+  absl::Time t0 = absl::UnixEpoch();
+  Debouncer d(absl::Milliseconds(100), absl::Seconds(1));
+  absl::Time t = t0;
+  int fired = 0;
+  for (int i = 0; i < 30; ++i, t += absl::Milliseconds(50)) {
+    d.Add(Req("x"), t);
+    if (d.Poll(t)) fired++;
+  }
+  CHECK(fired == 1);  // at t0 + 1s, despite no 100 ms of quiet
+}
+
+}  // namespace
+}  // namespace meshd
