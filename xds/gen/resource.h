@@ -20,6 +20,7 @@ inline constexpr char kEndpointType[] =
 struct Resource {
   std::string name;
   google::protobuf::Any any;
+  uint64_t hash = 0;  // of name and serialized value; equal hashes mean an unchanged resource
 };
 
 using ResourcePtr = std::shared_ptr<const Resource>;

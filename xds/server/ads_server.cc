@@ -26,6 +26,7 @@ void AdsServer::OnSnapshot(model::SnapshotPtr snapshot, const model::PushRequest
   std::vector<std::shared_ptr<Connection>> targets;
   {
     absl::MutexLock lock(&mu_);
+    cache_.Reset(snapshot->version());
     snapshot_ = std::move(snapshot);
     snapshot_time_ = absl::Now();
     for (const auto& [id, c] : connections_) targets.push_back(c);

@@ -14,6 +14,7 @@
 #include "xds/gen/grpc_generator.h"
 #include "xds/server/connection.h"
 #include "xds/server/push_queue.h"
+#include "xds/server/resource_cache.h"
 
 namespace meshd::xds {
 
@@ -41,6 +42,7 @@ class AdsServer final
   absl::Time snapshot_time() const;
   const GrpcGenerator& generator() const { return generator_; }
   PushQueue& queue() { return queue_; }
+  ResourceCache& cache() { return cache_; }
 
   void Register(std::shared_ptr<Connection> connection);
   void Unregister(uint64_t id);
@@ -49,6 +51,7 @@ class AdsServer final
 
  private:
   GrpcGenerator generator_;
+  ResourceCache cache_;
   PushQueue queue_;
   std::atomic<uint64_t> next_id_{1};
 

@@ -8,6 +8,8 @@
 #include "xds/server/ack.h"
 #include "xds/server/ads_server.h"
 #include "xds/server/node.h"
+#include "xds/server/resource_cache.h"
+#include "xds/gen/grpc_generator.h"
 
 namespace meshd::xds {
 namespace {
@@ -97,6 +99,7 @@ void Connection::HandleRequest(const DiscoveryRequest& request) {
                                            proxy.status().message()));
       } else {
         proxy_ = std::move(*proxy);
+        view_ = ViewKey(*proxy_);
         first = true;
       }
     }
@@ -167,8 +170,20 @@ bool Connection::MarkForPush(const model::PushRequest& request) {
   bool any = false;
   for (auto& [type, st] : types_) {
     if (!st.subscribed) continue;
-    if (!request.full && type != kEndpointType) continue;
     if (st.names.empty() && !WildcardType(type)) continue;
+    if (!request.full) {
+      // Endpoints changed, nothing else: only EDS, and only for clusters of those hosts.
+      if (type != kEndpointType) continue;
+      bool affected = false;
+      for (const auto& name : st.names) {
+        ClusterName cn;
+        if (ParseClusterName(name, &cn) && request.endpoint_hosts.count(cn.host)) {
+          affected = true;
+          break;
+        }
+      }
+      if (!affected) continue;
+    }
     st.pending = true;
     any = true;
   }
@@ -200,7 +215,7 @@ void Connection::Push() {
   }
   for (auto& job : jobs) {
     absl::Time start = absl::Now();
-    Resources resources = server_->generator().Generate(job.type, proxy, *snapshot, job.names);
+    Resources resources = Generate(job.type, proxy, *snapshot, job.names);
     DiscoveryResponse response;
     response.set_type_url(job.type);
     response.set_version_info(absl::StrCat(snapshot->version()));
@@ -210,7 +225,7 @@ void Connection::Push() {
     for (const auto& r : resources) {
       *response.add_resources() = r->any;
       bytes += r->any.value().size();
-      hash = absl::HashOf(hash, r->name, r->any.value());
+      hash = absl::HashOf(hash, r->hash);
     }
     Metrics::Get()
         .xds_push_time.Add({{"type", ShortType(job.type)}}, Metrics::TimeBuckets())
@@ -240,6 +255,30 @@ void Connection::Push() {
     if (!finishing_ && !done_) start = NextWriteLocked();
   }
   if (start) StartWrite(&current_write_);
+}
+
+Resources Connection::Generate(const std::string& type, const model::Proxy& proxy,
+                               const model::Snapshot& snapshot,
+                               const std::vector<std::string>& names) {
+  ResourceCache& cache = server_->cache();
+  const uint64_t version = snapshot.version();
+  if (names.empty()) {  // wildcard
+    if (auto hit = cache.Get(version, type, view_, "*")) return *hit;
+    Resources all = server_->generator().Generate(type, proxy, snapshot, {});
+    cache.Put(version, type, view_, "*", all);
+    return all;
+  }
+  Resources out;
+  out.reserve(names.size());
+  for (const auto& name : names) {
+    std::optional<Resources> hit = cache.Get(version, type, view_, name);
+    if (!hit) {
+      hit = server_->generator().Generate(type, proxy, snapshot, {name});
+      cache.Put(version, type, view_, name, *hit);
+    }
+    out.insert(out.end(), hit->begin(), hit->end());
+  }
+  return out;
 }
 
 void Connection::QueueWriteLocked(DiscoveryResponse response) {

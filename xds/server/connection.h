@@ -7,6 +7,7 @@
 // PushQueue worker. All state is guarded by mu_; no lock is held while calling into gRPC.
 #pragma once
 
+#include <atomic>
 #include <deque>
 #include <map>
 #include <memory>
@@ -21,7 +22,9 @@
 #include "absl/time/time.h"
 #include "controller/model/proxy.h"
 #include "controller/model/push_request.h"
+#include "controller/model/snapshot.h"
 #include "envoy/service/discovery/v3/discovery.pb.h"
+#include "xds/gen/resource.h"
 #include "xds/server/push_queue.h"
 
 namespace meshd::xds {
@@ -89,6 +92,9 @@ class Connection : public grpc::ServerBidiReactor<envoy::service::discovery::v3:
     absl::Time sent_at;
   };
 
+  // The resources of `names` (all, if empty) from the shared cache, generating what is missing.
+  Resources Generate(const std::string& type, const model::Proxy& proxy,
+                     const model::Snapshot& snapshot, const std::vector<std::string>& names);
   void HandleRequest(const envoy::service::discovery::v3::DiscoveryRequest& request);
   void FinishWith(grpc::Status status);
   void QueueWriteLocked(envoy::service::discovery::v3::DiscoveryResponse response)
@@ -106,6 +112,7 @@ class Connection : public grpc::ServerBidiReactor<envoy::service::discovery::v3:
 
   mutable absl::Mutex mu_;
   std::optional<model::Proxy> proxy_ ABSL_GUARDED_BY(mu_);
+  std::atomic<uint64_t> view_{0};  // ViewKey of the proxy, set with proxy_
   std::map<std::string, TypeState> types_ ABSL_GUARDED_BY(mu_);
   std::deque<envoy::service::discovery::v3::DiscoveryResponse> writes_ ABSL_GUARDED_BY(mu_);
   envoy::service::discovery::v3::DiscoveryResponse current_write_ ABSL_GUARDED_BY(mu_);

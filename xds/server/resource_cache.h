@@ -1,0 +1,49 @@
+// ResourceCache: generated resources of the current snapshot, built once per (type, name,
+// proxy view) and shared by every connection whose proxy has that view. The key always holds
+// the snapshot version and the view, so an entry can never be served for another snapshot or
+// to a proxy that sees the config differently; a new snapshot drops the old entries.
+// Thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "controller/model/proxy.h"
+#include "xds/gen/resource.h"
+
+namespace meshd::xds {
+
+// What of a proxy the generators may read (see GrpcGenerator): namespace, labels, generator.
+uint64_t ViewKey(const model::Proxy& proxy);
+
+class ResourceCache {
+ public:
+  struct Stats {
+    uint64_t hits = 0;
+    uint64_t misses = 0;
+    size_t entries = 0;
+  };
+
+  // The resources generated for `name` (empty for a wildcard request), or nothing.
+  std::optional<Resources> Get(uint64_t snapshot, const std::string& type_url, uint64_t view,
+                               const std::string& name);
+  void Put(uint64_t snapshot, const std::string& type_url, uint64_t view, const std::string& name,
+           Resources resources);
+  // Drops every entry of another snapshot version.
+  void Reset(uint64_t snapshot);
+  Stats stats() const;
+
+ private:
+  static std::string Key(const std::string& type_url, uint64_t view, const std::string& name);
+
+  mutable absl::Mutex mu_;
+  uint64_t snapshot_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::flat_hash_map<std::string, Resources> entries_ ABSL_GUARDED_BY(mu_);
+  uint64_t hits_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t misses_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace meshd::xds
