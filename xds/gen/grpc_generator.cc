@@ -3,6 +3,7 @@
 #include <map>
 #include <set>
 
+#include "absl/hash/hash.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -35,6 +36,7 @@ ResourcePtr Pack(const std::string& name, const google::protobuf::Message& messa
   auto r = std::make_shared<Resource>();
   r->name = name;
   r->any.PackFrom(message);
+  r->hash = absl::HashOf(r->name, r->any.value());
   return r;
 }
 

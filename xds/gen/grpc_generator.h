@@ -6,7 +6,9 @@
 //   EDS  same name as the cluster   endpoints by locality, filtered by subset labels
 // Every resource is built to the strictest client's rules (gRPC C++ 1.51 and
 // @grpc/grpc-js-xds): router filter last, no total_weight, every locality weighted, ads{}
-// config sources. A pure function of (proxy, snapshot, names); thread-safe.
+// config sources. A pure function of (snapshot, names, and the proxy's *view*: namespace,
+// labels and generator — nothing else of the proxy may influence the output, because the
+// server's ResourceCache shares resources between proxies with the same view); thread-safe.
 #pragma once
 
 #include <string>
