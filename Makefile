@@ -2,6 +2,9 @@
 BUILD ?= build
 JOBS ?= 2
 CONFIG_DIR ?= examples/mesh
+# Let ccache share objects between checkouts of the project (paths are relative to here).
+export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_NOHASHDIR := 1
 
 .PHONY: setup build run test bench clean
 
