@@ -1,6 +1,7 @@
 #include "xds/server/ads_server.h"
 
 #include "controller/common/metrics.h"
+#include "xds/server/delta_connection.h"
 #include "spdlog/spdlog.h"
 
 namespace meshd::xds {
@@ -22,8 +23,40 @@ AdsServer::StreamAggregatedResources(grpc::CallbackServerContext* context) {
   return reactor;
 }
 
+grpc::ServerBidiReactor<envoy::service::discovery::v3::DeltaDiscoveryRequest,
+                        envoy::service::discovery::v3::DeltaDiscoveryResponse>*
+AdsServer::DeltaAggregatedResources(grpc::CallbackServerContext* context) {
+  auto connection = std::make_shared<DeltaConnection>(this, next_id_++, context->peer());
+  DeltaConnection* reactor = connection.get();
+  reactor->Begin(std::move(connection));
+  return reactor;
+}
+
+Resources AdsServer::Generate(const std::string& type, const model::Proxy& proxy, uint64_t view,
+                              const model::Snapshot& snapshot,
+                              const std::vector<std::string>& names) {
+  const uint64_t version = snapshot.version();
+  if (names.empty()) {  // wildcard
+    if (auto hit = cache_.Get(version, type, view, "*")) return *hit;
+    Resources all = generator_.Generate(type, proxy, snapshot, {});
+    cache_.Put(version, type, view, "*", all);
+    return all;
+  }
+  Resources out;
+  out.reserve(names.size());
+  for (const auto& name : names) {
+    std::optional<Resources> hit = cache_.Get(version, type, view, name);
+    if (!hit) {
+      hit = generator_.Generate(type, proxy, snapshot, {name});
+      cache_.Put(version, type, view, name, *hit);
+    }
+    out.insert(out.end(), hit->begin(), hit->end());
+  }
+  return out;
+}
+
 void AdsServer::OnSnapshot(model::SnapshotPtr snapshot, const model::PushRequest& request) {
-  std::vector<std::shared_ptr<Connection>> targets;
+  std::vector<std::shared_ptr<Stream>> targets;
   {
     absl::MutexLock lock(&mu_);
     cache_.Reset(snapshot->version());
@@ -51,7 +84,7 @@ absl::Time AdsServer::snapshot_time() const {
   return snapshot_time_;
 }
 
-void AdsServer::Register(std::shared_ptr<Connection> connection) {
+void AdsServer::Register(std::shared_ptr<Stream> connection) {
   absl::MutexLock lock(&mu_);
   connections_[connection->id()] = std::move(connection);
   Metrics::Get().xds_clients.Add({}).Set(static_cast<double>(connections_.size()));
@@ -64,7 +97,7 @@ void AdsServer::Unregister(uint64_t id) {
 }
 
 std::vector<ConnectionStatus> AdsServer::Status() const {
-  std::vector<std::shared_ptr<Connection>> all;
+  std::vector<std::shared_ptr<Stream>> all;
   {
     absl::MutexLock lock(&mu_);
     for (const auto& [id, c] : connections_) all.push_back(c);

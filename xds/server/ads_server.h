@@ -36,7 +36,16 @@ class AdsServer final
                           envoy::service::discovery::v3::DiscoveryResponse>*
   StreamAggregatedResources(grpc::CallbackServerContext* context) override;
 
+  grpc::ServerBidiReactor<envoy::service::discovery::v3::DeltaDiscoveryRequest,
+                          envoy::service::discovery::v3::DeltaDiscoveryResponse>*
+  DeltaAggregatedResources(grpc::CallbackServerContext* context) override;
+
   void OnSnapshot(model::SnapshotPtr snapshot, const model::PushRequest& request) override;
+
+  // The resources of `names` (every resource of the type, if empty) for a proxy view, from
+  // the shared cache, generating and caching what is missing.
+  Resources Generate(const std::string& type, const model::Proxy& proxy, uint64_t view,
+                     const model::Snapshot& snapshot, const std::vector<std::string>& names);
 
   model::SnapshotPtr snapshot() const;
   absl::Time snapshot_time() const;
@@ -44,7 +53,7 @@ class AdsServer final
   PushQueue& queue() { return queue_; }
   ResourceCache& cache() { return cache_; }
 
-  void Register(std::shared_ptr<Connection> connection);
+  void Register(std::shared_ptr<Stream> connection);
   void Unregister(uint64_t id);
   std::vector<ConnectionStatus> Status() const;
   size_t connections() const;
@@ -58,7 +67,7 @@ class AdsServer final
   mutable absl::Mutex mu_;
   model::SnapshotPtr snapshot_ ABSL_GUARDED_BY(mu_);
   absl::Time snapshot_time_ ABSL_GUARDED_BY(mu_);
-  std::map<uint64_t, std::shared_ptr<Connection>> connections_ ABSL_GUARDED_BY(mu_);
+  std::map<uint64_t, std::shared_ptr<Stream>> connections_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace meshd::xds

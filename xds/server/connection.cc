@@ -215,7 +215,7 @@ void Connection::Push() {
   }
   for (auto& job : jobs) {
     absl::Time start = absl::Now();
-    Resources resources = Generate(job.type, proxy, *snapshot, job.names);
+    Resources resources = server_->Generate(job.type, proxy, view_, *snapshot, job.names);
     DiscoveryResponse response;
     response.set_type_url(job.type);
     response.set_version_info(absl::StrCat(snapshot->version()));
@@ -255,30 +255,6 @@ void Connection::Push() {
     if (!finishing_ && !done_) start = NextWriteLocked();
   }
   if (start) StartWrite(&current_write_);
-}
-
-Resources Connection::Generate(const std::string& type, const model::Proxy& proxy,
-                               const model::Snapshot& snapshot,
-                               const std::vector<std::string>& names) {
-  ResourceCache& cache = server_->cache();
-  const uint64_t version = snapshot.version();
-  if (names.empty()) {  // wildcard
-    if (auto hit = cache.Get(version, type, view_, "*")) return *hit;
-    Resources all = server_->generator().Generate(type, proxy, snapshot, {});
-    cache.Put(version, type, view_, "*", all);
-    return all;
-  }
-  Resources out;
-  out.reserve(names.size());
-  for (const auto& name : names) {
-    std::optional<Resources> hit = cache.Get(version, type, view_, name);
-    if (!hit) {
-      hit = server_->generator().Generate(type, proxy, snapshot, {name});
-      cache.Put(version, type, view_, name, *hit);
-    }
-    out.insert(out.end(), hit->begin(), hit->end());
-  }
-  return out;
 }
 
 void Connection::QueueWriteLocked(DiscoveryResponse response) {

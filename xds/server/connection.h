@@ -53,9 +53,17 @@ struct ConnectionStatus {
   std::vector<TypeStatus> types;
 };
 
+// What the server needs of a stream, SotW or Delta.
+class Stream : public Pushable {
+ public:
+  // Marks the types a snapshot change affects. True if anything became pending.
+  virtual bool MarkForPush(const model::PushRequest& request) = 0;
+  virtual ConnectionStatus Status() const = 0;
+};
+
 class Connection : public grpc::ServerBidiReactor<envoy::service::discovery::v3::DiscoveryRequest,
                                                   envoy::service::discovery::v3::DiscoveryResponse>,
-                   public Pushable,
+                   public Stream,
                    public std::enable_shared_from_this<Connection> {
  public:
   Connection(AdsServer* server, uint64_t id, std::string peer);
@@ -66,10 +74,8 @@ class Connection : public grpc::ServerBidiReactor<envoy::service::discovery::v3:
   uint64_t id() const override { return id_; }
   void Push() override;
 
-  // Marks the types a snapshot change affects. True if anything became pending.
-  bool MarkForPush(const model::PushRequest& request);
-
-  ConnectionStatus Status() const;
+  bool MarkForPush(const model::PushRequest& request) override;
+  ConnectionStatus Status() const override;
 
   void OnReadDone(bool ok) override;
   void OnWriteDone(bool ok) override;
@@ -92,9 +98,6 @@ class Connection : public grpc::ServerBidiReactor<envoy::service::discovery::v3:
     absl::Time sent_at;
   };
 
-  // The resources of `names` (all, if empty) from the shared cache, generating what is missing.
-  Resources Generate(const std::string& type, const model::Proxy& proxy,
-                     const model::Snapshot& snapshot, const std::vector<std::string>& names);
   void HandleRequest(const envoy::service::discovery::v3::DiscoveryRequest& request);
   void FinishWith(grpc::Status status);
   void QueueWriteLocked(envoy::service::discovery::v3::DiscoveryResponse response)
@@ -113,6 +116,7 @@ class Connection : public grpc::ServerBidiReactor<envoy::service::discovery::v3:
   mutable absl::Mutex mu_;
   std::optional<model::Proxy> proxy_ ABSL_GUARDED_BY(mu_);
   std::atomic<uint64_t> view_{0};  // ViewKey of the proxy, set with proxy_
+  friend class DeltaConnection;
   std::map<std::string, TypeState> types_ ABSL_GUARDED_BY(mu_);
   std::deque<envoy::service::discovery::v3::DiscoveryResponse> writes_ ABSL_GUARDED_BY(mu_);
   envoy::service::discovery::v3::DiscoveryResponse current_write_ ABSL_GUARDED_BY(mu_);

@@ -1,0 +1,340 @@
+#include "xds/server/delta_connection.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "controller/common/metrics.h"
+#include "spdlog/spdlog.h"
+#include "xds/gen/resource.h"
+#include "xds/server/ads_server.h"
+#include "xds/server/node.h"
+#include "xds/server/resource_cache.h"
+
+namespace meshd::xds {
+namespace {
+
+using envoy::service::discovery::v3::DeltaDiscoveryRequest;
+using envoy::service::discovery::v3::DeltaDiscoveryResponse;
+
+bool KnownType(const std::string& t) {
+  return t == kListenerType || t == kRouteType || t == kClusterType || t == kEndpointType;
+}
+
+bool WildcardType(const std::string& t) { return t == kListenerType || t == kClusterType; }
+
+std::string VersionOf(const Resource& r) { return absl::StrFormat("%016x", r.hash); }
+
+void CountBad(const std::string& reason) {
+  Metrics::Get().xds_bad_requests.Add({{"reason", reason}}).Increment();
+}
+
+}  // namespace
+
+DeltaConnection::DeltaConnection(AdsServer* server, uint64_t id, std::string peer)
+    : server_(server), id_(id), peer_(std::move(peer)) {}
+
+void DeltaConnection::Begin(std::shared_ptr<DeltaConnection> self) {
+  {
+    absl::MutexLock lock(&mu_);
+    self_ = std::move(self);
+  }
+  StartRead(&request_);
+}
+
+void DeltaConnection::OnReadDone(bool ok) {
+  if (!ok) {
+    FinishWith(grpc::Status::OK);
+    return;
+  }
+  HandleRequest(request_);
+  {
+    absl::MutexLock lock(&mu_);
+    if (finishing_ || done_) return;
+  }
+  StartRead(&request_);
+}
+
+void DeltaConnection::FinishWith(grpc::Status status) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (finishing_) return;
+    finishing_ = true;
+    if (write_in_flight_) {
+      finish_after_write_ = status;
+      return;
+    }
+  }
+  Finish(status);
+}
+
+void DeltaConnection::HandleRequest(const DeltaDiscoveryRequest& request) {
+  std::shared_ptr<DeltaConnection> self;
+  bool respond = false;
+  bool first = false;
+  std::optional<grpc::Status> reject;
+  {
+    absl::MutexLock lock(&mu_);
+    if (finishing_) return;
+    self = self_;
+    if (!proxy_) {
+      auto proxy = request.has_node() ? ProxyFromNode(request.node())
+                                      : absl::InvalidArgumentError("node is required");
+      if (!proxy.ok()) {
+        CountBad("no_node");
+        reject = grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                              absl::StrCat("first DeltaDiscoveryRequest must carry a node: ",
+                                           proxy.status().message()));
+      } else {
+        proxy_ = std::move(*proxy);
+        view_ = ViewKey(*proxy_);
+        first = true;
+        spdlog::info("ads: delta connection {} from {}: node {} (namespace {})", id_, peer_,
+                     proxy_->id, proxy_->ns);
+      }
+    }
+    const std::string& type = request.type_url();
+    if (reject) {
+    } else if (!KnownType(type)) {
+      CountBad(type.empty() ? "no_type_url" : "unknown_type");
+      spdlog::warn("ads: delta connection {}: ignoring unsupported type \"{}\"", id_, type);
+    } else {
+      auto [it, created] = types_.try_emplace(type);
+      TypeState& st = it->second;
+      if (!request.response_nonce().empty()) {
+        if (request.response_nonce() == st.last_nonce) {
+          if (request.has_error_detail()) {
+            st.nack_error = request.error_detail().message();
+            Metrics::Get().xds_rejects.Add({{"type", ShortType(type)}}).Increment();
+            spdlog::warn("ads: NACK (delta) from {} for {} nonce {}: {}", proxy_->id,
+                         ShortType(type), request.response_nonce(), st.nack_error);
+          } else {
+            st.version_acked = st.version_sent;
+            st.nack_error.clear();
+          }
+        }
+      }
+      if (created) {
+        // A first request with no names subscribes LDS/CDS to everything (wildcard).
+        st.wildcard = WildcardType(type) && request.resource_names_subscribe().empty();
+        for (const auto& [name, version] : request.initial_resource_versions()) {
+          st.sent[name] = version;  // the client already holds these
+        }
+        respond = true;
+      }
+      for (const auto& name : request.resource_names_subscribe()) {
+        if (name == "*") {
+          st.wildcard = true;
+        } else if (st.subscribed.insert(name).second) {
+          st.force.insert(name);
+        }
+        respond = true;
+      }
+      for (const auto& name : request.resource_names_unsubscribe()) {
+        if (name == "*") st.wildcard = false;
+        st.subscribed.erase(name);
+        st.sent.erase(name);
+        st.force.erase(name);
+      }
+      if (respond) st.pending = true;
+    }
+  }
+  if (reject) {
+    FinishWith(*reject);
+    return;
+  }
+  if (first) server_->Register(self);
+  if (respond && self) server_->queue().Enqueue(self);
+}
+
+bool DeltaConnection::MarkForPush(const model::PushRequest& request) {
+  absl::MutexLock lock(&mu_);
+  bool any = false;
+  for (auto& [type, st] : types_) {
+    if (!st.wildcard && st.subscribed.empty()) continue;
+    if (!request.full) {
+      if (type != kEndpointType) continue;
+      bool affected = false;
+      for (const auto& name : st.subscribed) {
+        ClusterName cn;
+        if (ParseClusterName(name, &cn) && request.endpoint_hosts.count(cn.host)) affected = true;
+      }
+      if (!affected) continue;
+    }
+    st.pending = true;
+    any = true;
+  }
+  return any;
+}
+
+void DeltaConnection::Push() {
+  absl::MutexLock push_lock(&push_mu_);
+  model::SnapshotPtr snapshot = server_->snapshot();
+  if (snapshot == nullptr) return;
+  struct Job {
+    std::string type;
+    std::vector<std::string> names;  // empty: wildcard
+  };
+  std::vector<Job> jobs;
+  model::Proxy proxy;
+  uint64_t view;
+  {
+    absl::MutexLock lock(&mu_);
+    if (finishing_ || done_ || !proxy_) return;
+    proxy = *proxy_;
+    view = view_;
+    for (const std::string& type : {std::string(kClusterType), std::string(kEndpointType),
+                                    std::string(kListenerType), std::string(kRouteType)}) {
+      auto it = types_.find(type);
+      if (it == types_.end() || !it->second.pending) continue;
+      it->second.pending = false;
+      Job job{type, {}};
+      if (!it->second.wildcard) job.names.assign(it->second.subscribed.begin(), it->second.subscribed.end());
+      if (!it->second.wildcard && job.names.empty()) continue;
+      jobs.push_back(std::move(job));
+    }
+  }
+  for (auto& job : jobs) {
+    Resources resources = server_->Generate(job.type, proxy, view, *snapshot, job.names);
+    absl::MutexLock lock(&mu_);
+    TypeState& st = types_[job.type];
+    DeltaDiscoveryResponse response;
+    response.set_type_url(job.type);
+    response.set_system_version_info(absl::StrCat(snapshot->version()));
+    response.mutable_control_plane()->set_identifier("meshd");
+    std::set<std::string> present;
+    size_t bytes = 0;
+    for (const auto& r : resources) {
+      present.insert(r->name);
+      std::string version = VersionOf(*r);
+      auto sent = st.sent.find(r->name);
+      if (sent != st.sent.end() && sent->second == version && !st.force.count(r->name)) continue;
+      auto* out = response.add_resources();
+      out->set_name(r->name);
+      out->set_version(version);
+      *out->mutable_resource() = r->any;
+      bytes += r->any.value().size();
+      st.sent[r->name] = version;
+    }
+    // Resources the client holds that no longer exist.
+    for (auto it = st.sent.begin(); it != st.sent.end();) {
+      bool wanted = st.wildcard || st.subscribed.count(it->first);
+      if (!present.count(it->first) && wanted) {
+        response.add_removed_resources(it->first);
+        it = st.sent.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    st.force.clear();
+    if (response.resources().empty() && response.removed_resources().empty()) continue;
+    response.set_nonce(absl::StrCat("d", id_, "-", ++nonce_counter_));
+    st.last_nonce = response.nonce();
+    st.version_sent = response.system_version_info();
+    st.responses++;
+    Metrics::Get().xds_pushes.Add({{"type", ShortType(job.type)}}).Increment();
+    Metrics::Get()
+        .xds_config_size.Add({{"type", ShortType(job.type)}}, Metrics::SizeBuckets())
+        .Observe(static_cast<double>(bytes));
+    // At most one unsent response per type; a newer one merges into it.
+    bool merged = false;
+    for (auto& queued : writes_) {
+      if (queued.type_url() != response.type_url()) continue;
+      std::map<std::string, envoy::service::discovery::v3::Resource> by_name;
+      for (auto& r : *queued.mutable_resources()) by_name[r.name()] = std::move(r);
+      std::set<std::string> removed(queued.removed_resources().begin(),
+                                    queued.removed_resources().end());
+      for (auto& r : *response.mutable_resources()) {
+        removed.erase(r.name());
+        by_name[r.name()] = std::move(r);
+      }
+      for (const auto& name : response.removed_resources()) {
+        by_name.erase(name);
+        removed.insert(name);
+      }
+      queued.clear_resources();
+      queued.clear_removed_resources();
+      for (auto& [name, r] : by_name) *queued.add_resources() = std::move(r);
+      for (const auto& name : removed) queued.add_removed_resources(name);
+      queued.set_nonce(response.nonce());
+      queued.set_system_version_info(response.system_version_info());
+      merged = true;
+      break;
+    }
+    if (!merged) writes_.push_back(std::move(response));
+  }
+  bool start = false;
+  {
+    absl::MutexLock lock(&mu_);
+    if (!finishing_ && !done_) start = NextWriteLocked();
+  }
+  if (start) StartWrite(&current_write_);
+}
+
+bool DeltaConnection::NextWriteLocked() {
+  if (write_in_flight_ || writes_.empty()) return false;
+  current_write_ = std::move(writes_.front());
+  writes_.pop_front();
+  write_in_flight_ = true;
+  return true;
+}
+
+void DeltaConnection::OnWriteDone(bool ok) {
+  bool start = false;
+  std::optional<grpc::Status> finish;
+  {
+    absl::MutexLock lock(&mu_);
+    write_in_flight_ = false;
+    if (!ok) {
+      finishing_ = true;
+      return;
+    }
+    if (finish_after_write_) {
+      finish = finish_after_write_;
+      finish_after_write_.reset();
+    } else if (!finishing_) {
+      start = NextWriteLocked();
+    }
+  }
+  if (finish) {
+    Finish(*finish);
+  } else if (start) {
+    StartWrite(&current_write_);
+  }
+}
+
+void DeltaConnection::OnDone() {
+  std::shared_ptr<DeltaConnection> self;
+  {
+    absl::MutexLock lock(&mu_);
+    done_ = true;
+    self = std::move(self_);
+  }
+  server_->Unregister(id_);
+}
+
+ConnectionStatus DeltaConnection::Status() const {
+  absl::MutexLock lock(&mu_);
+  ConnectionStatus s;
+  s.id = id_;
+  s.peer = peer_ + " (delta)";
+  s.connected = connected_;
+  if (proxy_) {
+    s.proxy_id = proxy_->id;
+    s.ns = proxy_->ns;
+    s.generator = proxy_->generator;
+  }
+  for (const auto& [type, st] : types_) {
+    TypeStatus t;
+    t.type_url = type;
+    t.names = st.subscribed.size();
+    t.wildcard = st.wildcard;
+    t.version_sent = st.version_sent;
+    t.nonce_sent = st.last_nonce;
+    t.version_acked = st.version_acked;
+    t.nack_error = st.nack_error;
+    t.responses = st.responses;
+    s.types.push_back(std::move(t));
+  }
+  return s;
+}
+
+}  // namespace meshd::xds
