@@ -43,6 +43,92 @@ void Controller::ReplaceConfigs(const std::string& source,
   Enqueue(std::move(req));
 }
 
+void Controller::UpsertConfig(const std::string& source, model::ConfigPtr config) {
+  std::set<model::ConfigKey> changed = store_.Upsert(source, std::move(config));
+  if (changed.empty()) return;
+  model::PushRequest req;
+  req.full = true;
+  req.configs_updated = std::move(changed);
+  req.start = clock_->Now();
+  req.merged = 1;
+  Enqueue(std::move(req));
+}
+
+void Controller::DeleteConfig(const std::string& source, const model::ConfigKey& key) {
+  std::set<model::ConfigKey> changed = store_.Delete(source, key);
+  if (changed.empty()) return;
+  model::PushRequest req;
+  req.full = true;
+  req.configs_updated = std::move(changed);
+  req.start = clock_->Now();
+  req.merged = 1;
+  Enqueue(std::move(req));
+}
+
+namespace {
+
+bool SameService(const model::Service& a, const model::Service& b) {
+  if (a.hostname != b.hostname || a.ns != b.ns || a.resolution != b.resolution ||
+      a.mesh_external != b.mesh_external || a.addresses != b.addresses || a.origin != b.origin ||
+      a.ports.size() != b.ports.size()) {
+    return false;
+  }
+  for (size_t i = 0; i < a.ports.size(); ++i) {
+    const auto &p = a.ports[i], &q = b.ports[i];
+    if (p.name != q.name || p.number != q.number || p.protocol != q.protocol ||
+        p.target_port != q.target_port) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+void Controller::SetKubeService(const std::string& hostname,
+                                std::optional<model::Service> service) {
+  model::PushRequest req;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = kube_services_.find(hostname);
+    if (!service) {
+      if (it == kube_services_.end()) return;
+      kube_services_.erase(it);
+    } else {
+      if (it != kube_services_.end() && SameService(it->second, *service)) return;
+      kube_services_[hostname] = std::move(*service);
+    }
+  }
+  spdlog::debug("controller: Kubernetes service {} changed", hostname);
+  req.full = true;
+  req.endpoint_hosts.insert(hostname);
+  req.start = clock_->Now();
+  req.merged = 1;
+  Enqueue(std::move(req));
+}
+
+void Controller::SetKubeEndpoints(const std::string& hostname,
+                                  std::vector<model::Endpoint> endpoints) {
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = kube_endpoints_.find(hostname);
+    if (endpoints.empty()) {
+      if (it == kube_endpoints_.end()) return;
+      kube_endpoints_.erase(it);
+    } else {
+      if (it != kube_endpoints_.end() && it->second == endpoints) return;
+      kube_endpoints_[hostname] = std::move(endpoints);
+    }
+  }
+  spdlog::debug("controller: endpoints of {} changed", hostname);
+  model::PushRequest req;
+  req.full = false;  // endpoints only: EDS
+  req.endpoint_hosts.insert(hostname);
+  req.start = clock_->Now();
+  req.merged = 1;
+  Enqueue(std::move(req));
+}
+
 void Controller::Enqueue(model::PushRequest request) {
   absl::MutexLock lock(&mu_);
   debouncer_.Add(request, clock_->Now());
@@ -87,6 +173,15 @@ model::SnapshotPtr Controller::Build() {
   {
     absl::MutexLock lock(&mu_);
     data.version = ++version_;
+    for (const auto& [host, svc] : kube_services_) {
+      data.services[host] = svc;
+      auto eps = kube_endpoints_.find(host);
+      if (eps != kube_endpoints_.end()) {
+        data.endpoints[host] = eps->second;
+      } else {
+        data.endpoints.erase(host);
+      }
+    }
   }
   return std::make_shared<const model::Snapshot>(std::move(data));
 }

@@ -5,7 +5,9 @@
 #pragma once
 
 #include <atomic>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -33,6 +35,14 @@ class Controller {
 
   // Replaces every config object `source` holds (the file source sends its whole state).
   void ReplaceConfigs(const std::string& source, const std::vector<model::ConfigPtr>& configs);
+  // Adds/updates or removes one config object of `source` (the Kubernetes source).
+  void UpsertConfig(const std::string& source, model::ConfigPtr config);
+  void DeleteConfig(const std::string& source, const model::ConfigKey& key);
+  // The Kubernetes service registry, beside the ServiceEntry one (a Kubernetes Service wins
+  // a host both declare). A changed service (nullopt removes it) causes a full push; changed
+  // endpoints alone an endpoint-only push (PushRequest.full=false, endpoint_hosts).
+  void SetKubeService(const std::string& hostname, std::optional<model::Service> service);
+  void SetKubeEndpoints(const std::string& hostname, std::vector<model::Endpoint> endpoints);
   // Marks `source` as having delivered its initial state; the first snapshot waits for all
   // sources registered with ExpectSource.
   void ExpectSource(const std::string& source);
@@ -63,6 +73,9 @@ class Controller {
   bool initial_pushed_ ABSL_GUARDED_BY(mu_) = false;
   model::SnapshotPtr current_ ABSL_GUARDED_BY(mu_);
   uint64_t version_ ABSL_GUARDED_BY(mu_) = 0;
+
+  std::map<std::string, model::Service> kube_services_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::vector<model::Endpoint>> kube_endpoints_ ABSL_GUARDED_BY(mu_);
 
   std::atomic<bool> ready_{false};
   std::thread thread_;

@@ -72,14 +72,14 @@ Registry BuildServiceEntryRegistry(const std::vector<model::ConfigPtr>& service_
       svc.addresses.assign(se.addresses().begin(), se.addresses().end());
       svc.origin = config->key.ToString();
       for (const auto& p : se.ports()) {
-        svc.ports.push_back({p.name(), p.number(), absl::AsciiStrToUpper(p.protocol()),
-                             p.target_port()});
+        svc.ports.push_back(
+            {p.name(), p.number(), absl::AsciiStrToUpper(p.protocol()), p.target_port()});
       }
       auto& eps = reg.endpoints[host];
       for (const auto& we : se.endpoints()) AddWorkload(we, svc, &eps);
       if (se.has_workload_selector()) {
         std::map<std::string, std::string> selector(se.workload_selector().labels().begin(),
-                                                     se.workload_selector().labels().end());
+                                                    se.workload_selector().labels().end());
         for (const auto& wc : workload_entries) {
           if (wc->key.ns != config->key.ns) continue;
           const auto& we = wc->Spec<net::WorkloadEntry>();

@@ -8,6 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "controller/kube/rest_kube_client.h"
 
 namespace meshd::bootstrap {
 namespace {
@@ -25,7 +26,14 @@ std::string Usage() {
   return "usage: meshd [--configDir DIR] [--grpcAddr :15010] [--httpAddr :8080]\n"
          "             [--monitoringAddr :15014] [--domain cluster.local] [--namespace NS]\n"
          "             [--log_output_level default:info] [--pushWorkers 2]\n"
-         "env: POD_NAMESPACE, PILOT_DEBOUNCE_AFTER (100ms), PILOT_DEBOUNCE_MAX (10s)\n";
+         "             [--secureGRPCAddr :15012] [--trustDomain cluster.local]\n"
+         "             [--cacertsDir ./etc/cacerts] [--caStateDir $HOME/.meshd/ca]\n"
+         "             [--tlsDnsNames a,b] [--kubeconfig FILE]\n"
+         "             [--leaderElection true] [--leaseName meshd-leader]\n"
+         "             [--leaseDuration 30s] [--renewDeadline 15s] [--retryPeriod 7.5s]\n"
+         "env: POD_NAMESPACE, PILOT_DEBOUNCE_AFTER (100ms), PILOT_DEBOUNCE_MAX (10s),\n"
+         "     TRUST_DOMAIN, DEFAULT_WORKLOAD_CERT_TTL (24h), MAX_WORKLOAD_CERT_TTL (2160h),\n"
+         "     KUBECONFIG, KUBERNETES_SERVICE_HOST/PORT (in-cluster), POD_NAME\n";
 }
 
 absl::StatusOr<Options> ParseOptions(const std::vector<std::string>& args) {
@@ -36,6 +44,17 @@ absl::StatusOr<Options> ParseOptions(const std::vector<std::string>& args) {
   }
   if (const char* v = std::getenv("PILOT_DEBOUNCE_MAX"); v && *v) {
     if (auto s = ParseDuration("PILOT_DEBOUNCE_MAX", v, &o.debounce_max); !s.ok()) return s;
+  }
+  if (const char* v = std::getenv("TRUST_DOMAIN"); v && *v) o.trust_domain = v;
+  if (const char* v = std::getenv("DEFAULT_WORKLOAD_CERT_TTL"); v && *v) {
+    if (auto s = ParseDuration("DEFAULT_WORKLOAD_CERT_TTL", v, &o.workload_cert_ttl); !s.ok()) {
+      return s;
+    }
+  }
+  if (const char* v = std::getenv("MAX_WORKLOAD_CERT_TTL"); v && *v) {
+    if (auto s = ParseDuration("MAX_WORKLOAD_CERT_TTL", v, &o.max_workload_cert_ttl); !s.ok()) {
+      return s;
+    }
   }
   using Setter = std::function<absl::Status(const std::string&)>;
   auto str = [](std::string* field) -> Setter {
@@ -52,6 +71,35 @@ absl::StatusOr<Options> ParseOptions(const std::vector<std::string>& args) {
       {"domain", str(&o.domain)},
       {"namespace", str(&o.ns)},
       {"log_output_level", str(&o.log_level)},
+      {"kubeconfig", str(&o.kubeconfig)},
+      {"leaseName", str(&o.lease_name)},
+      {"leaderElection",
+       [&o](const std::string& v) {
+         if (v != "true" && v != "false") {
+           return absl::InvalidArgumentError("--leaderElection: expected true or false");
+         }
+         o.leader_election = v == "true";
+         return absl::OkStatus();
+       }},
+      {"leaseDuration",
+       [&o](const std::string& v) {
+         return ParseDuration("--leaseDuration", v, &o.lease_duration);
+       }},
+      {"renewDeadline",
+       [&o](const std::string& v) {
+         return ParseDuration("--renewDeadline", v, &o.renew_deadline);
+       }},
+      {"retryPeriod",
+       [&o](const std::string& v) { return ParseDuration("--retryPeriod", v, &o.retry_period); }},
+      {"secureGRPCAddr", str(&o.secure_grpc_addr)},
+      {"trustDomain", str(&o.trust_domain)},
+      {"cacertsDir", str(&o.cacerts_dir)},
+      {"caStateDir", str(&o.ca_state_dir)},
+      {"tlsDnsNames",
+       [&o](const std::string& v) {
+         o.tls_dns_names = absl::StrSplit(v, ',', absl::SkipEmpty());
+         return absl::OkStatus();
+       }},
       {"pushWorkers",
        [&o](const std::string& v) {
          if (!absl::SimpleAtoi(v, &o.push_workers) || o.push_workers < 1) {
@@ -89,8 +137,22 @@ absl::StatusOr<Options> ParseOptions(const std::vector<std::string>& args) {
   if (auto colon = o.log_level.rfind(':'); colon != std::string::npos) {
     o.log_level = o.log_level.substr(colon + 1);
   }
-  if (o.config_dir.empty()) {
-    return absl::InvalidArgumentError("no config source: give --configDir DIR");
+  if (o.kubeconfig.empty() && !kube::InCluster() && o.config_dir.empty()) {
+    o.kubeconfig = kube::FindKubeConfig("");  // $KUBECONFIG, then ~/.kube/config
+  }
+  o.in_cluster = o.kubeconfig.empty() && kube::InCluster();
+  if (o.config_dir.empty() && !o.kube()) {
+    return absl::InvalidArgumentError(
+        "no config source: give --configDir DIR and/or --kubeconfig PATH (or run in a cluster)");
+  }
+  if (!(o.lease_duration > o.renew_deadline && o.renew_deadline > o.retry_period * 1.2)) {
+    return absl::InvalidArgumentError(
+        "leader election needs --leaseDuration > --renewDeadline > 1.2 x --retryPeriod");
+  }
+  if (o.ca_state_dir.empty()) {
+    // Outside Kubernetes the self-signed root must survive restarts: keep it per user.
+    const char* home = std::getenv("HOME");
+    o.ca_state_dir = home && *home ? absl::StrCat(home, "/.meshd/ca") : "/var/lib/meshd/ca";
   }
   return o;
 }

@@ -11,9 +11,9 @@
 namespace meshd::bootstrap {
 
 struct Options {
-  std::string config_dir;             // --configDir: the file config source
-  std::string grpc_addr = ":15010";   // --grpcAddr: plaintext xDS
-  std::string http_addr = ":8080";    // --httpAddr: /ready
+  std::string config_dir;                  // --configDir: the file config source
+  std::string grpc_addr = ":15010";        // --grpcAddr: plaintext xDS
+  std::string http_addr = ":8080";         // --httpAddr: /ready
   std::string monitoring_addr = ":15014";  // --monitoringAddr: /metrics, /debug/*
   std::string domain = "cluster.local";    // --domain
   std::string ns = "istio-system";         // --namespace (env POD_NAMESPACE)
@@ -21,6 +21,28 @@ struct Options {
   int push_workers = 2;                    // --pushWorkers
   absl::Duration debounce_after = absl::Milliseconds(100);  // env PILOT_DEBOUNCE_AFTER
   absl::Duration debounce_max = absl::Seconds(10);          // env PILOT_DEBOUNCE_MAX
+  // Kubernetes source: `kubeconfig` below (after parsing: --kubeconfig, else $KUBECONFIG,
+  // else ~/.kube/config, the last two only without --configDir), or in-cluster
+  // (KUBERNETES_SERVICE_HOST/PORT, when no kubeconfig is found).
+  bool in_cluster = false;
+  bool kube() const { return in_cluster || !kubeconfig.empty(); }
+  // Leader election (Kubernetes only): --leaderElection, --leaseDuration 30s,
+  // --renewDeadline 15s, --retryPeriod 7.5s, --leaseName; identity from env POD_NAME.
+  bool leader_election = true;
+  std::string lease_name = "meshd-leader";
+  absl::Duration lease_duration = absl::Seconds(30);
+  absl::Duration renew_deadline = absl::Seconds(15);
+  absl::Duration retry_period = absl::Milliseconds(7500);
+  // The kubeconfig (client-go lookup). The CA uses it for TokenReview.
+  std::string kubeconfig;  // --kubeconfig
+  // The CA and the TLS xDS port (istiod's 15012: CreateCertificate + ADS over TLS).
+  std::string secure_grpc_addr = ":15012";     // --secureGRPCAddr ("" or "off": none)
+  std::string trust_domain = "cluster.local";  // --trustDomain (env TRUST_DOMAIN)
+  std::string cacerts_dir = "./etc/cacerts";   // --cacertsDir: plug-in CA, as istiod reads it
+  std::string ca_state_dir;  // --caStateDir: self-signed root, serving cert ($HOME/.meshd/ca)
+  std::vector<std::string> tls_dns_names;              // --tlsDnsNames a,b: besides istiod.<ns>.svc
+  absl::Duration workload_cert_ttl = absl::Hours(24);  // env DEFAULT_WORKLOAD_CERT_TTL
+  absl::Duration max_workload_cert_ttl = absl::Hours(24 * 90);  // env MAX_WORKLOAD_CERT_TTL
 };
 
 // Parses argv (`--flag value` or `--flag=value`). InvalidArgument names the bad flag.

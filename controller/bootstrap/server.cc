@@ -1,13 +1,19 @@
 #include "controller/bootstrap/server.h"
 
 #include <grpcpp/grpcpp.h>
+#include <unistd.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "ca/server/ca_server.h"
 #include "controller/common/http_server.h"
 #include "controller/common/metrics.h"
 #include "controller/controller.h"
 #include "controller/file/directory_source.h"
+#include "controller/kube/kube_source.h"
+#include "controller/kube/leader_elector.h"
+#include "controller/kube/rest_kube_client.h"
+#include "controller/kube/token_reviewer.h"
 #include "google/protobuf/util/json_util.h"
 #include "nlohmann/json.hpp"
 #include "spdlog/spdlog.h"
@@ -57,22 +63,37 @@ absl::Status Server::Start() {
   if (auto s = monitoring_->Start(); !s.ok()) return s;
 
   ads_->Start();
-  controller_->ExpectSource("file");
+  if (!options_.config_dir.empty()) controller_->ExpectSource("file");
+  if (options_.kube()) controller_->ExpectSource("kube");
   controller_->Start();
 
-  file::DirectorySource::Options fopts;
-  fopts.dir = options_.config_dir;
-  file_source_ = std::make_unique<file::DirectorySource>(
-      fopts, [this](const std::vector<model::ConfigPtr>& configs) {
-        controller_->ReplaceConfigs("file", configs);
-      });
-  if (auto s = file_source_->Start(); !s.ok()) return s;
-  controller_->SourceSynced("file");
+  if (!options_.config_dir.empty()) {
+    file::DirectorySource::Options fopts;
+    fopts.dir = options_.config_dir;
+    file_source_ = std::make_unique<file::DirectorySource>(
+        fopts, [this](const std::vector<model::ConfigPtr>& configs) {
+          controller_->ReplaceConfigs("file", configs);
+        });
+    if (auto s = file_source_->Start(); !s.ok()) return s;
+    controller_->SourceSynced("file");
+  }
+  if (options_.kube()) {
+    if (auto s = StartKube(); !s.ok()) return s;
+  }
 
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort(GrpcAddress(options_.grpc_addr), grpc::InsecureServerCredentials(),
                            &port);
+  // One server, two ports: the secure port serves the same ADS service plus the CA over TLS.
+  int secure_port = 0;
+  bool secure = !options_.secure_grpc_addr.empty() && options_.secure_grpc_addr != "off";
+  if (secure) {
+    if (auto s = StartCa(); !s.ok()) return s;
+    builder.AddListeningPort(GrpcAddress(options_.secure_grpc_addr), ca_->ServerCredentials(),
+                             &secure_port);
+    builder.RegisterService(ca_->service());
+  }
   builder.RegisterService(ads_.get());
   builder.SetMaxSendMessageSize(-1);
   builder.SetMaxReceiveMessageSize(16 * 1024 * 1024);
@@ -81,6 +102,14 @@ absl::Status Server::Start() {
   grpc_server_ = builder.BuildAndStart();
   if (grpc_server_ == nullptr || port == 0) {
     return absl::UnavailableError(absl::StrCat("cannot serve gRPC on ", options_.grpc_addr));
+  }
+  if (secure && secure_port == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot serve TLS gRPC on ", options_.secure_grpc_addr));
+  }
+  if (secure) {
+    spdlog::info("meshd: CA and xDS over TLS on {} (port {})", options_.secure_grpc_addr,
+                 secure_port);
   }
   spdlog::info("meshd: xDS (ADS, plaintext) on {} (port {}); ready on {}; metrics and debug on {}",
                options_.grpc_addr, port, options_.http_addr, options_.monitoring_addr);
@@ -92,6 +121,9 @@ void Server::Shutdown() {
     grpc_server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
     grpc_server_.reset();
   }
+  if (ca_) ca_->Stop();
+  if (elector_) elector_->Stop();  // releases the lease
+  if (kube_source_) kube_source_->Stop();
   if (file_source_) file_source_->Stop();
   if (controller_) controller_->Stop();
   if (ads_) ads_->Stop();
@@ -99,7 +131,103 @@ void Server::Shutdown() {
   if (http_) http_->Stop();
 }
 
+absl::Status Server::StartCa() {
+  std::shared_ptr<ca::TokenReviewer> reviewer;
+  if (std::string path = kube::FindKubeConfig(options_.kubeconfig); !path.empty()) {
+    auto config = kube::LoadKubeConfig(path);
+    if (!config.ok()) return config.status();
+    auto client = kube::RestKubeClient::Create(*config);
+    if (!client.ok()) return client.status();
+    reviewer = std::make_shared<kube::KubeTokenReviewer>(
+        std::shared_ptr<kube::KubeClient>(std::move(*client)));
+  } else if (kube::InCluster()) {
+    auto config = kube::InClusterConfig();
+    if (!config.ok()) return config.status();
+    auto client = kube::RestKubeClient::Create(*config);
+    if (!client.ok()) return client.status();
+    reviewer = std::make_shared<kube::KubeTokenReviewer>(
+        std::shared_ptr<kube::KubeClient>(std::move(*client)));
+  } else {
+    spdlog::warn(
+        "ca: no Kubernetes API (no kubeconfig): bearer tokens cannot be reviewed; "
+        "only client certificates authenticate");
+  }
+  ca::CaServerOptions o;
+  o.roots.plugin_dir = options_.cacerts_dir;
+  o.roots.self_signed_dir = options_.ca_state_dir + "/root";
+  o.roots.trust_domain = options_.trust_domain;
+  o.signer.trust_domain = options_.trust_domain;
+  o.signer.default_ttl = options_.workload_cert_ttl;
+  o.signer.max_ttl = options_.max_workload_cert_ttl;
+  o.serving_dns_names = ca::ServingDnsNames({"istiod"}, options_.ns);
+  for (const auto& n : options_.tls_dns_names) o.serving_dns_names.push_back(n);
+  o.serving_dir = options_.ca_state_dir + "/serving";
+  auto server = ca::CaServer::Create(std::move(o), std::move(reviewer), RealClock::Get());
+  if (!server.ok()) return server.status();
+  ca_ = std::move(*server);
+  ca_->Start();
+  return absl::OkStatus();
+}
+
+absl::Status Server::StartKube() {
+  absl::StatusOr<kube::KubeConfig> config =
+      options_.in_cluster ? kube::InClusterConfig() : kube::LoadKubeConfig(options_.kubeconfig);
+  if (!config.ok()) return config.status();
+  auto client = kube::RestKubeClient::Create(*config);
+  if (!client.ok()) return client.status();
+  kube_client_ = std::shared_ptr<kube::KubeClient>(std::move(*client));
+
+  kube::KubeSource::Options kopts;
+  kopts.domain = options_.domain;
+  kube::KubeSource::Sink sink;
+  sink.upsert_config = [this](model::ConfigPtr c) { controller_->UpsertConfig("kube", c); };
+  sink.delete_config = [this](const model::ConfigKey& k) { controller_->DeleteConfig("kube", k); };
+  sink.set_service = [this](const std::string& host, std::optional<model::Service> svc) {
+    controller_->SetKubeService(host, std::move(svc));
+  };
+  sink.set_endpoints = [this](const std::string& host, std::vector<model::Endpoint> eps) {
+    controller_->SetKubeEndpoints(host, std::move(eps));
+  };
+  sink.synced = [this] { controller_->SourceSynced("kube"); };
+  kube_source_ = std::make_unique<kube::KubeSource>(kopts, kube_client_.get(), std::move(sink),
+                                                    RealClock::Get());
+  kube_source_->Start();
+
+  if (options_.leader_election) {
+    kube::LeaderElector::Options lo;
+    lo.ns = options_.ns;
+    lo.name = options_.lease_name;
+    const char* pod = std::getenv("POD_NAME");
+    char host[256] = {0};
+    gethostname(host, sizeof(host) - 1);
+    lo.identity = pod && *pod ? std::string(pod) : absl::StrCat(host, "-", getpid());
+    lo.lease_duration = options_.lease_duration;
+    lo.renew_deadline = options_.renew_deadline;
+    lo.retry_period = options_.retry_period;
+    // Leader-only work (status writes, webhook caBundle patches) hooks in here.
+    elector_ = std::make_unique<kube::LeaderElector>(lo, kube_client_.get(), RealClock::Get(),
+                                                     kube::LeaderElector::Callbacks{});
+    elector_->Start();
+  }
+  return absl::OkStatus();
+}
+
 void Server::RegisterDebugHandlers(HttpServer* http) {
+  // Leader election: who this replica is, whether it leads, the holder it last observed.
+  http->Handle("/debug/leaderz", [this](const HttpRequest&) {
+    json out = {{"enabled", elector_ != nullptr}};
+    if (elector_) {
+      out["identity"] = elector_->options().identity;
+      out["lease"] = absl::StrCat(elector_->options().ns, "/", elector_->options().name);
+      out["leader"] = elector_->IsLeader();
+      out["holder"] = elector_->Holder();
+    }
+    if (kube_source_) out["informers"] = kube_source_->InformerVersions();
+    HttpResponse r;
+    r.content_type = "application/json";
+    r.body = out.dump(2) + "\n";
+    return r;
+  });
   http->Handle("/metrics", [](const HttpRequest&) {
     HttpResponse r;
     r.content_type = "text/plain; version=0.0.4";
@@ -117,9 +245,9 @@ void Server::RegisterDebugHandlers(HttpServer* http) {
     for (const auto& c : ads_->Status()) {
       json types = json::object();
       for (const auto& t : c.types) {
-        json jt = {{"version_sent", t.version_sent},  {"nonce_sent", t.nonce_sent},
+        json jt = {{"version_sent", t.version_sent},   {"nonce_sent", t.nonce_sent},
                    {"version_acked", t.version_acked}, {"subscribed", t.names},
-                   {"wildcard", t.wildcard},          {"responses", t.responses}};
+                   {"wildcard", t.wildcard},           {"responses", t.responses}};
         if (!t.nack_error.empty()) {
           jt["nack"] = {{"version", t.nack_version}, {"error", t.nack_error}};
         }
@@ -168,6 +296,11 @@ void Server::RegisterDebugHandlers(HttpServer* http) {
     if (file_source_) {
       for (const auto& r : file_source_->Rejections()) {
         rejected.push_back({{"file", r.file}, {"kind", r.object}, {"error", r.message}});
+      }
+    }
+    if (kube_source_) {
+      for (const auto& r : kube_source_->Rejections()) {
+        rejected.push_back({{"source", "kube"}, {"kind", r.object}, {"error", r.message}});
       }
     }
     out["rejected"] = rejected;

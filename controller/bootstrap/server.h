@@ -13,11 +13,19 @@ class Server;
 }
 
 namespace meshd {
+namespace ca {
+class CaServer;
+}
 class Controller;
 class HttpServer;
 namespace file {
 class DirectorySource;
 }
+namespace kube {
+class KubeClient;
+class KubeSource;
+class LeaderElector;
+}  // namespace kube
 namespace xds {
 class AdsServer;
 }
@@ -35,11 +43,20 @@ class Server {
 
  private:
   void RegisterDebugHandlers(HttpServer* http);
+  // Creates and starts the CA (root, signer, CreateCertificate, serving certificate).
+  absl::Status StartCa();
 
   const Options options_;
   std::unique_ptr<xds::AdsServer> ads_;
   std::unique_ptr<Controller> controller_;
   std::unique_ptr<file::DirectorySource> file_source_;
+  // Kubernetes (with --kubeconfig or in a cluster): the API client, the config + registry
+  // source, and leader election for leader-only work.
+  absl::Status StartKube();
+  std::shared_ptr<kube::KubeClient> kube_client_;
+  std::unique_ptr<kube::KubeSource> kube_source_;
+  std::unique_ptr<kube::LeaderElector> elector_;
+  std::unique_ptr<ca::CaServer> ca_;  // outlives grpc_server_, where its service is registered
   std::unique_ptr<grpc::Server> grpc_server_;
   std::unique_ptr<HttpServer> http_;
   std::unique_ptr<HttpServer> monitoring_;

@@ -67,11 +67,14 @@ absl::Status HttpServer::Start() {
     impl_.reset();
     return absl::UnavailableError(absl::StrCat("http server on ", address_, ": ", e.what()));
   }
-  spdlog::info("http: serving {} on {}", [this] {
-    std::string paths;
-    for (const auto& [p, h] : handlers_) absl::StrAppend(&paths, paths.empty() ? "" : ",", p);
-    return paths;
-  }(), address_);
+  spdlog::info(
+      "http: serving {} on {}",
+      [this] {
+        std::string paths;
+        for (const auto& [p, h] : handlers_) absl::StrAppend(&paths, paths.empty() ? "" : ",", p);
+        return paths;
+      }(),
+      address_);
   return absl::OkStatus();
 }
 

@@ -15,8 +15,8 @@ namespace meshd {
 
 struct HttpRequest {
   std::string method;
-  std::string path;                           // without the query
-  std::map<std::string, std::string> query;   // decoded
+  std::string path;                          // without the query
+  std::map<std::string, std::string> query;  // decoded
   std::string body;
 };
 

@@ -77,8 +77,8 @@ const prometheus::Histogram::BucketBoundaries& Metrics::TimeBuckets() {
 }
 
 const prometheus::Histogram::BucketBoundaries& Metrics::SizeBuckets() {
-  static const auto* b = new prometheus::Histogram::BucketBoundaries{
-      1, 10000, 1000000, 4000000, 10000000, 40000000};
+  static const auto* b =
+      new prometheus::Histogram::BucketBoundaries{1, 10000, 1000000, 4000000, 10000000, 40000000};
   return *b;
 }
 

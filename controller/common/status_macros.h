@@ -8,9 +8,9 @@
 #define MESHD_CONCAT(a, b) MESHD_CONCAT_INNER(a, b)
 
 // Returns from the enclosing function if `expr` yields a non-OK absl::Status.
-#define RETURN_IF_ERROR(expr)                  \
-  do {                                         \
-    ::absl::Status _meshd_status = (expr);     \
+#define RETURN_IF_ERROR(expr)                      \
+  do {                                             \
+    ::absl::Status _meshd_status = (expr);         \
     if (!_meshd_status.ok()) return _meshd_status; \
   } while (0)
 

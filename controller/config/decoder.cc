@@ -107,9 +107,9 @@ absl::StatusOr<model::ConfigPtr> DecodeObject(const json& object, const DecodeOp
 
   FieldErrors errors;
   if (std::find(info.versions.begin(), info.versions.end(), version) == info.versions.end()) {
-    errors.Add("apiVersion", absl::StrCat("version \"", version, "\" of ", group,
-                                          " is not served; use one of ",
-                                          absl::StrJoin(info.versions, ", ")));
+    errors.Add("apiVersion",
+               absl::StrCat("version \"", version, "\" of ", group, " is not served; use one of ",
+                            absl::StrJoin(info.versions, ", ")));
   }
   if (object.contains("metadata") && !object["metadata"].is_object()) {
     errors.Add("metadata", "expected an object");
@@ -118,7 +118,8 @@ absl::StatusOr<model::ConfigPtr> DecodeObject(const json& object, const DecodeOp
     errors.Add("metadata.name", "required field is missing");
   } else if (!IsDns1123Subdomain(name)) {
     errors.Add("metadata.name",
-               absl::StrCat("\"", name, "\" is not a valid name: lower case alphanumerics, '-' "
+               absl::StrCat("\"", name,
+                            "\" is not a valid name: lower case alphanumerics, '-' "
                             "and '.', starting and ending with an alphanumeric"));
   }
   if (!IsDns1123Label(ns)) {

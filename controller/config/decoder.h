@@ -19,7 +19,7 @@ namespace meshd::config {
 std::unique_ptr<google::protobuf::Message> NewSpec(model::Kind kind);
 
 struct DecodeOptions {
-  std::string origin;                      // "file:/path/x.yaml" or "kube"
+  std::string origin;  // "file:/path/x.yaml" or "kube"
   std::string default_namespace = "default";
 };
 

@@ -84,8 +84,9 @@ void DecodeDuration(const json& j, const std::string& path, Message* m, FieldErr
   }
   auto d = ParseGoDuration(j.get_ref<const std::string&>());
   if (!d.ok()) {
-    errors->Add(path, absl::StrCat("invalid duration ", Quoted(j),
-                                   ": expected a number with a unit such as \"1.5s\" or \"100ms\""));
+    errors->Add(path,
+                absl::StrCat("invalid duration ", Quoted(j),
+                             ": expected a number with a unit such as \"1.5s\" or \"100ms\""));
     return;
   }
   auto* duration = static_cast<google::protobuf::Duration*>(m);
@@ -344,7 +345,8 @@ void DecodeMessage(const json& j, const std::string& path, Message* m, FieldErro
       auto [it, inserted] = oneof_set.emplace(oneof->index(), key);
       if (!inserted) {
         std::vector<std::string> names;
-        for (int i = 0; i < oneof->field_count(); ++i) names.push_back(oneof->field(i)->json_name());
+        for (int i = 0; i < oneof->field_count(); ++i)
+          names.push_back(oneof->field(i)->json_name());
         errors->Add(path.empty() ? key : path,
                     absl::StrCat("only one of ", absl::StrJoin(names, ", "), " may be set (got ",
                                  it->second, " and ", key, ")"));

@@ -25,12 +25,12 @@ namespace net = istio::networking::v1alpha3;
 namespace sec = istio::security::v1beta1;
 using model::Kind;
 
-std::string P(const std::string& parent, absl::string_view child) { return JoinPath(parent, child); }
+std::string P(const std::string& parent, absl::string_view child) {
+  return JoinPath(parent, child);
+}
 std::string I(const std::string& parent, size_t i) { return IndexPath(parent, i); }
 
-int64_t Nanos(const google::protobuf::Duration& d) {
-  return d.seconds() * 1000000000 + d.nanos();
-}
+int64_t Nanos(const google::protobuf::Duration& d) { return d.seconds() * 1000000000 + d.nanos(); }
 
 // Istio requires durations of at least 1ms.
 void CheckDuration(const google::protobuf::Duration& d, const std::string& path,
@@ -58,7 +58,8 @@ void CheckHost(const std::string& host, const std::string& path, FieldErrors* er
 
 void CheckLabels(const google::protobuf::Map<std::string, std::string>& labels,
                  const std::string& path, FieldErrors* errors) {
-  static const re2::RE2 kKey(R"(([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)");
+  static const re2::RE2 kKey(
+      R"(([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)");
   static const re2::RE2 kValue(R"(([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?)");
   for (const auto& [k, v] : labels) {
     if (!re2::RE2::FullMatch(k, kKey)) {
@@ -89,11 +90,22 @@ void CheckStringMatch(const net::StringMatch& m, const std::string& path, FieldE
 }
 
 const std::set<std::string>& RetryOnPolicies() {
-  static const auto* s = new std::set<std::string>{
-      "5xx", "gateway-error", "reset", "reset-before-request", "connect-failure", "envoy-ratelimited",
-      "retriable-4xx", "refused-stream", "retriable-status-codes", "retriable-headers",
-      "http3-post-connect-failure", "cancelled", "deadline-exceeded", "internal",
-      "resource-exhausted", "unavailable"};
+  static const auto* s = new std::set<std::string>{"5xx",
+                                                   "gateway-error",
+                                                   "reset",
+                                                   "reset-before-request",
+                                                   "connect-failure",
+                                                   "envoy-ratelimited",
+                                                   "retriable-4xx",
+                                                   "refused-stream",
+                                                   "retriable-status-codes",
+                                                   "retriable-headers",
+                                                   "http3-post-connect-failure",
+                                                   "cancelled",
+                                                   "deadline-exceeded",
+                                                   "internal",
+                                                   "resource-exhausted",
+                                                   "unavailable"};
   return *s;
 }
 
@@ -114,7 +126,8 @@ void CheckDestination(const net::Destination& d, const std::string& path, FieldE
 }
 
 void ValidateHttpRoute(const net::HTTPRoute& r, const std::string& path, FieldErrors* errors) {
-  int actions = (r.route_size() > 0) + r.has_redirect() + r.has_direct_response() + r.has_delegate();
+  int actions =
+      (r.route_size() > 0) + r.has_redirect() + r.has_direct_response() + r.has_delegate();
   if (actions == 0) {
     errors->Add(path, "one of route, redirect, directResponse or delegate is required");
   } else if (actions > 1) {
@@ -170,12 +183,14 @@ void ValidateHttpRoute(const net::HTTPRoute& r, const std::string& path, FieldEr
     const auto& rt = r.retries();
     std::string rp = P(path, "retries");
     if (rt.attempts() < 0) errors->Add(P(rp, "attempts"), "attempts must not be negative");
-    if (rt.has_per_try_timeout()) CheckDuration(rt.per_try_timeout(), P(rp, "perTryTimeout"), errors);
+    if (rt.has_per_try_timeout())
+      CheckDuration(rt.per_try_timeout(), P(rp, "perTryTimeout"), errors);
     if (!rt.retry_on().empty()) {
       for (absl::string_view policy : absl::StrSplit(rt.retry_on(), ',')) {
         policy = absl::StripAsciiWhitespace(policy);
         int status;
-        if (RetryOnPolicies().count(std::string(policy)) == 0 && !absl::SimpleAtoi(policy, &status)) {
+        if (RetryOnPolicies().count(std::string(policy)) == 0 &&
+            !absl::SimpleAtoi(policy, &status)) {
           errors->Add(P(rp, "retryOn"), absl::StrCat("unknown retry policy \"", policy, "\""));
         }
       }
@@ -198,7 +213,8 @@ void ValidateHttpRoute(const net::HTTPRoute& r, const std::string& path, FieldEr
       if (d.percent() < 0 || d.percent() > 100) {
         errors->Add(P(dp, "percent"), "percent must be in [0, 100]");
       }
-      if (d.has_percentage()) CheckPercent(d.percentage().value(), P(dp, "percentage.value"), errors);
+      if (d.has_percentage())
+        CheckPercent(d.percentage().value(), P(dp, "percentage.value"), errors);
     }
     if (f.has_abort()) {
       const auto& a = f.abort();
@@ -221,7 +237,8 @@ void ValidateHttpRoute(const net::HTTPRoute& r, const std::string& path, FieldEr
         default:
           errors->Add(ap, "one of httpStatus or grpcStatus is required");
       }
-      if (a.has_percentage()) CheckPercent(a.percentage().value(), P(ap, "percentage.value"), errors);
+      if (a.has_percentage())
+        CheckPercent(a.percentage().value(), P(ap, "percentage.value"), errors);
     }
   }
   if (r.has_mirror()) CheckDestination(r.mirror(), P(path, "mirror"), errors);
@@ -231,13 +248,15 @@ void ValidateHttpRoute(const net::HTTPRoute& r, const std::string& path, FieldEr
   if (r.has_redirect() && r.redirect().redirect_code() != 0) {
     uint32_t c = r.redirect().redirect_code();
     if (c != 301 && c != 302 && c != 303 && c != 307 && c != 308) {
-      errors->Add(P(path, "redirect.redirectCode"), "redirect code must be 301, 302, 303, 307 or 308");
+      errors->Add(P(path, "redirect.redirectCode"),
+                  "redirect code must be 301, 302, 303, 307 or 308");
     }
   }
   if (r.has_rewrite() && r.rewrite().has_uri_regex_rewrite()) {
     re2::RE2 re(r.rewrite().uri_regex_rewrite().match(), re2::RE2::Quiet);
     if (!re.ok()) {
-      errors->Add(P(path, "rewrite.uriRegexRewrite.match"), absl::StrCat("invalid RE2 regex: ", re.error()));
+      errors->Add(P(path, "rewrite.uriRegexRewrite.match"),
+                  absl::StrCat("invalid RE2 regex: ", re.error()));
     }
   }
 }
@@ -254,7 +273,8 @@ void ValidateVirtualService(const net::VirtualService& vs, const std::string& pa
     std::string rp = I(P(path, "http"), i);
     ValidateHttpRoute(vs.http(i), rp, errors);
     if (!vs.http(i).name().empty() && !names.insert(vs.http(i).name()).second) {
-      errors->Add(P(rp, "name"), absl::StrCat("route name \"", vs.http(i).name(), "\" is not unique"));
+      errors->Add(P(rp, "name"),
+                  absl::StrCat("route name \"", vs.http(i).name(), "\" is not unique"));
     }
   }
   for (int i = 0; i < vs.tcp_size(); ++i) {
@@ -283,8 +303,9 @@ void ValidateLoadBalancer(const net::LoadBalancerSettings& lb, const std::string
     const auto& ch = lb.consistent_hash();
     std::string cp = P(path, "consistentHash");
     if (ch.hash_key_case() == net::LoadBalancerSettings::ConsistentHashLB::HASH_KEY_NOT_SET) {
-      errors->Add(cp, "one of httpHeaderName, httpCookie, useSourceIp or "
-                      "httpQueryParameterName is required");
+      errors->Add(cp,
+                  "one of httpHeaderName, httpCookie, useSourceIp or "
+                  "httpQueryParameterName is required");
     }
     if (ch.has_http_cookie() && ch.http_cookie().name().empty()) {
       errors->Add(P(cp, "httpCookie.name"), "required field is missing");
@@ -294,13 +315,16 @@ void ValidateLoadBalancer(const net::LoadBalancerSettings& lb, const std::string
 
 void ValidateTrafficPolicy(const net::TrafficPolicy& tp, const std::string& path, bool top,
                            FieldErrors* errors) {
-  if (tp.has_load_balancer()) ValidateLoadBalancer(tp.load_balancer(), P(path, "loadBalancer"), errors);
+  if (tp.has_load_balancer())
+    ValidateLoadBalancer(tp.load_balancer(), P(path, "loadBalancer"), errors);
   if (tp.has_outlier_detection()) {
     const auto& od = tp.outlier_detection();
     std::string op = P(path, "outlierDetection");
-    if (od.consecutive_errors() < 0) errors->Add(P(op, "consecutiveErrors"), "must not be negative");
+    if (od.consecutive_errors() < 0)
+      errors->Add(P(op, "consecutiveErrors"), "must not be negative");
     if (od.has_interval()) CheckDuration(od.interval(), P(op, "interval"), errors);
-    if (od.has_base_ejection_time()) CheckDuration(od.base_ejection_time(), P(op, "baseEjectionTime"), errors);
+    if (od.has_base_ejection_time())
+      CheckDuration(od.base_ejection_time(), P(op, "baseEjectionTime"), errors);
     if (od.max_ejection_percent() < 0 || od.max_ejection_percent() > 100) {
       errors->Add(P(op, "maxEjectionPercent"), "must be in [0, 100]");
     }
@@ -311,20 +335,27 @@ void ValidateTrafficPolicy(const net::TrafficPolicy& tp, const std::string& path
   if (tp.has_connection_pool()) {
     const auto& cp = tp.connection_pool();
     std::string pp = P(path, "connectionPool");
-    if (cp.tcp().max_connections() < 0) errors->Add(P(pp, "tcp.maxConnections"), "must not be negative");
-    if (cp.tcp().has_connect_timeout()) CheckDuration(cp.tcp().connect_timeout(), P(pp, "tcp.connectTimeout"), errors);
+    if (cp.tcp().max_connections() < 0)
+      errors->Add(P(pp, "tcp.maxConnections"), "must not be negative");
+    if (cp.tcp().has_connect_timeout())
+      CheckDuration(cp.tcp().connect_timeout(), P(pp, "tcp.connectTimeout"), errors);
     const auto& h = cp.http();
-    if (h.http1_max_pending_requests() < 0) errors->Add(P(pp, "http.http1MaxPendingRequests"), "must not be negative");
-    if (h.http2_max_requests() < 0) errors->Add(P(pp, "http.http2MaxRequests"), "must not be negative");
-    if (h.max_requests_per_connection() < 0) errors->Add(P(pp, "http.maxRequestsPerConnection"), "must not be negative");
+    if (h.http1_max_pending_requests() < 0)
+      errors->Add(P(pp, "http.http1MaxPendingRequests"), "must not be negative");
+    if (h.http2_max_requests() < 0)
+      errors->Add(P(pp, "http.http2MaxRequests"), "must not be negative");
+    if (h.max_requests_per_connection() < 0)
+      errors->Add(P(pp, "http.maxRequestsPerConnection"), "must not be negative");
     if (h.max_retries() < 0) errors->Add(P(pp, "http.maxRetries"), "must not be negative");
-    if (h.max_concurrent_streams() < 0) errors->Add(P(pp, "http.maxConcurrentStreams"), "must not be negative");
+    if (h.max_concurrent_streams() < 0)
+      errors->Add(P(pp, "http.maxConcurrentStreams"), "must not be negative");
   }
   if (tp.has_tls()) {
     const auto& tls = tp.tls();
     if (tls.mode() == net::ClientTLSSettings::MUTUAL && tls.credential_name().empty() &&
         (tls.client_certificate().empty() || tls.private_key().empty())) {
-      errors->Add(P(path, "tls"), "MUTUAL mode requires credentialName or clientCertificate and privateKey");
+      errors->Add(P(path, "tls"),
+                  "MUTUAL mode requires credentialName or clientCertificate and privateKey");
     }
   }
   if (!top && tp.port_level_settings_size() > 0) {
@@ -340,9 +371,11 @@ void ValidateTrafficPolicy(const net::TrafficPolicy& tp, const std::string& path
     }
     CheckPort(pl.port().number(), P(pp, "port.number"), errors);
     if (!ports.insert(pl.port().number()).second) {
-      errors->Add(P(pp, "port.number"), absl::StrCat("port ", pl.port().number(), " appears more than once"));
+      errors->Add(P(pp, "port.number"),
+                  absl::StrCat("port ", pl.port().number(), " appears more than once"));
     }
-    if (pl.has_load_balancer()) ValidateLoadBalancer(pl.load_balancer(), P(pp, "loadBalancer"), errors);
+    if (pl.has_load_balancer())
+      ValidateLoadBalancer(pl.load_balancer(), P(pp, "loadBalancer"), errors);
   }
 }
 
@@ -353,7 +386,8 @@ void ValidateDestinationRule(const net::DestinationRule& dr, const std::string& 
   } else {
     CheckHost(dr.host(), P(path, "host"), errors);
   }
-  if (dr.has_traffic_policy()) ValidateTrafficPolicy(dr.traffic_policy(), P(path, "trafficPolicy"), true, errors);
+  if (dr.has_traffic_policy())
+    ValidateTrafficPolicy(dr.traffic_policy(), P(path, "trafficPolicy"), true, errors);
   std::set<std::string> names;
   for (int i = 0; i < dr.subsets_size(); ++i) {
     const auto& s = dr.subsets(i);
@@ -361,14 +395,18 @@ void ValidateDestinationRule(const net::DestinationRule& dr, const std::string& 
     if (s.name().empty()) {
       errors->Add(P(sp, "name"), "required field is missing");
     } else if (!IsDns1123Label(s.name())) {
-      errors->Add(P(sp, "name"), absl::StrCat("\"", s.name(), "\" is not a valid subset name (a DNS label)"));
+      errors->Add(P(sp, "name"),
+                  absl::StrCat("\"", s.name(), "\" is not a valid subset name (a DNS label)"));
     } else if (!names.insert(s.name()).second) {
-      errors->Add(P(sp, "name"), absl::StrCat("subset \"", s.name(), "\" is defined more than once"));
+      errors->Add(P(sp, "name"),
+                  absl::StrCat("subset \"", s.name(), "\" is defined more than once"));
     }
     CheckLabels(s.labels(), P(sp, "labels"), errors);
-    if (s.has_traffic_policy()) ValidateTrafficPolicy(s.traffic_policy(), P(sp, "trafficPolicy"), false, errors);
+    if (s.has_traffic_policy())
+      ValidateTrafficPolicy(s.traffic_policy(), P(sp, "trafficPolicy"), false, errors);
   }
-  if (dr.has_workload_selector()) CheckLabels(dr.workload_selector().labels(), P(path, "workloadSelector.labels"), errors);
+  if (dr.has_workload_selector())
+    CheckLabels(dr.workload_selector().labels(), P(path, "workloadSelector.labels"), errors);
 }
 
 const std::set<std::string>& Protocols() {
@@ -378,20 +416,23 @@ const std::set<std::string>& Protocols() {
 }
 
 bool IsIp(absl::string_view s) {
-  static const re2::RE2 kV4(R"((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})");
+  static const re2::RE2 kV4(
+      R"((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})");
   static const re2::RE2 kV6(R"([0-9a-fA-F:]*:[0-9a-fA-F:.]*)");
   return re2::RE2::FullMatch(re2::StringPiece(s.data(), s.size()), kV4) ||
          re2::RE2::FullMatch(re2::StringPiece(s.data(), s.size()), kV6);
 }
 
-void ValidateWorkloadEntry(const net::WorkloadEntry& we, const std::string& path,
-                           bool need_ip, FieldErrors* errors) {
+void ValidateWorkloadEntry(const net::WorkloadEntry& we, const std::string& path, bool need_ip,
+                           FieldErrors* errors) {
   if (we.address().empty()) {
     if (we.network().empty()) errors->Add(P(path, "address"), "required field is missing");
   } else if (need_ip && !IsIp(we.address()) && !absl::StartsWith(we.address(), "unix://")) {
-    errors->Add(P(path, "address"), absl::StrCat("\"", we.address(), "\" is not an IP address (resolution STATIC)"));
+    errors->Add(P(path, "address"),
+                absl::StrCat("\"", we.address(), "\" is not an IP address (resolution STATIC)"));
   }
-  for (const auto& [name, port] : we.ports()) CheckPort(port, KeyPath(P(path, "ports"), name), errors);
+  for (const auto& [name, port] : we.ports())
+    CheckPort(port, KeyPath(P(path, "ports"), name), errors);
   CheckLabels(we.labels(), P(path, "labels"), errors);
 }
 
@@ -412,7 +453,8 @@ void ValidateServiceEntry(const net::ServiceEntry& se, const std::string& path,
     const auto& p = se.ports(i);
     std::string pp = I(P(path, "ports"), i);
     CheckPort(p.number(), P(pp, "number"), errors);
-    if (p.target_port() > 65535) errors->Add(P(pp, "targetPort"), "port number must be in [1, 65535]");
+    if (p.target_port() > 65535)
+      errors->Add(P(pp, "targetPort"), "port number must be in [1, 65535]");
     if (!p.protocol().empty() && Protocols().count(absl::AsciiStrToUpper(p.protocol())) == 0) {
       errors->Add(P(pp, "protocol"), absl::StrCat("unknown protocol \"", p.protocol(), "\""));
     }
@@ -432,18 +474,21 @@ void ValidateServiceEntry(const net::ServiceEntry& se, const std::string& path,
     ValidateWorkloadEntry(se.endpoints(i), ep, is_static, errors);
     for (const auto& [name, port] : se.endpoints(i).ports()) {
       if (port_names.count(name) == 0) {
-        errors->Add(KeyPath(P(ep, "ports"), name), absl::StrCat("no service port is named \"", name, "\""));
+        errors->Add(KeyPath(P(ep, "ports"), name),
+                    absl::StrCat("no service port is named \"", name, "\""));
       }
     }
   }
   if (se.resolution() == net::ServiceEntry::DNS && se.endpoints().empty()) {
     for (int i = 0; i < se.hosts_size(); ++i) {
       if (absl::StrContains(se.hosts(i), '*')) {
-        errors->Add(I(P(path, "hosts"), i), "resolution DNS without endpoints needs hosts without wildcards");
+        errors->Add(I(P(path, "hosts"), i),
+                    "resolution DNS without endpoints needs hosts without wildcards");
       }
     }
   }
-  if (se.has_workload_selector()) CheckLabels(se.workload_selector().labels(), P(path, "workloadSelector.labels"), errors);
+  if (se.has_workload_selector())
+    CheckLabels(se.workload_selector().labels(), P(path, "workloadSelector.labels"), errors);
 }
 
 void ValidateSelector(const istio::type::v1beta1::WorkloadSelector& sel, const std::string& path,
@@ -454,7 +499,8 @@ void ValidateSelector(const istio::type::v1beta1::WorkloadSelector& sel, const s
 void ValidatePeerAuthentication(const sec::PeerAuthentication& pa, const std::string& path,
                                 FieldErrors* errors) {
   if (pa.has_selector()) ValidateSelector(pa.selector(), P(path, "selector"), errors);
-  if (!pa.port_level_mtls().empty() && (!pa.has_selector() || pa.selector().match_labels().empty())) {
+  if (!pa.port_level_mtls().empty() &&
+      (!pa.has_selector() || pa.selector().match_labels().empty())) {
     errors->Add(P(path, "portLevelMtls"), "portLevelMtls requires a workload selector");
   }
   for (const auto& [port, m] : pa.port_level_mtls()) {
@@ -475,15 +521,18 @@ void ValidateAuthorizationPolicy(const sec::AuthorizationPolicy& ap, const std::
     const auto& rule = ap.rules(i);
     std::string rp = I(P(path, "rules"), i);
     for (int j = 0; j < rule.from_size(); ++j) {
-      if (!rule.from(j).has_source()) errors->Add(P(I(P(rp, "from"), j), "source"), "required field is missing");
+      if (!rule.from(j).has_source())
+        errors->Add(P(I(P(rp, "from"), j), "source"), "required field is missing");
     }
     for (int j = 0; j < rule.to_size(); ++j) {
-      if (!rule.to(j).has_operation()) errors->Add(P(I(P(rp, "to"), j), "operation"), "required field is missing");
+      if (!rule.to(j).has_operation())
+        errors->Add(P(I(P(rp, "to"), j), "operation"), "required field is missing");
       for (int k = 0; k < rule.to(j).operation().ports_size(); ++k) {
         uint32_t port;
         const std::string& s = rule.to(j).operation().ports(k);
         if (!absl::SimpleAtoi(s, &port) || port == 0 || port > 65535) {
-          errors->Add(I(P(P(I(P(rp, "to"), j), "operation"), "ports"), k), absl::StrCat("\"", s, "\" is not a port number"));
+          errors->Add(I(P(P(I(P(rp, "to"), j), "operation"), "ports"), k),
+                      absl::StrCat("\"", s, "\" is not a port number"));
         }
       }
     }
@@ -491,7 +540,8 @@ void ValidateAuthorizationPolicy(const sec::AuthorizationPolicy& ap, const std::
       const auto& c = rule.when(j);
       std::string cp = I(P(rp, "when"), j);
       if (c.key().empty()) errors->Add(P(cp, "key"), "required field is missing");
-      if (c.values().empty() && c.not_values().empty()) errors->Add(cp, "one of values or notValues is required");
+      if (c.values().empty() && c.not_values().empty())
+        errors->Add(cp, "one of values or notValues is required");
     }
   }
 }
@@ -515,8 +565,10 @@ void ValidateGateway(const net::Gateway& gw, const std::string& path, FieldError
       errors->Add(P(sp, "port"), "required field is missing");
     } else {
       CheckPort(s.port().number(), P(sp, "port.number"), errors);
-      if (!s.port().protocol().empty() && Protocols().count(absl::AsciiStrToUpper(s.port().protocol())) == 0) {
-        errors->Add(P(sp, "port.protocol"), absl::StrCat("unknown protocol \"", s.port().protocol(), "\""));
+      if (!s.port().protocol().empty() &&
+          Protocols().count(absl::AsciiStrToUpper(s.port().protocol())) == 0) {
+        errors->Add(P(sp, "port.protocol"),
+                    absl::StrCat("unknown protocol \"", s.port().protocol(), "\""));
       }
     }
     if (s.hosts().empty()) errors->Add(P(sp, "hosts"), "at least one host is required");
@@ -524,12 +576,15 @@ void ValidateGateway(const net::Gateway& gw, const std::string& path, FieldError
 }
 
 void ValidateSidecar(const net::Sidecar& sc, const std::string& path, FieldErrors* errors) {
-  if (sc.has_workload_selector()) CheckLabels(sc.workload_selector().labels(), P(path, "workloadSelector.labels"), errors);
+  if (sc.has_workload_selector())
+    CheckLabels(sc.workload_selector().labels(), P(path, "workloadSelector.labels"), errors);
   for (int i = 0; i < sc.egress_size(); ++i) {
-    if (sc.egress(i).hosts().empty()) errors->Add(P(I(P(path, "egress"), i), "hosts"), "at least one host is required");
+    if (sc.egress(i).hosts().empty())
+      errors->Add(P(I(P(path, "egress"), i), "hosts"), "at least one host is required");
   }
   for (int i = 0; i < sc.ingress_size(); ++i) {
-    if (!sc.ingress(i).has_port()) errors->Add(P(I(P(path, "ingress"), i), "port"), "required field is missing");
+    if (!sc.ingress(i).has_port())
+      errors->Add(P(I(P(path, "ingress"), i), "port"), "required field is missing");
   }
 }
 
@@ -587,7 +642,8 @@ void ValidateSpec(Kind kind, const google::protobuf::Message& spec, const std::s
       ValidateAuthorizationPolicy(static_cast<const sec::AuthorizationPolicy&>(spec), path, errors);
       break;
     case Kind::kRequestAuthentication:
-      ValidateRequestAuthentication(static_cast<const sec::RequestAuthentication&>(spec), path, errors);
+      ValidateRequestAuthentication(static_cast<const sec::RequestAuthentication&>(spec), path,
+                                    errors);
       break;
   }
 }

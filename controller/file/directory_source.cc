@@ -2,6 +2,7 @@
 
 #include <poll.h>
 #include <sys/inotify.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -83,19 +84,19 @@ DirectorySource::FileState DirectorySource::ParseFile(const std::string& path,
       state.accepted.push_back(*config);
       continue;
     }
-    std::string kind = doc.value.is_object() && doc.value.contains("kind") &&
-                               doc.value["kind"].is_string()
-                           ? doc.value["kind"].get<std::string>()
-                           : "unknown";
+    std::string kind =
+        doc.value.is_object() && doc.value.contains("kind") && doc.value["kind"].is_string()
+            ? doc.value["kind"].get<std::string>()
+            : "unknown";
     if (absl::IsNotFound(config.status())) {
       // Not an Istio kind meshd serves (e.g. a Deployment in the same directory).
       spdlog::warn("file: {} (document {}, line {}): skipped: {}", path, doc.index + 1, doc.line,
                    std::string(config.status().message()));
       continue;
     }
-    state.rejected.push_back(
-        {path, kind, absl::StrCat("document ", doc.index + 1, " (line ", doc.line, "): ",
-                                  config.status().message())});
+    state.rejected.push_back({path, kind,
+                              absl::StrCat("document ", doc.index + 1, " (line ", doc.line,
+                                           "): ", config.status().message())});
     CountRejection(kind);
   }
   return state;
@@ -109,15 +110,34 @@ bool DirectorySource::Rescan() {
   {
     absl::MutexLock lock(&mu_);
     for (const auto& path : paths) {
-      std::string content;
-      if (!ReadFile(path, &content)) continue;  // removed while listing
+      struct stat st;
+      if (stat(path.c_str(), &st) != 0) continue;  // removed while listing
+      const int64_t mtime_ns =
+          static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
       auto old = files_.find(path);
-      if (old != files_.end() && old->second.content == content) {
+      // File times are coarse (a few ms): a file modified in the last seconds is always
+      // read, so two same-size writes within one tick are never mistaken for one.
+      const bool recent = absl::ToUnixNanos(absl::Now()) - mtime_ns < 5000000000LL;
+      if (!recent && old != files_.end() && old->second.mtime_ns == mtime_ns &&
+          old->second.size == st.st_size && old->second.inode == st.st_ino) {
         next.emplace(path, old->second);
+        continue;
+      }
+      std::string content;
+      if (!ReadFile(path, &content)) continue;
+      if (old != files_.end() && old->second.content == content) {
+        FileState same = old->second;
+        same.mtime_ns = mtime_ns;
+        same.size = st.st_size;
+        same.inode = st.st_ino;
+        next.emplace(path, std::move(same));
         continue;
       }
       changed = true;
       FileState state = ParseFile(path, content);
+      state.mtime_ns = mtime_ns;
+      state.size = st.st_size;
+      state.inode = st.st_ino;
       for (const auto& r : state.rejected) {
         spdlog::error("file: {}: rejected {}", r.file, r.message);
       }

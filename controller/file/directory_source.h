@@ -58,6 +58,11 @@ class DirectorySource {
 
  private:
   struct FileState {
+    // stat() identity: an unchanged file is not read again (a rescan of thousands of files
+    // costs a stat each).
+    int64_t mtime_ns = 0;
+    int64_t size = -1;
+    uint64_t inode = 0;
     std::string content;
     std::vector<model::ConfigPtr> accepted;  // in document order
     std::vector<Rejection> rejected;

@@ -29,9 +29,9 @@ enum class Kind {
 
 struct KindInfo {
   Kind kind;
-  absl::string_view name;    // "VirtualService"
-  absl::string_view group;   // "networking.istio.io"
-  absl::string_view plural;  // "virtualservices"
+  absl::string_view name;                   // "VirtualService"
+  absl::string_view group;                  // "networking.istio.io"
+  absl::string_view plural;                 // "virtualservices"
   std::vector<absl::string_view> versions;  // served versions, preferred first
 };
 

@@ -12,13 +12,13 @@
 namespace meshd::model {
 
 struct Proxy {
-  std::string id;             // Node.id as sent
-  std::string type;           // "sidecar", "router", "proxyless" (first field of the id)
-  std::string ip;             // first IP from the id or INSTANCE_IPS
+  std::string id;    // Node.id as sent
+  std::string type;  // "sidecar", "router", "proxyless" (first field of the id)
+  std::string ip;    // first IP from the id or INSTANCE_IPS
   std::string pod_name;
   std::string ns;
   std::string dns_domain;
-  std::string generator;      // metadata GENERATOR, "grpc" for proxyless
+  std::string generator;  // metadata GENERATOR, "grpc" for proxyless
   std::string cluster_id;
   std::string service_account;
   std::string istio_version;

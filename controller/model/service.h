@@ -38,10 +38,10 @@ struct Service {
 // One workload address serving one port of a service.
 struct Endpoint {
   std::string address;
-  uint32_t port = 0;               // the port to connect to
-  uint32_t service_port = 0;       // which service port it serves
+  uint32_t port = 0;          // the port to connect to
+  uint32_t service_port = 0;  // which service port it serves
   std::map<std::string, std::string> labels;
-  std::string locality;            // "region/zone/subzone"
+  std::string locality;  // "region/zone/subzone"
   uint32_t weight = 1;
   std::string service_account;
   std::string network;

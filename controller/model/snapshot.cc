@@ -86,7 +86,8 @@ std::string Snapshot::ResolveClientHost(const std::string& name,
                                         const std::string& proxy_ns) const {
   std::vector<std::string> candidates = {name};
   if (!absl::StrContains(name, '.')) {
-    if (!proxy_ns.empty()) candidates.push_back(absl::StrCat(name, ".", proxy_ns, ".svc.", domain()));
+    if (!proxy_ns.empty())
+      candidates.push_back(absl::StrCat(name, ".", proxy_ns, ".svc.", domain()));
   } else if (std::count(name.begin(), name.end(), '.') == 1) {
     candidates.push_back(absl::StrCat(name, ".svc.", domain()));
   } else if (absl::EndsWith(name, ".svc")) {

@@ -2,6 +2,7 @@
 // id so clients can count where their RPCs went. Prints "READY <port>" when serving and stops
 // on SIGTERM/SIGINT or when stdin closes (so it never outlives the test that started it).
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/xds_server_builder.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -21,7 +22,8 @@ class EchoService final : public meshd::test::Echo::Service {
     response->set_message(request->message());
     response->set_server_id(id_);
     auto identity = context->auth_context()->GetPeerIdentity();
-    if (!identity.empty()) response->set_peer_identity(std::string(identity[0].data(), identity[0].size()));
+    if (!identity.empty())
+      response->set_peer_identity(std::string(identity[0].data(), identity[0].size()));
     return grpc::Status::OK;
   }
 
@@ -34,10 +36,12 @@ class EchoService final : public meshd::test::Echo::Service {
 int main(int argc, char** argv) {
   std::string id = "backend";
   int port = 0;
+  bool xds = false;  // --xds 1: an xDS-managed server (XdsServerBuilder + XdsServerCredentials)
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string flag = argv[i];
     if (flag == "--id") id = argv[i + 1];
     if (flag == "--port") port = std::stoi(argv[i + 1]);
+    if (flag == "--xds") xds = std::string(argv[i + 1]) == "1";
   }
   sigset_t signals;
   sigemptyset(&signals);
@@ -46,9 +50,13 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   EchoService service(id);
-  grpc::ServerBuilder builder;
+  grpc::XdsServerBuilder xds_builder;
+  grpc::ServerBuilder plain_builder;
+  grpc::ServerBuilder& builder = xds ? xds_builder : plain_builder;
   int selected = 0;
-  builder.AddListeningPort("127.0.0.1:" + std::to_string(port), grpc::InsecureServerCredentials(),
+  builder.AddListeningPort("127.0.0.1:" + std::to_string(port),
+                           xds ? grpc::XdsServerCredentials(grpc::InsecureServerCredentials())
+                               : grpc::InsecureServerCredentials(),
                            &selected);
   builder.RegisterService(&service);
   auto server = builder.BuildAndStart();

@@ -57,17 +57,22 @@ def http_get(url, timeout=2):
 
 
 class Meshd:
-    def __init__(self, binary, config_dir, workdir, extra=()):
+    def __init__(self, binary, config_dir, workdir, extra=(), name="meshd", env=None):
+        """config_dir=None runs without --configDir (e.g. on --kubeconfig alone)."""
         self.grpc = free_port()
         self.http = free_port()
         self.mon = free_port()
-        self.log_path = os.path.join(workdir, "meshd.log")
+        self.log_path = os.path.join(workdir, f"{name}.log")
         self.log_file = open(self.log_path, "w")
-        self.proc = spawn([binary, "--configDir", config_dir,
+        source = ["--configDir", config_dir] if config_dir is not None else []
+        self.proc = spawn([binary, *source,
                            "--grpcAddr", f"127.0.0.1:{self.grpc}",
                            "--httpAddr", f"127.0.0.1:{self.http}",
-                           "--monitoringAddr", f"127.0.0.1:{self.mon}", *extra],
-                          stdout=self.log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+                           "--monitoringAddr", f"127.0.0.1:{self.mon}",
+                           "--secureGRPCAddr", f"127.0.0.1:{free_port()}",
+                           "--caStateDir", os.path.join(workdir, "ca"), *extra],
+                          stdout=self.log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                          env=env)
 
     def wait_ready(self, timeout=20):
         deadline = time.time() + timeout

@@ -2,8 +2,8 @@
 // (GRPC_XDS_BOOTSTRAP names the bootstrap). It reads commands from stdin, one per line, and
 // answers each with one JSON line, so a test can keep one long-lived client (one xDS stream)
 // and watch its routing change:
-//   run <count> [header=value ...]   → {"ok":N,"backends":{"v1":n,...},"codes":{"UNAVAILABLE":n},"ms":T}
-//   quit
+//   run <count> [header=value ...]   →
+//   {"ok":N,"backends":{"v1":n,...},"codes":{"UNAVAILABLE":n},"ms":T} quit
 // --seed S seeds libc rand(), which gRPC 1.51 uses for weighted cluster picks.
 #include <grpcpp/grpcpp.h>
 
@@ -19,11 +19,23 @@
 namespace {
 
 const char* CodeName(grpc::StatusCode code) {
-  static const char* names[] = {"OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT",
-                                "DEADLINE_EXCEEDED", "NOT_FOUND", "ALREADY_EXISTS",
-                                "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
-                                "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL",
-                                "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED"};
+  static const char* names[] = {"OK",
+                                "CANCELLED",
+                                "UNKNOWN",
+                                "INVALID_ARGUMENT",
+                                "DEADLINE_EXCEEDED",
+                                "NOT_FOUND",
+                                "ALREADY_EXISTS",
+                                "PERMISSION_DENIED",
+                                "RESOURCE_EXHAUSTED",
+                                "FAILED_PRECONDITION",
+                                "ABORTED",
+                                "OUT_OF_RANGE",
+                                "UNIMPLEMENTED",
+                                "INTERNAL",
+                                "UNAVAILABLE",
+                                "DATA_LOSS",
+                                "UNAUTHENTICATED"};
   int i = static_cast<int>(code);
   return i >= 0 && i <= 16 ? names[i] : "?";
 }
@@ -42,17 +54,21 @@ std::string Json(const std::map<std::string, int>& m) {
 int main(int argc, char** argv) {
   std::string target;
   int deadline_ms = 10000;
+  bool xds_creds = false;  // --xds_creds 1: security from xDS (mTLS by the control plane)
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string flag = argv[i];
     if (flag == "--target") target = argv[i + 1];
     if (flag == "--seed") srand(static_cast<unsigned>(std::stoul(argv[i + 1])));
     if (flag == "--deadline_ms") deadline_ms = std::stoi(argv[i + 1]);
+    if (flag == "--xds_creds") xds_creds = std::string(argv[i + 1]) == "1";
   }
   if (target.empty()) {
     std::cerr << "usage: xds_client --target xds:///host:port [--seed S] [--deadline_ms MS]\n";
     return 2;
   }
-  auto channel = grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
+  auto channel = grpc::CreateChannel(
+      target, xds_creds ? grpc::XdsCredentials(grpc::InsecureChannelCredentials())
+                        : grpc::InsecureChannelCredentials());
   auto stub = meshd::test::Echo::NewStub(channel);
   std::string line;
   while (std::getline(std::cin, line)) {
@@ -72,7 +88,7 @@ int main(int argc, char** argv) {
       auto eq = kv.find('=');
       if (eq != std::string::npos) headers[kv.substr(0, eq)] = kv.substr(eq + 1);
     }
-    std::map<std::string, int> backends, codes;
+    std::map<std::string, int> backends, codes, peers;
     int ok = 0;
     auto start = std::chrono::steady_clock::now();
     for (int i = 0; i < count; ++i) {
@@ -87,6 +103,7 @@ int main(int argc, char** argv) {
       if (status.ok()) {
         ok++;
         backends[resp.server_id()]++;
+        if (!resp.peer_identity().empty()) peers[resp.peer_identity()]++;
       } else {
         codes[CodeName(status.error_code())]++;
       }
@@ -95,7 +112,8 @@ int main(int argc, char** argv) {
                   std::chrono::steady_clock::now() - start)
                   .count();
     std::cout << "{\"ok\":" << ok << ",\"backends\":" << Json(backends)
-              << ",\"codes\":" << Json(codes) << ",\"ms\":" << ms << "}" << std::endl;
+              << ",\"codes\":" << Json(codes) << ",\"peers\":" << Json(peers) << ",\"ms\":" << ms
+              << "}" << std::endl;
   }
   return 0;
 }

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "absl/hash/hash.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -16,6 +17,8 @@
 #include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb.h"
 #include "istio/networking/v1alpha3/destination_rule.pb.h"
 #include "istio/networking/v1alpha3/virtual_service.pb.h"
+#include "xds/gen/server_listener.h"
+#include "xds/gen/tls.h"
 #include "xds/gen/traffic_policy.h"
 
 namespace meshd::xds {
@@ -257,9 +260,8 @@ void BuildRouteAction(const net::HTTPRoute& r, const model::Proxy& proxy,
   }
 }
 
-RouteConfiguration BuildRouteConfig(const std::string& name, const std::string& host,
-                                    uint32_t port, const model::Proxy& proxy,
-                                    const model::Snapshot& snapshot) {
+RouteConfiguration BuildRouteConfig(const std::string& name, const std::string& host, uint32_t port,
+                                    const model::Proxy& proxy, const model::Snapshot& snapshot) {
   RouteConfiguration rc;
   rc.set_name(name);
   auto* vh = rc.add_virtual_hosts();
@@ -357,9 +359,15 @@ Resources GrpcGenerator::Generate(const std::string& type_url, const model::Prox
 Resources GrpcGenerator::Listeners(const model::Proxy& proxy, const model::Snapshot& snapshot,
                                    const std::vector<std::string>& names) const {
   Resources out;
+  std::vector<std::string> inbound;
+  for (const auto& name : names) {
+    if (absl::StartsWith(name, kInboundListenerPrefix)) inbound.push_back(name);
+  }
+  if (!inbound.empty()) out = ServerListeners(proxy, snapshot, inbound);
   for (const auto& name : names.empty() ? AllListenerNames(snapshot) : names) {
     std::string host;
     uint32_t port;
+    if (absl::StartsWith(name, kInboundListenerPrefix)) continue;
     if (!ResolveListenerName(name, proxy, snapshot, &host, &port)) continue;
     hcm::HttpConnectionManager manager;
     manager.set_stat_prefix(name);
@@ -369,10 +377,12 @@ Resources GrpcGenerator::Listeners(const model::Proxy& proxy, const model::Snaps
     // The fault filter is always present so that adding a fault only changes RDS.
     auto* fault = manager.add_http_filters();
     fault->set_name(kFaultFilter);
-    fault->mutable_typed_config()->PackFrom(envoy::extensions::filters::http::fault::v3::HTTPFault());
+    fault->mutable_typed_config()->PackFrom(
+        envoy::extensions::filters::http::fault::v3::HTTPFault());
     auto* router = manager.add_http_filters();
     router->set_name(kRouterFilter);
-    router->mutable_typed_config()->PackFrom(envoy::extensions::filters::http::router::v3::Router());
+    router->mutable_typed_config()->PackFrom(
+        envoy::extensions::filters::http::router::v3::Router());
     Listener listener;
     listener.set_name(name);
     listener.mutable_api_listener()->mutable_api_listener()->PackFrom(manager);
@@ -424,7 +434,10 @@ Resources GrpcGenerator::Clusters(const model::Proxy& proxy, const model::Snapsh
       cluster.set_type(Cluster::LOGICAL_DNS);
       ClusterLoadAssignment cla = BuildLoadAssignment(name, cn, snapshot, selector);
       if (cla.endpoints().empty()) {
-        auto* sa = cla.add_endpoints()->add_lb_endpoints()->mutable_endpoint()->mutable_address()
+        auto* sa = cla.add_endpoints()
+                       ->add_lb_endpoints()
+                       ->mutable_endpoint()
+                       ->mutable_address()
                        ->mutable_socket_address();
         sa->set_address(cn.host);
         sa->set_port_value(cn.port);
@@ -442,6 +455,20 @@ Resources GrpcGenerator::Clusters(const model::Proxy& proxy, const model::Snapsh
     }
     TrafficPolicy tp = EffectivePolicy(snapshot, proxy, cn.host, cn.port, cn.subset);
     ApplyTrafficPolicy(tp, &cluster);
+    // mTLS: DestinationRule ISTIO_MUTUAL, or automatically when no TLS mode is set and every
+    // destination workload is STRICT.
+    bool mtls = tp.tls != nullptr ? tp.tls->mode() == net::ClientTLSSettings::ISTIO_MUTUAL
+                                  : DestinationRequiresMtls(snapshot, cn.host, cn.port, selector);
+    if (mtls) {
+      std::string sni = tp.tls != nullptr ? tp.tls->sni() : "";
+      std::vector<std::string> sans;
+      if (tp.tls != nullptr)
+        sans.assign(tp.tls->subject_alt_names().begin(), tp.tls->subject_alt_names().end());
+      if (sans.empty()) {
+        sans = EndpointIdentities(snapshot, cn.host, cn.port, selector, snapshot.domain());
+      }
+      *cluster.mutable_transport_socket() = TlsTransportSocket(BuildUpstreamTlsContext(sans, sni));
+    }
     out.push_back(Pack(name, cluster));
   }
   return out;

@@ -11,8 +11,7 @@
 namespace meshd::xds {
 
 inline constexpr char kListenerType[] = "type.googleapis.com/envoy.config.listener.v3.Listener";
-inline constexpr char kRouteType[] =
-    "type.googleapis.com/envoy.config.route.v3.RouteConfiguration";
+inline constexpr char kRouteType[] = "type.googleapis.com/envoy.config.route.v3.RouteConfiguration";
 inline constexpr char kClusterType[] = "type.googleapis.com/envoy.config.cluster.v3.Cluster";
 inline constexpr char kEndpointType[] =
     "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment";

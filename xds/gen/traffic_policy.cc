@@ -75,8 +75,8 @@ void ApplyTrafficPolicy(const TrafficPolicy& policy, envoy::config::cluster::v3:
   if (policy.load_balancer != nullptr && policy.load_balancer->has_consistent_hash()) {
     const auto& ch = policy.load_balancer->consistent_hash();
     cluster->set_lb_policy(Cluster::RING_HASH);
-    uint64_t min_ring = ch.has_ring_hash() ? ch.ring_hash().minimum_ring_size()
-                                           : ch.minimum_ring_size();
+    uint64_t min_ring =
+        ch.has_ring_hash() ? ch.ring_hash().minimum_ring_size() : ch.minimum_ring_size();
     if (min_ring == 0) min_ring = 1024;
     min_ring = std::min<uint64_t>(min_ring, 8388608);  // both clients' upper bound
     cluster->mutable_ring_hash_lb_config()->mutable_minimum_ring_size()->set_value(min_ring);
@@ -102,8 +102,9 @@ void ApplyTrafficPolicy(const TrafficPolicy& policy, envoy::config::cluster::v3:
   if (policy.outlier_detection != nullptr) {
     const auto& od = *policy.outlier_detection;
     auto* out = cluster->mutable_outlier_detection();
-    uint32_t consecutive = od.has_consecutive_5xx_errors() ? od.consecutive_5xx_errors().value()
-                                                           : static_cast<uint32_t>(od.consecutive_errors());
+    uint32_t consecutive = od.has_consecutive_5xx_errors()
+                               ? od.consecutive_5xx_errors().value()
+                               : static_cast<uint32_t>(od.consecutive_errors());
     if (consecutive > 0) {
       out->mutable_consecutive_5xx()->set_value(consecutive);
       out->mutable_enforcing_consecutive_5xx()->set_value(100);
@@ -111,11 +112,13 @@ void ApplyTrafficPolicy(const TrafficPolicy& policy, envoy::config::cluster::v3:
       out->mutable_enforcing_consecutive_5xx()->set_value(0);
     }
     if (od.has_consecutive_gateway_errors()) {
-      out->mutable_consecutive_gateway_failure()->set_value(od.consecutive_gateway_errors().value());
+      out->mutable_consecutive_gateway_failure()->set_value(
+          od.consecutive_gateway_errors().value());
       out->mutable_enforcing_consecutive_gateway_failure()->set_value(100);
     }
     if (od.has_interval()) *out->mutable_interval() = Copy(od.interval());
-    if (od.has_base_ejection_time()) *out->mutable_base_ejection_time() = Copy(od.base_ejection_time());
+    if (od.has_base_ejection_time())
+      *out->mutable_base_ejection_time() = Copy(od.base_ejection_time());
     if (od.max_ejection_percent() > 0) {
       out->mutable_max_ejection_percent()->set_value(od.max_ejection_percent());
     }

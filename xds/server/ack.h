@@ -25,8 +25,8 @@ struct RequestView {
 };
 
 struct TypeView {
-  bool sent = false;          // has any response of this type been sent on the stream?
-  std::string last_nonce;     // nonce of the last response sent
+  bool sent = false;            // has any response of this type been sent on the stream?
+  std::string last_nonce;       // nonce of the last response sent
   std::set<std::string> names;  // names currently subscribed
 };
 

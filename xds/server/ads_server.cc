@@ -1,8 +1,9 @@
 #include "xds/server/ads_server.h"
 
+#include "absl/strings/str_cat.h"
 #include "controller/common/metrics.h"
-#include "xds/server/delta_connection.h"
 #include "spdlog/spdlog.h"
+#include "xds/server/delta_connection.h"
 
 namespace meshd::xds {
 
@@ -45,33 +46,40 @@ Resources AdsServer::Generate(const std::string& type, const model::Proxy& proxy
   Resources out;
   out.reserve(names.size());
   for (const auto& name : names) {
-    std::optional<Resources> hit = cache_.Get(version, type, view, name);
-    if (!hit) {
-      hit = generator_.Generate(type, proxy, snapshot, {name});
-      cache_.Put(version, type, view, name, *hit);
+    if (std::shared_ptr<const Resources> hit = cache_.Get(version, type, view, name)) {
+      out.insert(out.end(), hit->begin(), hit->end());
+      continue;
     }
-    out.insert(out.end(), hit->begin(), hit->end());
+    Resources generated = generator_.Generate(type, proxy, snapshot, {name});
+    out.insert(out.end(), generated.begin(), generated.end());
+    cache_.Put(version, type, view, name, std::move(generated));
   }
   return out;
 }
 
 void AdsServer::OnSnapshot(model::SnapshotPtr snapshot, const model::PushRequest& request) {
   std::vector<std::shared_ptr<Stream>> targets;
+  PushScope scope;
   {
     absl::MutexLock lock(&mu_);
     cache_.Reset(snapshot->version());
-    snapshot_ = std::move(snapshot);
+    scope = ComputeScope(snapshot_.get(), *snapshot, request);
+    snapshot_ = snapshot;
     snapshot_time_ = absl::Now();
     for (const auto& [id, c] : connections_) targets.push_back(c);
   }
   size_t pushed = 0;
   for (auto& c : targets) {
-    if (c->MarkForPush(request)) {
+    if (c->MarkForPush(scope, *snapshot)) {
       queue_.Enqueue(c);
       pushed++;
     }
   }
-  spdlog::debug("ads: snapshot queued pushes for {} of {} connections", pushed, targets.size());
+  spdlog::debug("ads: snapshot v{} queued pushes for {} of {} connections ({})",
+                snapshot->version(), pushed, targets.size(),
+                scope.all ? std::string("all hosts")
+                          : absl::StrCat(scope.hosts.size(), " hosts, ",
+                                         scope.endpoint_hosts.size(), " endpoint-only"));
 }
 
 model::SnapshotPtr AdsServer::snapshot() const {

@@ -4,12 +4,12 @@
 #include "absl/strings/str_cat.h"
 #include "controller/common/metrics.h"
 #include "spdlog/spdlog.h"
+#include "xds/gen/grpc_generator.h"
 #include "xds/gen/resource.h"
 #include "xds/server/ack.h"
 #include "xds/server/ads_server.h"
 #include "xds/server/node.h"
 #include "xds/server/resource_cache.h"
-#include "xds/gen/grpc_generator.h"
 
 namespace meshd::xds {
 namespace {
@@ -32,6 +32,30 @@ const std::vector<std::string>& TypeOrder() {
   static const auto* order =
       new std::vector<std::string>{kClusterType, kEndpointType, kListenerType, kRouteType};
   return *order;
+}
+
+// Metric handles per type, looked up once: Family::Add hashes labels under a lock.
+struct TypeMetrics {
+  prometheus::Counter* pushes;
+  prometheus::Histogram* size;
+  prometheus::Histogram* push_time;
+};
+
+const TypeMetrics& MetricsFor(const std::string& type) {
+  static absl::Mutex mu;
+  static auto* by_type = new std::map<std::string, TypeMetrics>();
+  absl::MutexLock lock(&mu);
+  auto it = by_type->find(type);
+  if (it == by_type->end()) {
+    Metrics& m = Metrics::Get();
+    std::map<std::string, std::string> labels = {{"type", ShortType(type)}};
+    it = by_type
+             ->emplace(type, TypeMetrics{&m.xds_pushes.Add(labels),
+                                         &m.xds_config_size.Add(labels, Metrics::SizeBuckets()),
+                                         &m.xds_push_time.Add(labels, Metrics::TimeBuckets())})
+             .first;
+  }
+  return it->second;
 }
 
 void CountBad(const std::string& reason) {
@@ -94,9 +118,9 @@ void Connection::HandleRequest(const DiscoveryRequest& request) {
         CountBad("no_node");
         spdlog::warn("ads: connection {} from {}: first request rejected: {}", id_, peer_,
                      std::string(proxy.status().message()));
-        reject = grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                              absl::StrCat("first DiscoveryRequest must carry a node: ",
-                                           proxy.status().message()));
+        reject = grpc::Status(
+            grpc::StatusCode::INVALID_ARGUMENT,
+            absl::StrCat("first DiscoveryRequest must carry a node: ", proxy.status().message()));
       } else {
         proxy_ = std::move(*proxy);
         view_ = ViewKey(*proxy_);
@@ -117,7 +141,8 @@ void Connection::HandleRequest(const DiscoveryRequest& request) {
                    proxy_->id, type);
     } else {
       TypeState& st = types_[type];
-      RequestView rv{request.response_nonce(), request.has_error_detail(),
+      RequestView rv{request.response_nonce(),
+                     request.has_error_detail(),
                      {request.resource_names().begin(), request.resource_names().end()}};
       Decision d = Classify(rv, TypeView{st.sent, st.last_nonce, st.names});
       switch (d.kind) {
@@ -165,25 +190,25 @@ void Connection::HandleRequest(const DiscoveryRequest& request) {
   if (respond && self) server_->queue().Enqueue(self);
 }
 
-bool Connection::MarkForPush(const model::PushRequest& request) {
+bool Connection::MarkForPush(const PushScope& scope, const model::Snapshot& next) {
   absl::MutexLock lock(&mu_);
+  if (!proxy_) return false;
   bool any = false;
   for (auto& [type, st] : types_) {
     if (!st.subscribed) continue;
-    if (st.names.empty() && !WildcardType(type)) continue;
-    if (!request.full) {
-      // Endpoints changed, nothing else: only EDS, and only for clusters of those hosts.
-      if (type != kEndpointType) continue;
-      bool affected = false;
+    bool affected = false;
+    if (st.names.empty()) {
+      affected = WildcardType(type) &&
+                 (scope.all || !scope.hosts.empty() || !scope.endpoint_hosts.empty());
+    } else {
       for (const auto& name : st.names) {
-        ClusterName cn;
-        if (ParseClusterName(name, &cn) && request.endpoint_hosts.count(cn.host)) {
+        if (Affects(scope, type, name, *proxy_, next)) {
           affected = true;
           break;
         }
       }
-      if (!affected) continue;
     }
+    if (!affected) continue;
     st.pending = true;
     any = true;
   }
@@ -216,23 +241,24 @@ void Connection::Push() {
   for (auto& job : jobs) {
     absl::Time start = absl::Now();
     Resources resources = server_->Generate(job.type, proxy, view_, *snapshot, job.names);
+    uint64_t hash = 0;
+    for (const auto& r : resources) hash = absl::HashOf(hash, r->hash);
+    const TypeMetrics& metrics = MetricsFor(job.type);
+    metrics.push_time->Observe(absl::ToDoubleSeconds(absl::Now() - start));
+    absl::MutexLock lock(&mu_);
+    TypeState& st = types_[job.type];
+    // Compare before building: most pushes find nothing changed for this proxy.
+    if (!job.force && st.sent && st.hash_sent == hash) continue;
     DiscoveryResponse response;
     response.set_type_url(job.type);
     response.set_version_info(absl::StrCat(snapshot->version()));
     response.mutable_control_plane()->set_identifier("meshd");
     size_t bytes = 0;
-    uint64_t hash = 0;
+    response.mutable_resources()->Reserve(static_cast<int>(resources.size()));
     for (const auto& r : resources) {
       *response.add_resources() = r->any;
       bytes += r->any.value().size();
-      hash = absl::HashOf(hash, r->hash);
     }
-    Metrics::Get()
-        .xds_push_time.Add({{"type", ShortType(job.type)}}, Metrics::TimeBuckets())
-        .Observe(absl::ToDoubleSeconds(absl::Now() - start));
-    absl::MutexLock lock(&mu_);
-    TypeState& st = types_[job.type];
-    if (!job.force && st.sent && st.hash_sent == hash) continue;  // nothing changed for it
     response.set_nonce(absl::StrCat(id_, "-", ++nonce_counter_));
     st.sent = true;
     st.last_nonce = response.nonce();
@@ -240,10 +266,8 @@ void Connection::Push() {
     st.hash_sent = hash;
     st.sent_at = absl::Now();
     st.responses++;
-    Metrics::Get().xds_pushes.Add({{"type", ShortType(job.type)}}).Increment();
-    Metrics::Get()
-        .xds_config_size.Add({{"type", ShortType(job.type)}}, Metrics::SizeBuckets())
-        .Observe(static_cast<double>(bytes));
+    metrics.pushes->Increment();
+    metrics.size->Observe(static_cast<double>(bytes));
     spdlog::debug("ads: push to {}: {} version {} nonce {} ({} resources, {} bytes)", proxy.id,
                   ShortType(job.type), response.version_info(), response.nonce(),
                   response.resources_size(), bytes);

@@ -26,6 +26,7 @@
 #include "envoy/service/discovery/v3/discovery.pb.h"
 #include "xds/gen/resource.h"
 #include "xds/server/push_queue.h"
+#include "xds/server/push_scope.h"
 
 namespace meshd::xds {
 
@@ -38,8 +39,8 @@ struct TypeStatus {
   std::string version_sent;
   std::string nonce_sent;
   std::string version_acked;
-  std::string nack_error;   // the client's error for the last NACK, until the next ACK
-  std::string nack_version; // version the NACK rejected
+  std::string nack_error;    // the client's error for the last NACK, until the next ACK
+  std::string nack_version;  // version the NACK rejected
   uint64_t responses = 0;
 };
 
@@ -57,7 +58,7 @@ struct ConnectionStatus {
 class Stream : public Pushable {
  public:
   // Marks the types a snapshot change affects. True if anything became pending.
-  virtual bool MarkForPush(const model::PushRequest& request) = 0;
+  virtual bool MarkForPush(const PushScope& scope, const model::Snapshot& next) = 0;
   virtual ConnectionStatus Status() const = 0;
 };
 
@@ -74,7 +75,7 @@ class Connection : public grpc::ServerBidiReactor<envoy::service::discovery::v3:
   uint64_t id() const override { return id_; }
   void Push() override;
 
-  bool MarkForPush(const model::PushRequest& request) override;
+  bool MarkForPush(const PushScope& scope, const model::Snapshot& next) override;
   ConnectionStatus Status() const override;
 
   void OnReadDone(bool ok) override;
@@ -111,7 +112,7 @@ class Connection : public grpc::ServerBidiReactor<envoy::service::discovery::v3:
   const absl::Time connected_ = absl::Now();
 
   envoy::service::discovery::v3::DiscoveryRequest request_;  // read buffer (gRPC's thread)
-  absl::Mutex push_mu_;  // one Push at a time per connection
+  absl::Mutex push_mu_;                                      // one Push at a time per connection
 
   mutable absl::Mutex mu_;
   std::optional<model::Proxy> proxy_ ABSL_GUARDED_BY(mu_);

@@ -145,20 +145,20 @@ void DeltaConnection::HandleRequest(const DeltaDiscoveryRequest& request) {
   if (respond && self) server_->queue().Enqueue(self);
 }
 
-bool DeltaConnection::MarkForPush(const model::PushRequest& request) {
+bool DeltaConnection::MarkForPush(const PushScope& scope, const model::Snapshot& next) {
   absl::MutexLock lock(&mu_);
+  if (!proxy_) return false;
   bool any = false;
   for (auto& [type, st] : types_) {
-    if (!st.wildcard && st.subscribed.empty()) continue;
-    if (!request.full) {
-      if (type != kEndpointType) continue;
-      bool affected = false;
-      for (const auto& name : st.subscribed) {
-        ClusterName cn;
-        if (ParseClusterName(name, &cn) && request.endpoint_hosts.count(cn.host)) affected = true;
-      }
-      if (!affected) continue;
+    bool affected = false;
+    if (st.wildcard) {
+      affected = scope.all || !scope.hosts.empty() || !scope.endpoint_hosts.empty();
     }
+    for (const auto& name : st.subscribed) {
+      if (affected) break;
+      affected = Affects(scope, type, name, *proxy_, next);
+    }
+    if (!affected) continue;
     st.pending = true;
     any = true;
   }
@@ -187,7 +187,8 @@ void DeltaConnection::Push() {
       if (it == types_.end() || !it->second.pending) continue;
       it->second.pending = false;
       Job job{type, {}};
-      if (!it->second.wildcard) job.names.assign(it->second.subscribed.begin(), it->second.subscribed.end());
+      if (!it->second.wildcard)
+        job.names.assign(it->second.subscribed.begin(), it->second.subscribed.end());
       if (!it->second.wildcard && job.names.empty()) continue;
       jobs.push_back(std::move(job));
     }

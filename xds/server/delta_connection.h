@@ -40,7 +40,7 @@ class DeltaConnection
 
   uint64_t id() const override { return id_; }
   void Push() override;
-  bool MarkForPush(const model::PushRequest& request) override;
+  bool MarkForPush(const PushScope& scope, const model::Snapshot& next) override;
   ConnectionStatus Status() const override;
 
   void OnReadDone(bool ok) override;

@@ -34,9 +34,8 @@ void PushQueue::Work() {
     {
       absl::MutexLock lock(&mu_);
       mu_.Await(absl::Condition(
-          +[](PushQueue* q) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-            return q->stopping_ || !q->queue_.empty();
-          },
+          +[](PushQueue* q)
+               ABSL_NO_THREAD_SAFETY_ANALYSIS { return q->stopping_ || !q->queue_.empty(); },
           this));
       if (stopping_) return;
       item = std::move(queue_.front());

@@ -14,17 +14,18 @@ std::string ResourceCache::Key(const std::string& type_url, uint64_t view,
   return absl::StrCat(type_url, "|", view, "|", name);
 }
 
-std::optional<Resources> ResourceCache::Get(uint64_t snapshot, const std::string& type_url,
-                                            uint64_t view, const std::string& name) {
+std::shared_ptr<const Resources> ResourceCache::Get(uint64_t snapshot, const std::string& type_url,
+                                                    uint64_t view, const std::string& name) {
+  std::string key = Key(type_url, view, name);
   absl::MutexLock lock(&mu_);
   if (snapshot != snapshot_) {
     misses_++;
-    return std::nullopt;
+    return nullptr;
   }
-  auto it = entries_.find(Key(type_url, view, name));
+  auto it = entries_.find(key);
   if (it == entries_.end()) {
     misses_++;
-    return std::nullopt;
+    return nullptr;
   }
   hits_++;
   return it->second;
@@ -38,7 +39,7 @@ void ResourceCache::Put(uint64_t snapshot, const std::string& type_url, uint64_t
     snapshot_ = snapshot;
   }
   if (snapshot != snapshot_) return;  // generated from an older snapshot: not cached
-  entries_[Key(type_url, view, name)] = std::move(resources);
+  entries_[Key(type_url, view, name)] = std::make_shared<const Resources>(std::move(resources));
 }
 
 void ResourceCache::Reset(uint64_t snapshot) {

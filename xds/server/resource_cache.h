@@ -6,7 +6,7 @@
 #pragma once
 
 #include <cstdint>
-#include <optional>
+#include <memory>
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
@@ -27,9 +27,9 @@ class ResourceCache {
     size_t entries = 0;
   };
 
-  // The resources generated for `name` (empty for a wildcard request), or nothing.
-  std::optional<Resources> Get(uint64_t snapshot, const std::string& type_url, uint64_t view,
-                               const std::string& name);
+  // The resources generated for `name` ("*" for a wildcard request), or null.
+  std::shared_ptr<const Resources> Get(uint64_t snapshot, const std::string& type_url,
+                                       uint64_t view, const std::string& name);
   void Put(uint64_t snapshot, const std::string& type_url, uint64_t view, const std::string& name,
            Resources resources);
   // Drops every entry of another snapshot version.
@@ -41,7 +41,7 @@ class ResourceCache {
 
   mutable absl::Mutex mu_;
   uint64_t snapshot_ ABSL_GUARDED_BY(mu_) = 0;
-  absl::flat_hash_map<std::string, Resources> entries_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, std::shared_ptr<const Resources>> entries_ ABSL_GUARDED_BY(mu_);
   uint64_t hits_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t misses_ ABSL_GUARDED_BY(mu_) = 0;
 };

@@ -83,14 +83,14 @@ spec:
     fault:
       abort: {grpcStatus: NOPE, percentage: {value: 150}}
 )") == "VirtualService default/bad: "
-        "spec.http[0].match[0].uri.regex: \"(unclosed\" is not a valid RE2 regex: missing ): "
-        "(unclosed; "
-        "spec.http[0].match[0].headers[End-User]: header name must be non-empty and lower case; "
-        "spec.http[0].route[0].destination.host: required field is missing; "
-        "spec.http[0].route[0].weight: weight must not be negative; "
-        "spec.http[0].retries.retryOn: unknown retry policy \"sometimes\"; "
-        "spec.http[0].fault.abort.grpcStatus: \"NOPE\" is not a gRPC status code name; "
-        "spec.http[0].fault.abort.percentage.value: percentage 150 must be in [0, 100]");
+       "spec.http[0].match[0].uri.regex: \"(unclosed\" is not a valid RE2 regex: missing ): "
+       "(unclosed; "
+       "spec.http[0].match[0].headers[End-User]: header name must be non-empty and lower case; "
+       "spec.http[0].route[0].destination.host: required field is missing; "
+       "spec.http[0].route[0].weight: weight must not be negative; "
+       "spec.http[0].retries.retryOn: unknown retry policy \"sometimes\"; "
+       "spec.http[0].fault.abort.grpcStatus: \"NOPE\" is not a gRPC status code name; "
+       "spec.http[0].fault.abort.percentage.value: percentage 150 must be in [0, 100]");
 }
 
 TEST_CASE("metadata name and spec are required", "[config]") {
@@ -114,12 +114,12 @@ spec:
   - {name: v1, labels: {version: v2}}
   - {name: V_3}
 )") == "DestinationRule ns/r: "
-        "spec.trafficPolicy.loadBalancer.consistentHash: one of httpHeaderName, httpCookie, "
-        "useSourceIp or httpQueryParameterName is required; "
-        "spec.trafficPolicy.outlierDetection.interval: duration must be at least 1ms; "
-        "spec.trafficPolicy.outlierDetection.maxEjectionPercent: must be in [0, 100]; "
-        "spec.subsets[1].name: subset \"v1\" is defined more than once; "
-        "spec.subsets[2].name: \"V_3\" is not a valid subset name (a DNS label)");
+       "spec.trafficPolicy.loadBalancer.consistentHash: one of httpHeaderName, httpCookie, "
+       "useSourceIp or httpQueryParameterName is required; "
+       "spec.trafficPolicy.outlierDetection.interval: duration must be at least 1ms; "
+       "spec.trafficPolicy.outlierDetection.maxEjectionPercent: must be in [0, 100]; "
+       "spec.subsets[1].name: subset \"v1\" is defined more than once; "
+       "spec.subsets[2].name: \"V_3\" is not a valid subset name (a DNS label)");
 }
 
 TEST_CASE("ServiceEntry rules", "[config]") {
@@ -134,11 +134,11 @@ spec:
   endpoints:
   - {address: not-an-ip, ports: {http: 80}}
 )") == "ServiceEntry default/se: "
-        "spec.hosts[0]: \"*\" is not allowed in a ServiceEntry; "
-        "spec.ports[0].number: port number 0 must be in [1, 65535]; "
-        "spec.ports[0].protocol: unknown protocol \"QUIC\"; "
-        "spec.endpoints[0].address: \"not-an-ip\" is not an IP address (resolution STATIC); "
-        "spec.endpoints[0].ports[http]: no service port is named \"http\"");
+       "spec.hosts[0]: \"*\" is not allowed in a ServiceEntry; "
+       "spec.ports[0].number: port number 0 must be in [1, 65535]; "
+       "spec.ports[0].protocol: unknown protocol \"QUIC\"; "
+       "spec.endpoints[0].address: \"not-an-ip\" is not an IP address (resolution STATIC); "
+       "spec.endpoints[0].ports[http]: no service port is named \"http\"");
 }
 
 TEST_CASE("equal content hashes for equal objects, different for changes", "[config]") {

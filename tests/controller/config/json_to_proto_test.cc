@@ -51,7 +51,8 @@ TEST_CASE("numbers as strings and out-of-range integers", "[config]") {
 
 TEST_CASE("enums decode by name and list the allowed values", "[config]") {
   net::DestinationRule dr;
-  CHECK(Decode(json::parse(R"({"host":"a","trafficPolicy":{"loadBalancer":{"simple":"LEAST_REQUEST"}}})"),
+  CHECK(Decode(json::parse(
+                   R"({"host":"a","trafficPolicy":{"loadBalancer":{"simple":"LEAST_REQUEST"}}})"),
                &dr) == "");
   CHECK(dr.traffic_policy().load_balancer().simple() == net::LoadBalancerSettings::LEAST_REQUEST);
   net::DestinationRule bad;
@@ -62,8 +63,11 @@ TEST_CASE("enums decode by name and list the allowed values", "[config]") {
 
 TEST_CASE("durations accept Go syntax", "[config]") {
   net::DestinationRule dr;
-  CHECK(Decode(json::parse(R"({"trafficPolicy":{"outlierDetection":{"interval":"1m30s","baseEjectionTime":"250ms"}}})"),
-               &dr) == "");
+  CHECK(
+      Decode(
+          json::parse(
+              R"({"trafficPolicy":{"outlierDetection":{"interval":"1m30s","baseEjectionTime":"250ms"}}})"),
+          &dr) == "");
   CHECK(dr.traffic_policy().outlier_detection().interval().seconds() == 90);
   CHECK(dr.traffic_policy().outlier_detection().base_ejection_time().nanos() == 250000000);
   net::DestinationRule bad;
@@ -82,15 +86,19 @@ TEST_CASE("wrapper types take bare values", "[config]") {
 
 TEST_CASE("two members of a oneof are rejected", "[config]") {
   net::VirtualService vs;
-  CHECK(Decode(json::parse(R"({"http":[{"match":[{"uri":{"exact":"/a","prefix":"/b"}}]}]})"), &vs) ==
-        "spec.http[0].match[0].uri: only one of exact, prefix, regex may be set (got exact and "
-        "prefix)");
+  CHECK(
+      Decode(json::parse(R"({"http":[{"match":[{"uri":{"exact":"/a","prefix":"/b"}}]}]})"), &vs) ==
+      "spec.http[0].match[0].uri: only one of exact, prefix, regex may be set (got exact and "
+      "prefix)");
 }
 
 TEST_CASE("maps decode with typed keys and paths", "[config]") {
   net::VirtualService vs;
-  CHECK(Decode(json::parse(R"({"http":[{"match":[{"headers":{"end-user":{"exact":"jason"},"x":{"exact":1}}}]}]})"),
-               &vs) == "spec.http[0].match[0].headers[x].exact: expected a string, got number 1");
+  CHECK(
+      Decode(
+          json::parse(
+              R"({"http":[{"match":[{"headers":{"end-user":{"exact":"jason"},"x":{"exact":1}}}]}]})"),
+          &vs) == "spec.http[0].match[0].headers[x].exact: expected a string, got number 1");
 }
 
 }  // namespace

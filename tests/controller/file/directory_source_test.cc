@@ -11,8 +11,8 @@ namespace fs = std::filesystem;
 
 struct TempDir {
   TempDir() {
-    path = fs::temp_directory_path() / ("meshd-dirsrc-" + std::to_string(::getpid()) + "-" +
-                                        std::to_string(counter++));
+    path = fs::temp_directory_path() /
+           ("meshd-dirsrc-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
     fs::create_directories(path);
   }
   ~TempDir() { fs::remove_all(path); }
@@ -63,7 +63,7 @@ TEST_CASE("reads yaml, yml and json; skips other files and hidden dirs", "[file]
 
 TEST_CASE("an invalid object is rejected by name; the others are kept", "[file]") {
   TempDir dir;
-  dir.Write("a.yaml", Dr("good", "x") + "---\n" + Dr("bad", "") );
+  dir.Write("a.yaml", Dr("good", "x") + "---\n" + Dr("bad", ""));
   Collector out;
   DirectorySource src({dir.path.string()}, out.Handler());
   src.Rescan();
@@ -92,7 +92,7 @@ TEST_CASE("an accepted object edited into an invalid one keeps its last version"
   Collector out;
   DirectorySource src({dir.path.string()}, out.Handler());
   src.Rescan();
-  dir.Write("a.yaml", Dr("keep", "") );
+  dir.Write("a.yaml", Dr("keep", ""));
   src.Rescan();
   REQUIRE(out.last.size() == 1);
   CHECK(out.last[0]->key.name == "keep");

@@ -103,8 +103,8 @@ const std::string kHost = "reviews.default.svc.cluster.local";
 TEST_CASE("LDS: api_listener with RDS over ADS, fault then router", "[gen]") {
   auto snap = Build(kMesh);
   GrpcGenerator gen;
-  for (const std::string& name :
-       std::vector<std::string>{"reviews:9080", "reviews.default:9080", "reviews", kHost + ":9080"}) {
+  for (const std::string& name : std::vector<std::string>{"reviews:9080", "reviews.default:9080",
+                                                          "reviews", kHost + ":9080"}) {
     Resources r = gen.Listeners(Client(), *snap, {name});
     REQUIRE(r.size() == 1);
     CHECK(r[0]->name == name);
@@ -170,16 +170,19 @@ TEST_CASE("CDS: EDS over ADS, policies per subset, ring hash, limits, outliers",
 TEST_CASE("EDS: subset filtering, every locality weighted", "[gen]") {
   auto snap = Build(kMesh);
   GrpcGenerator gen;
-  auto all = Unpack<ClusterLoadAssignment>(gen.Endpoints(Client(), *snap, {"outbound|9080||" + kHost})[0]);
+  auto all =
+      Unpack<ClusterLoadAssignment>(gen.Endpoints(Client(), *snap, {"outbound|9080||" + kHost})[0]);
   CHECK(all.endpoints_size() == 2);  // two localities
   for (const auto& l : all.endpoints()) {
     CHECK(l.has_locality());
     CHECK(l.load_balancing_weight().value() > 0);
   }
-  auto v2 = Unpack<ClusterLoadAssignment>(gen.Endpoints(Client(), *snap, {"outbound|9080|v2|" + kHost})[0]);
+  auto v2 = Unpack<ClusterLoadAssignment>(
+      gen.Endpoints(Client(), *snap, {"outbound|9080|v2|" + kHost})[0]);
   REQUIRE(v2.endpoints_size() == 1);
   REQUIRE(v2.endpoints(0).lb_endpoints_size() == 1);
-  CHECK(v2.endpoints(0).lb_endpoints(0).endpoint().address().socket_address().address() == "10.0.0.2");
+  CHECK(v2.endpoints(0).lb_endpoints(0).endpoint().address().socket_address().address() ==
+        "10.0.0.2");
   CHECK(v2.endpoints(0).load_balancing_weight().value() == 3);
 }
 

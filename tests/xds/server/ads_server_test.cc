@@ -29,7 +29,8 @@ spec:
   ports: [{number: 9080, name: grpc, protocol: GRPC}]
   endpoints:
   - {address: 10.0.0.1, labels: {version: v1}}
-  - {address: )" + v2_address + R"(, labels: {version: v2}}
+  - {address: )" +
+         v2_address + R"(, labels: {version: v2}}
 ---
 apiVersion: networking.istio.io/v1
 kind: DestinationRule
@@ -45,8 +46,10 @@ spec:
   hosts: [reviews]
   http:
   - route:
-    - {destination: {host: reviews, subset: v1}, weight: )" + std::to_string(weight_v1) + R"(}
-    - {destination: {host: reviews, subset: v2}, weight: )" + std::to_string(100 - weight_v1) + R"(}
+    - {destination: {host: reviews, subset: v1}, weight: )" +
+         std::to_string(weight_v1) + R"(}
+    - {destination: {host: reviews, subset: v2}, weight: )" +
+         std::to_string(100 - weight_v1) + R"(}
 )";
 }
 
@@ -59,8 +62,8 @@ struct Fixture {
     server = b.BuildAndStart();
     REQUIRE(port != 0);
     ads.OnSnapshot(testing::SnapshotFromYaml(Mesh(80, "10.0.0.2"), 1), Full());
-    stub = AggregatedDiscoveryService::NewStub(
-        grpc::CreateChannel("127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials()));
+    stub = AggregatedDiscoveryService::NewStub(grpc::CreateChannel(
+        "127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials()));
   }
   ~Fixture() {
     server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(200));
@@ -121,7 +124,8 @@ TEST_CASE("SotW: subscribe, ACK, push on change, NACK recorded", "[ads]") {
   REQUIRE(stream->Write(req));
   for (int i = 0; i < 100; ++i) {
     auto status = f.ads.Status();
-    if (!status.empty() && !status[0].types.empty() && status[0].types[0].nack_error == "bad route") break;
+    if (!status.empty() && !status[0].types.empty() && status[0].types[0].nack_error == "bad route")
+      break;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   auto status = f.ads.Status();
@@ -180,7 +184,8 @@ TEST_CASE("Delta: wildcard CDS, only changes sent, removals named", "[ads]") {
   no_v2.replace(no_v2.find(", {name: v2, labels: {version: v2}}"),
                 std::string(", {name: v2, labels: {version: v2}}").size(), "");
   no_v2.replace(no_v2.find("    - {destination: {host: reviews, subset: v2}, weight: 0}\n"),
-                std::string("    - {destination: {host: reviews, subset: v2}, weight: 0}\n").size(), "");
+                std::string("    - {destination: {host: reviews, subset: v2}, weight: 0}\n").size(),
+                "");
   f.ads.OnSnapshot(testing::SnapshotFromYaml(no_v2, 3), Fixture::Full());
   REQUIRE(stream->Read(&resp));
   CHECK(resp.resources_size() == 0);

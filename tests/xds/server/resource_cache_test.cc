@@ -29,22 +29,22 @@ TEST_CASE("same view shares entries; another view never sees them", "[cache]") {
   CHECK(a != b);
   CHECK(a != c);
   cache.Put(1, kRouteType, a, "r", One("from-a"));
-  REQUIRE(cache.Get(1, kRouteType, a2, "r").has_value());
+  REQUIRE(cache.Get(1, kRouteType, a2, "r") != nullptr);
   CHECK((*cache.Get(1, kRouteType, a2, "r"))[0]->name == "from-a");
-  CHECK_FALSE(cache.Get(1, kRouteType, b, "r").has_value());
-  CHECK_FALSE(cache.Get(1, kRouteType, c, "r").has_value());
-  CHECK_FALSE(cache.Get(1, kClusterType, a, "r").has_value());
+  CHECK(cache.Get(1, kRouteType, b, "r") == nullptr);
+  CHECK(cache.Get(1, kRouteType, c, "r") == nullptr);
+  CHECK(cache.Get(1, kClusterType, a, "r") == nullptr);
 }
 
 TEST_CASE("entries never outlive their snapshot", "[cache]") {
   ResourceCache cache;
   cache.Put(1, kRouteType, 7, "r", One("v1"));
-  CHECK_FALSE(cache.Get(2, kRouteType, 7, "r").has_value());
+  CHECK(cache.Get(2, kRouteType, 7, "r") == nullptr);
   cache.Reset(2);
-  CHECK_FALSE(cache.Get(1, kRouteType, 7, "r").has_value());
+  CHECK(cache.Get(1, kRouteType, 7, "r") == nullptr);
   cache.Put(1, kRouteType, 7, "r", One("late"));  // generated from an older snapshot
-  CHECK_FALSE(cache.Get(2, kRouteType, 7, "r").has_value());
-  CHECK_FALSE(cache.Get(1, kRouteType, 7, "r").has_value());
+  CHECK(cache.Get(2, kRouteType, 7, "r") == nullptr);
+  CHECK(cache.Get(1, kRouteType, 7, "r") == nullptr);
   cache.Reset(1);  // never goes back
   cache.Put(2, kRouteType, 7, "r", One("v2"));
   CHECK((*cache.Get(2, kRouteType, 7, "r"))[0]->name == "v2");

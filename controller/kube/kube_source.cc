@@ -1,0 +1,264 @@
+#include "controller/kube/kube_source.h"
+
+#include "absl/strings/str_cat.h"
+#include "controller/common/metrics.h"
+#include "controller/config/decoder.h"
+#include "controller/kube/kube_registry.h"
+#include "spdlog/spdlog.h"
+
+namespace meshd::kube {
+namespace {
+
+using nlohmann::json;
+
+std::string Meta(const json& obj, const char* field) {
+  auto m = obj.find("metadata");
+  if (m == obj.end() || !m->is_object()) return "";
+  auto f = m->find(field);
+  return f != m->end() && f->is_string() ? f->get<std::string>() : "";
+}
+
+std::string Label(const json& obj, const std::string& label) {
+  auto m = obj.find("metadata");
+  if (m == obj.end() || !m->is_object()) return "";
+  auto l = m->find("labels");
+  if (l == m->end() || !l->is_object()) return "";
+  auto v = l->find(label);
+  return v != l->end() && v->is_string() ? v->get<std::string>() : "";
+}
+
+}  // namespace
+
+KubeSource::KubeSource(Options options, KubeClient* client, Sink sink, const Clock* clock)
+    : options_(std::move(options)),
+      client_(client),
+      sink_(std::move(sink)),
+      clock_(clock),
+      factory_(client, clock, options_.informer) {}
+
+KubeSource::~KubeSource() { Stop(); }
+
+void KubeSource::Start() {
+  thread_ = std::thread([this] { Discover(); });
+}
+
+void KubeSource::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  if (thread_.joinable()) thread_.join();
+  factory_.Stop();
+}
+
+std::vector<KubeSource::Rejection> KubeSource::Rejections() const {
+  absl::MutexLock lock(&mu_);
+  std::vector<Rejection> out;
+  for (const auto& [k, r] : rejections_) out.push_back(r);
+  return out;
+}
+
+std::map<std::string, std::string> KubeSource::InformerVersions() const {
+  absl::MutexLock lock(&mu_);
+  std::map<std::string, std::string> out;
+  for (const Informer* inf : informers_) {
+    out[inf->type().CollectionPath()] = inf->LastResourceVersion();
+  }
+  return out;
+}
+
+void KubeSource::Discover() {
+  Backoff backoff({}, [] { return 0.5; });
+  while (true) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (stopping_) return;
+    }
+    absl::StatusOr<KubeResponse> resp = client_->Request("GET", "/apis");
+    std::string error;
+    if (!resp.ok()) {
+      error = std::string(resp.status().message());
+    } else if (resp->status != 200) {
+      error = absl::StrCat("HTTP ", resp->status, ": ", resp->body.substr(0, 200));
+    } else {
+      json j = json::parse(resp->body, nullptr, false);
+      std::map<std::string, std::vector<std::string>> served;
+      if (j.is_object() && j.contains("groups") && j["groups"].is_array()) {
+        for (const auto& g : j["groups"]) {
+          if (!g.is_object() || !g.contains("name") || !g["name"].is_string()) continue;
+          auto& versions = served[g["name"].get<std::string>()];
+          if (!g.contains("versions") || !g["versions"].is_array()) continue;
+          for (const auto& v : g["versions"]) {
+            if (v.is_object() && v.contains("version") && v["version"].is_string()) {
+              versions.push_back(v["version"].get<std::string>());
+            }
+          }
+        }
+        StartInformers(served);
+        return;
+      }
+      error = "discovery: /apis is not an APIGroupList";
+    }
+    absl::Duration delay = backoff.Next(clock_->Now());
+    spdlog::warn("kube: discovery failed ({}); retrying in {}", error, absl::FormatDuration(delay));
+    absl::MutexLock lock(&mu_);
+    auto stop = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_; };
+    mu_.AwaitWithTimeout(absl::Condition(&stop), delay);
+  }
+}
+
+void KubeSource::StartInformers(const std::map<std::string, std::vector<std::string>>& served) {
+  std::vector<Informer*> all;
+  for (const auto& info : model::AllKinds()) {
+    auto g = served.find(std::string(info.group));
+    std::string version;
+    if (g != served.end()) {
+      for (absl::string_view v : info.versions) {
+        if (std::find(g->second.begin(), g->second.end(), std::string(v)) != g->second.end()) {
+          version = std::string(v);
+          break;
+        }
+      }
+    }
+    if (version.empty()) {
+      spdlog::warn("kube: the API server serves no known version of {}.{}; not watching {}",
+                   std::string(info.plural), std::string(info.group), std::string(info.name));
+      continue;
+    }
+    Informer* inf = factory_.For(
+        {absl::StrCat(info.group, "/", version), std::string(info.name), std::string(info.plural)});
+    model::Kind kind = info.kind;
+    inf->AddHandler({[this, kind](const json& o) { OnConfig(kind, o); },
+                     [this, kind](const json&, const json& o) { OnConfig(kind, o); },
+                     [this, kind](const json& o) { OnConfigDelete(kind, o); }});
+    all.push_back(inf);
+    spdlog::info("kube: watching {} as {}/{}", std::string(info.name), std::string(info.group),
+                 version);
+  }
+  services_ = factory_.For({"v1", "Service", "services"});
+  slices_ = factory_.For({"discovery.k8s.io/v1", "EndpointSlice", "endpointslices"});
+  pods_ = factory_.For({"v1", "Pod", "pods"});
+  nodes_ = factory_.For({"v1", "Node", "nodes"});
+  Informer* namespaces = factory_.For({"v1", "Namespace", "namespaces"});
+
+  services_->AddHandler(
+      {[this](const json& o) { SyncService(Meta(o, "namespace"), Meta(o, "name")); },
+       [this](const json&, const json& o) { SyncService(Meta(o, "namespace"), Meta(o, "name")); },
+       [this](const json& o) { SyncService(Meta(o, "namespace"), Meta(o, "name")); }});
+  auto on_slice = [this](const json& o) {
+    std::string svc = Label(o, "kubernetes.io/service-name");
+    if (!svc.empty()) SyncService(Meta(o, "namespace"), svc);
+  };
+  slices_->AddHandler({on_slice,
+                       [on_slice](const json& old_obj, const json& o) {
+                         on_slice(old_obj);
+                         on_slice(o);
+                       },
+                       on_slice});
+  auto on_pod = [this](const json& o) { SyncNamespace(Meta(o, "namespace")); };
+  pods_->AddHandler({on_pod, [on_pod](const json&, const json& o) { on_pod(o); }, on_pod});
+  auto on_node = [this](const json&) { SyncAll(); };
+  nodes_->AddHandler({on_node, [on_node](const json&, const json& o) { on_node(o); }, on_node});
+  all.insert(all.end(), {services_, slices_, pods_, nodes_, namespaces});
+
+  {
+    absl::MutexLock lock(&mu_);
+    informers_ = all;
+    unsynced_ = static_cast<int>(all.size());
+  }
+  for (Informer* inf : all) {
+    inf->OnSynced([this] {
+      bool done;
+      {
+        absl::MutexLock lock(&mu_);
+        done = --unsynced_ == 0;
+      }
+      if (done) {
+        spdlog::info("kube: every informer has synced");
+        if (sink_.synced) sink_.synced();
+      }
+    });
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_) return;
+  }
+  factory_.Start();
+}
+
+void KubeSource::OnConfig(model::Kind kind, const json& obj) {
+  config::DecodeOptions opts;
+  opts.origin = "kube";
+  absl::StatusOr<model::ConfigPtr> config = config::DecodeObject(obj, opts);
+  model::ConfigKey key{kind, Meta(obj, "namespace"), Meta(obj, "name")};
+  std::string name = absl::StrCat(model::KindName(kind), " ", key.ns, "/", key.name);
+  if (!config.ok()) {
+    bool had;
+    {
+      absl::MutexLock lock(&mu_);
+      rejections_[key] = {name, std::string(config.status().message())};
+      had = accepted_rv_.count(key) > 0;
+    }
+    Metrics::Get()
+        .config_rejections.Add({{"kind", std::string(model::KindName(kind))}, {"source", "kube"}})
+        .Increment();
+    spdlog::warn("kube: rejected {} (resourceVersion {}): {}{}", name, Meta(obj, "resourceVersion"),
+                 std::string(config.status().message()),
+                 had ? absl::StrCat("; keeping the last accepted version of ", name) : "");
+    return;
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    rejections_.erase(key);
+    accepted_rv_[key] = (*config)->resource_version;
+  }
+  if (sink_.upsert_config) sink_.upsert_config(*config);
+}
+
+void KubeSource::OnConfigDelete(model::Kind kind, const json& obj) {
+  model::ConfigKey key{kind, Meta(obj, "namespace"), Meta(obj, "name")};
+  {
+    absl::MutexLock lock(&mu_);
+    rejections_.erase(key);
+    accepted_rv_.erase(key);
+  }
+  if (sink_.delete_config) sink_.delete_config(key);
+}
+
+void KubeSource::SyncService(const std::string& ns, const std::string& name) {
+  if (ns.empty() || name.empty()) return;
+  absl::MutexLock order(&sync_mu_);
+  std::string host = ServiceHost(name, ns, options_.domain);
+  std::optional<json> obj = services_->Get(absl::StrCat(ns, "/", name));
+  std::optional<model::Service> svc;
+  if (obj) svc = ServiceFromKube(*obj, options_.domain);
+  std::vector<model::Endpoint> eps;
+  if (svc) {
+    EndpointInputs in;
+    for (const auto& [key, slice] : slices_->List()) {
+      if (Meta(slice, "namespace") == ns && Label(slice, "kubernetes.io/service-name") == name) {
+        in.slices.push_back(slice);
+      }
+    }
+    in.pod = [this](const std::string& key) { return pods_->Get(key); };
+    in.node = [this](const std::string& key) { return nodes_->Get(key); };
+    eps = EndpointsFromSlices(*svc, in);
+  }
+  // The service first, so that an endpoint-only push never names an unknown service.
+  if (sink_.set_service) sink_.set_service(host, svc);
+  if (sink_.set_endpoints) sink_.set_endpoints(host, std::move(eps));
+}
+
+void KubeSource::SyncNamespace(const std::string& ns) {
+  for (const auto& [key, svc] : services_->List()) {
+    if (Meta(svc, "namespace") == ns) SyncService(ns, Meta(svc, "name"));
+  }
+}
+
+void KubeSource::SyncAll() {
+  for (const auto& [key, svc] : services_->List()) {
+    SyncService(Meta(svc, "namespace"), Meta(svc, "name"));
+  }
+}
+
+}  // namespace meshd::kube

@@ -1,0 +1,93 @@
+// KubeSource: the Kubernetes config and registry source. It discovers which version of each
+// Istio kind the API server serves (v1, then v1beta1, then v1alpha3), runs one shared
+// informer per resource type (the Istio kinds, Services, EndpointSlices, Pods, Namespaces,
+// Nodes), and turns their events into calls on a Sink:
+//   - Istio objects are decoded and validated (origin "kube"); an invalid object is logged
+//     and counted with its kind/namespace/name and field paths, never affects others, and an
+//     object that was accepted before keeps its last accepted version;
+//   - a Service becomes a service (full push); its EndpointSlices + Pods + Nodes become its
+//     endpoints (endpoint-only push when only they changed).
+// Start()/Stop() own a discovery thread and the informers' threads. Thread-safe.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "controller/common/clock.h"
+#include "controller/kube/informer.h"
+#include "controller/kube/kube_client.h"
+#include "controller/model/config.h"
+#include "controller/model/service.h"
+
+namespace meshd::kube {
+
+class KubeSource {
+ public:
+  struct Sink {
+    std::function<void(model::ConfigPtr)> upsert_config;
+    std::function<void(const model::ConfigKey&)> delete_config;
+    std::function<void(const std::string& host, std::optional<model::Service>)> set_service;
+    std::function<void(const std::string& host, std::vector<model::Endpoint>)> set_endpoints;
+    // Every informer delivered its first list.
+    std::function<void()> synced;
+  };
+  struct Rejection {
+    std::string object;  // "VirtualService default/reviews"
+    std::string message;
+  };
+  struct Options {
+    std::string domain = "cluster.local";
+    Informer::Options informer;
+  };
+
+  KubeSource(Options options, KubeClient* client, Sink sink, const Clock* clock);
+  ~KubeSource();
+
+  // Returns at once; discovery (retried with backoff) and the informers run on threads.
+  void Start();
+  void Stop();
+
+  std::vector<Rejection> Rejections() const;
+  // The informers' types and last resourceVersions, for /debug.
+  std::map<std::string, std::string> InformerVersions() const;
+
+ private:
+  void Discover();
+  void StartInformers(const std::map<std::string, std::vector<std::string>>& served);
+  void OnConfig(model::Kind kind, const nlohmann::json& obj);
+  void OnConfigDelete(model::Kind kind, const nlohmann::json& obj);
+  // Recomputes the service `ns/name` and its endpoints from the informers' caches.
+  void SyncService(const std::string& ns, const std::string& name);
+  void SyncNamespace(const std::string& ns);
+  void SyncAll();
+
+  const Options options_;
+  KubeClient* const client_;
+  const Sink sink_;
+  const Clock* const clock_;
+  InformerFactory factory_;
+
+  Informer* services_ = nullptr;
+  Informer* slices_ = nullptr;
+  Informer* pods_ = nullptr;
+  Informer* nodes_ = nullptr;
+
+  // Serialises registry recomputation, so that results reach the sink in order.
+  absl::Mutex sync_mu_;
+  mutable absl::Mutex mu_;
+  std::map<model::ConfigKey, Rejection> rejections_ ABSL_GUARDED_BY(mu_);
+  std::map<model::ConfigKey, std::string> accepted_rv_ ABSL_GUARDED_BY(mu_);
+  std::vector<Informer*> informers_ ABSL_GUARDED_BY(mu_);
+  int unsynced_ ABSL_GUARDED_BY(mu_) = 0;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread thread_;
+};
+
+}  // namespace meshd::kube

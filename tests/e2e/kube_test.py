@@ -1,0 +1,400 @@
+"""Kubernetes, end to end: the test API server (tests/kube/fake_apiserver.py), the real kubectl,
+meshd on --kubeconfig alone, echo backends on 127.0.0.1 and both real xDS clients (C++ and
+Node). Shows: kubectl apply of a VirtualService 80/20 + DestinationRule + Service +
+EndpointSlices (Pods give the subset labels) routes >= 1000 RPCs 80/20; a changed split and
+EndpointSlice scale-up/down reach the clients (endpoint changes as EDS-only pushes); API
+server kill + restart, compaction (410) and injected 500/429 leave meshd with exactly the
+API's state; two replicas elect exactly one leader, and when it dies the other takes over."""
+import argparse
+import json
+import math
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import (Failure, Meshd, check, cpp_client, log, main, node_client,  # noqa: E402
+                     spawn, start_backend, write_bootstrap)
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+FAKE = os.path.join(HERE, "..", "kube", "fake_apiserver.py")
+KUBECTL = os.environ.get("KUBECTL", "/usr/bin/kubectl")
+LEASE = {"--leaseDuration": "3s", "--renewDeadline": "2s", "--retryPeriod": "500ms"}
+
+ISTIO = [("VirtualService", "networking.istio.io", "virtualservices"),
+         ("DestinationRule", "networking.istio.io", "destinationrules"),
+         ("Gateway", "networking.istio.io", "gateways"),
+         ("ServiceEntry", "networking.istio.io", "serviceentries"),
+         ("WorkloadEntry", "networking.istio.io", "workloadentries"),
+         ("Sidecar", "networking.istio.io", "sidecars"),
+         ("PeerAuthentication", "security.istio.io", "peerauthentications"),
+         ("AuthorizationPolicy", "security.istio.io", "authorizationpolicies"),
+         ("RequestAuthentication", "security.istio.io", "requestauthentications")]
+
+VS = """\
+apiVersion: networking.istio.io/v1beta1
+kind: VirtualService
+metadata: {{name: reviews, namespace: default}}
+spec:
+  hosts: [reviews]
+  http:
+  - name: jason
+    match:
+    - headers:
+        end-user: {{exact: jason}}
+    route:
+    - destination: {{host: reviews, subset: v2}}
+  - name: split
+    route:
+    - destination: {{host: reviews, subset: v1}}
+      weight: {w1}
+    - destination: {{host: reviews, subset: v2}}
+      weight: {w2}
+"""
+
+MESH = """\
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: reviews, namespace: default}
+spec:
+  host: reviews
+  trafficPolicy:
+    loadBalancer: {simple: ROUND_ROBIN}
+  subsets:
+  - name: v1
+    labels: {version: v1}
+  - name: v2
+    labels: {version: v2}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: reviews, namespace: default}
+spec:
+  selector: {app: reviews}
+  ports:
+  - {name: grpc, port: 9080, targetPort: 9080, appProtocol: grpc}
+---
+apiVersion: networking.istio.io/v1alpha3
+kind: Gateway
+metadata: {name: gw, namespace: default}
+spec:
+  selector: {istio: ingressgateway}
+  servers:
+  - port: {number: 80, name: http, protocol: HTTP}
+    hosts: ["*"]
+---
+apiVersion: security.istio.io/v1beta1
+kind: PeerAuthentication
+metadata: {name: default, namespace: istio-system}
+spec:
+  mtls: {mode: PERMISSIVE}
+"""
+
+
+def slice_yaml(name, port, pod, ready=True):
+    return f"""\
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: {name}
+  namespace: default
+  labels: {{kubernetes.io/service-name: reviews}}
+addressType: IPv4
+ports:
+- {{name: grpc, port: {port}, protocol: TCP}}
+endpoints:
+- addresses: [127.0.0.1]
+  conditions: {{ready: {str(ready).lower()}, serving: {str(ready).lower()}, terminating: false}}
+  zone: zone-a
+  targetRef: {{kind: Pod, namespace: default, name: {pod}}}
+"""
+
+
+def pod(name, version):
+    return {"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": name, "namespace": "default",
+                         "labels": {"app": "reviews", "version": version}},
+            "spec": {"serviceAccountName": "bookinfo-reviews",
+                     "containers": [{"name": "reviews", "image": "reviews"}]},
+            "status": {"phase": "Running", "podIP": "127.0.0.1", "podIPs": [{"ip": "127.0.0.1"}]}}
+
+
+def within(count, total, share, sigmas=5):
+    sd = math.sqrt(total * share * (1 - share))
+    return abs(count - total * share) <= sigmas * sd
+
+
+class Api:
+    """The fake API server process; restartable on the same port from its state file."""
+
+    def __init__(self, workdir):
+        self.workdir = workdir
+        self.state = os.path.join(workdir, "api-state.json")
+        self.port = 0
+        self.proc = None
+        self.start()
+
+    def start(self):
+        self.log = open(os.path.join(self.workdir, "api.log"), "a")
+        self.proc = spawn([sys.executable, FAKE, "--port", str(self.port), "--bookmark-secs", "2",
+                           "--state-file", self.state, "--exit-with-parent"],
+                          stderr=self.log, stdin=subprocess.DEVNULL)
+        line = self.proc.stdout.readline().split()
+        if len(line) != 2 or line[0] != "PORT":
+            raise Failure("fake API server did not start")
+        self.port = int(line[1])
+
+    def kill(self):
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+
+    def call(self, method, path, body=None):
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", data=data, method=method,
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return json.loads(r.read().decode() or "null")
+
+    def names(self, path):
+        return {(i["metadata"].get("namespace", ""), i["metadata"]["name"]): i
+                for i in self.call("GET", path)["items"]}
+
+    def expected(self):
+        """What meshd should hold: Istio objects by kind/ns/name, services and endpoint counts."""
+        configs = set()
+        for kind, group, plural in ISTIO:
+            for (ns, name) in self.names(f"/apis/{group}/v1/{plural}" if group == "networking.istio.io"
+                                         else f"/apis/{group}/v1/{plural}"):
+                configs.add((kind, ns, name))
+        services = {}
+        for (ns, name) in self.names("/api/v1/services"):
+            services[f"{name}.{ns}.svc.cluster.local"] = 0
+        for (ns, _), s in self.names("/apis/discovery.k8s.io/v1/endpointslices").items():
+            host = f"{s['metadata']['labels']['kubernetes.io/service-name']}.{ns}.svc.cluster.local"
+            if host in services:
+                services[host] += len(s.get("endpoints") or [])
+        return configs, services
+
+
+def meshd_state(meshd):
+    z = meshd.get_json("/debug/configz")
+    configs = [(c["kind"], c["namespace"], c["name"]) for c in z["configs"] if c["origin"] == "kube"]
+    services = {s["hostname"]: s["endpoints"] for s in z.get("services", [])}
+    return configs, services
+
+
+def converged(meshd, api):
+    configs, services = meshd_state(meshd)
+    want_configs, want_services = api.expected()
+    return len(configs) == len(set(configs)) and set(configs) == want_configs and \
+        services == want_services
+
+
+def wait_converged(meshd, api, what, timeout=20):
+    t0 = time.time()
+    while time.time() - t0 < timeout:
+        try:
+            if converged(meshd, api):
+                configs, services = meshd_state(meshd)
+                check(True, f"{what}: meshd holds exactly the API's state "
+                            f"({len(configs)} configs, {len(services)} services, "
+                            f"{sum(services.values())} endpoints) after {time.time() - t0:.2f} s")
+                return
+        except Exception as e:  # the API server may be restarting
+            last = e
+        time.sleep(0.2)
+    try:
+        log(f"     meshd: {meshd_state(meshd)}\n     api: {api.expected()}")
+    except Exception:
+        log(f"     last error: {last}")
+    raise Failure(f"{what}: meshd did not converge to the API's state\n{meshd.log_tail()}")
+
+
+def split_of(client, n=1000):
+    r = client.run(n)
+    return r, r["backends"].get("v1", 0) + r["backends"].get("v1b", 0), r["backends"].get("v2", 0)
+
+
+def test(workdir, args):
+    t_start = time.time()
+    # A private copy: other builds may relink the binary while the test runs.
+    binary = os.path.join(workdir, "meshd")
+    deadline = time.time() + 120
+    while time.time() < deadline:  # wait out a relink in progress
+        st = os.stat(args.meshd)
+        time.sleep(0.5)
+        if os.access(args.meshd, os.X_OK) and os.stat(args.meshd).st_mtime == st.st_mtime:
+            break
+    shutil.copyfile(args.meshd, binary)
+    os.chmod(binary, 0o755)
+    args.meshd = binary
+    api = Api(workdir)
+    kubeconfig = os.path.join(workdir, "kubeconfig")
+    with open(kubeconfig, "w") as f:
+        f.write(f"""apiVersion: v1
+kind: Config
+clusters: [{{name: fake, cluster: {{server: "http://127.0.0.1:{api.port}"}}}}]
+contexts: [{{name: fake, context: {{cluster: fake, user: fake, namespace: default}}}}]
+current-context: fake
+users: [{{name: fake, user: {{token: fake-token}}}}]
+""")
+
+    def kubectl_apply(text, name):
+        path = os.path.join(workdir, name)
+        with open(path, "w") as f:
+            f.write(text)
+        t = time.time()
+        out = subprocess.run([KUBECTL, "--kubeconfig", kubeconfig, "--cache-dir",
+                              os.path.join(workdir, "kcache"), "apply", "-f", path],
+                             capture_output=True, text=True, timeout=30)
+        if out.returncode != 0:
+            raise Failure(f"kubectl apply -f {name}: {out.stderr}")
+        log(f"     kubectl apply -f {name}: {out.stdout.strip()!r}")
+        return t
+
+    ports = {b: start_backend(args.echo_server, b) for b in ("v1", "v2", "v1b")}
+    api.call("POST", "/_fake/objects", {"items": [pod("reviews-v1", "v1"), pod("reviews-v2", "v2"),
+                                                  pod("reviews-v1b", "v1")]})
+    kubectl_apply(MESH + "---\n" + VS.format(w1=80, w2=20) + "---\n" +
+                  slice_yaml("reviews-v1", ports["v1"], "reviews-v1") + "---\n" +
+                  slice_yaml("reviews-v2", ports["v2"], "reviews-v2"), "mesh.yaml")
+
+    flags = [a for kv in LEASE.items() for a in kv]
+    common = ["--kubeconfig", kubeconfig, "--secureGRPCAddr", "off", *flags]
+    env_a = dict(os.environ, POD_NAME="meshd-a")
+    meshd = Meshd(args.meshd, None, workdir, extra=common, name="meshd-a", env=env_a)
+    meshd.wait_ready()
+    check(True, "meshd is ready on --kubeconfig alone (every informer synced)")
+    wait_converged(meshd, api, "initial sync")
+
+    bootstrap = os.path.join(workdir, "bootstrap.json")
+    write_bootstrap(bootstrap, meshd.grpc)
+    clients = [cpp_client(args.xds_client, "xds:///reviews:9080", bootstrap, seed=int(time.time())),
+               node_client(args.node_modules, "xds:///reviews.default.svc.cluster.local:9080",
+                           bootstrap)]
+    for c in clients:
+        r, n1, n2 = split_of(c)
+        log(f"     {c.name}: 1000 RPCs -> v1 {n1}, v2 {n2}, failed {1000 - r['ok']}")
+        check(r["ok"] == 1000 and within(n1, 1000, 0.8), f"{c.name}: 80/20 split from kubectl apply ({n1}/{n2})")
+        r = c.run(50, {"end-user": "jason"})
+        check(r["backends"] == {"v2": 50}, f"{c.name}: header route from the kube VirtualService")
+
+    # A changed split through kubectl apply.
+    t0 = kubectl_apply(VS.format(w1=50, w2=50), "vs-50.yaml")
+    for c in clients:
+        seen = None
+        while time.time() - t0 < 15:
+            r, n1, n2 = split_of(c, 200)
+            if within(n2, 200, 0.5, sigmas=4):
+                seen = time.time() - t0
+                break
+        check(seen is not None, f"{c.name}: 50/50 observed {seen * 1000:.0f} ms after kubectl apply"
+              if seen else f"{c.name}: 50/50 observed")
+        r, n1, n2 = split_of(c)
+        check(r["ok"] == 1000 and within(n2, 1000, 0.5), f"{c.name}: 1000 RPCs split 50/50 ({n1}/{n2})")
+
+    # Endpoint scale-up: a second v1 backend through a new EndpointSlice; EDS-only pushes.
+    def responses(kind):
+        return {p["connection"]: p["types"].get(kind, {}).get("responses", 0)
+                for p in meshd.get_json("/debug/syncz")}
+    rds_before = responses("rds")
+    t0 = kubectl_apply(slice_yaml("reviews-v1b", ports["v1b"], "reviews-v1b"), "slice-v1b.yaml")
+    for c in clients:
+        seen = None
+        while time.time() - t0 < 15:
+            r = c.run(100)
+            if r["backends"].get("v1b", 0) > 0:
+                seen = time.time() - t0
+                break
+        check(seen is not None, f"{c.name}: scale-up reached: v1b serves {seen * 1000:.0f} ms after kubectl apply"
+              if seen else f"{c.name}: scale-up reached")
+        r = c.run(1000)
+        b = r["backends"]
+        v1 = b.get("v1", 0) + b.get("v1b", 0)
+        check(r["ok"] == 1000 and within(v1, 1000, 0.5) and b.get("v1", 0) > 100 and b.get("v1b", 0) > 100,
+              f"{c.name}: subset v1 now spans two endpoints, split kept ({b})")
+    check(responses("rds") == rds_before,
+          "the endpoint change was pushed as EDS only (no RDS response sent)")
+    # Scale-down: the v1b endpoint turns not ready.
+    t0 = kubectl_apply(slice_yaml("reviews-v1b", ports["v1b"], "reviews-v1b", ready=False), "slice-v1b-down.yaml")
+    for c in clients:
+        seen = None
+        while time.time() - t0 < 15:
+            r = c.run(100)
+            if r["ok"] == 100 and r["backends"].get("v1b", 0) == 0:
+                r2 = c.run(200)
+                if r2["backends"].get("v1b", 0) == 0:
+                    seen = time.time() - t0
+                    break
+        check(seen is not None, f"{c.name}: scale-down reached: v1b gone {seen * 1000:.0f} ms after kubectl apply"
+              if seen else f"{c.name}: scale-down reached")
+
+    # Faults. 1: kill the API server, restart it on the same port from its state file (its
+    # history is empty: every watch gets 410 and relists), then change things.
+    api.kill()
+    time.sleep(1.0)
+    api.start()
+    kubectl_apply(VS.format(w1=70, w2=30).replace("name: reviews, namespace", "name: reviews2, namespace"),
+                  "vs2.yaml")
+    wait_converged(meshd, api, "API server killed and restarted")
+    # 2: compaction (410) while a change is made and every watch is cut.
+    api.call("POST", "/_fake/compact", {})
+    subprocess.run([KUBECTL, "--kubeconfig", kubeconfig, "--cache-dir", os.path.join(workdir, "kcache"),
+                    "delete", "gateway", "gw", "-n", "default"], capture_output=True, timeout=30)
+    api.call("POST", "/_fake/close-watches", {})
+    wait_converged(meshd, api, "compaction + closed watches (410 relist)")
+    # 3: injected 500s and 429s on lists and watches, with changes in between.
+    api.call("POST", "/_fake/fail", [{"code": 500, "count": 10, "verbs": ["list", "watch"]},
+                                     {"code": 429, "count": 10, "verbs": ["list", "watch"]}])
+    api.call("POST", "/_fake/close-watches", {})
+    api.call("POST", "/_fake/compact", {})
+    kubectl_apply(slice_yaml("reviews-v1b", ports["v1b"], "reviews-v1b", ready=True), "slice-v1b-up.yaml")
+    subprocess.run([KUBECTL, "--kubeconfig", kubeconfig, "--cache-dir", os.path.join(workdir, "kcache"),
+                    "delete", "virtualservice", "reviews2", "-n", "default"], capture_output=True, timeout=30)
+    wait_converged(meshd, api, "injected 500/429 on list and watch", timeout=40)
+    api.call("POST", "/_fake/reset", {})
+    failed = [r for r in api.call("GET", "/_fake/requests")["requests"] if r["status"] in (429, 500)] \
+        if isinstance(api.call("GET", "/_fake/requests"), dict) else []
+    log(f"     meshd saw {len(failed)} injected 500/429 answers")
+    text = meshd.log_text()
+    check("expired (410); relisting" in text, "meshd relisted after 410 Expired")
+    for c in clients:
+        r, n1, n2 = split_of(c, 400)
+        check(r["ok"] == 400 and within(n2, 400, 0.5), f"{c.name}: routing still 50/50 after the faults ({n1}/{n2})")
+
+    # Leader election: two replicas, exactly one leader; kill it, the other leads.
+    env_b = dict(os.environ, POD_NAME="meshd-b")
+    meshd_b = Meshd(args.meshd, None, workdir, extra=common, name="meshd-b", env=env_b)
+    meshd_b.wait_ready()
+    time.sleep(1.5)
+    leaders = [m for m in (meshd, meshd_b) if m.get_json("/debug/leaderz")["leader"]]
+    check(len(leaders) == 1, f"two replicas: exactly one leader ({[m.get_json('/debug/leaderz')['identity'] for m in leaders]})")
+    check("meshd_leader_election_leader" in leaders[0].metrics(), "leadership is a metric")
+    other = meshd_b if leaders[0] is meshd else meshd
+    t0 = time.time()
+    leaders[0].proc.send_signal(signal.SIGKILL)
+    took = None
+    while time.time() - t0 < 10:
+        if other.get_json("/debug/leaderz")["leader"]:
+            took = time.time() - t0
+            break
+        time.sleep(0.05)
+    check(took is not None and took <= 3.0 + 2 * 1.1,
+          f"leader killed: the other replica leads {took:.2f} s later (lease 3 s, retry 0.5 s)"
+          if took else "leader killed: the other replica leads")
+    wait_converged(other, api, "the surviving replica")
+    log(f"     total {time.time() - t_start:.1f} s")
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--meshd", required=True)
+    ap.add_argument("--echo-server", required=True)
+    ap.add_argument("--xds-client", required=True)
+    ap.add_argument("--node-modules", required=True)
+    a = ap.parse_args()
+    sys.exit(main(lambda workdir: test(workdir, a)))

@@ -1,0 +1,103 @@
+#include "xds/server/push_scope.h"
+
+#include <catch2/catch.hpp>
+
+#include "tests/xds/test_mesh.h"
+#include "xds/gen/resource.h"
+
+namespace meshd::xds {
+namespace {
+
+std::string Mesh(int weight, const std::string& ratings_ip, const std::string& extra = "") {
+  return R"(
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: reviews}
+spec:
+  hosts: [reviews.default.svc.cluster.local]
+  resolution: STATIC
+  ports: [{number: 9080, name: grpc}]
+  endpoints: [{address: 10.0.0.1}]
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: ratings}
+spec:
+  hosts: [ratings.default.svc.cluster.local]
+  resolution: STATIC
+  ports: [{number: 9080, name: grpc}]
+  endpoints: [{address: )" +
+         ratings_ip + R"(}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews}
+spec:
+  hosts: [reviews]
+  http:
+  - route:
+    - {destination: {host: reviews}, weight: )" +
+         std::to_string(weight) + R"(}
+    - {destination: {host: ratings}, weight: )" +
+         std::to_string(100 - weight) + "}\n" + extra;
+}
+
+model::PushRequest Changed(model::Kind kind, const std::string& name) {
+  model::PushRequest r;
+  r.full = true;
+  r.configs_updated.insert({kind, "default", name});
+  return r;
+}
+
+model::Proxy P() {
+  model::Proxy p;
+  p.ns = "default";
+  return p;
+}
+
+const std::string kReviews = "outbound|9080||reviews.default.svc.cluster.local";
+const std::string kRatings = "outbound|9080||ratings.default.svc.cluster.local";
+
+TEST_CASE("a VirtualService change scopes to its hosts", "[scope]") {
+  auto before = testing::SnapshotFromYaml(Mesh(80, "10.0.0.2"), 1);
+  auto after = testing::SnapshotFromYaml(Mesh(50, "10.0.0.2"), 2);
+  PushScope s =
+      ComputeScope(before.get(), *after, Changed(model::Kind::kVirtualService, "reviews"));
+  CHECK_FALSE(s.all);
+  CHECK(s.hosts == std::set<std::string>{"reviews.default.svc.cluster.local"});
+  CHECK(Affects(s, kListenerType, "reviews:9080", P(), *after));
+  CHECK(Affects(s, kRouteType, kReviews, P(), *after));
+  CHECK_FALSE(Affects(s, kListenerType, "ratings:9080", P(), *after));
+  CHECK_FALSE(Affects(s, kEndpointType, kRatings, P(), *after));
+}
+
+TEST_CASE("a ServiceEntry whose endpoints alone changed is an endpoint-only change", "[scope]") {
+  auto before = testing::SnapshotFromYaml(Mesh(80, "10.0.0.2"), 1);
+  auto after = testing::SnapshotFromYaml(Mesh(80, "10.0.0.3"), 2);
+  PushScope s = ComputeScope(before.get(), *after, Changed(model::Kind::kServiceEntry, "ratings"));
+  CHECK(s.hosts.empty());
+  CHECK(s.endpoint_hosts == std::set<std::string>{"ratings.default.svc.cluster.local"});
+  CHECK(Affects(s, kEndpointType, kRatings, P(), *after));
+  CHECK_FALSE(Affects(s, kRouteType, kRatings, P(), *after));
+  CHECK_FALSE(Affects(s, kListenerType, "ratings:9080", P(), *after));
+}
+
+TEST_CASE("security and sidecar changes, or no previous snapshot, affect everything", "[scope]") {
+  auto before = testing::SnapshotFromYaml(Mesh(80, "10.0.0.2"), 1);
+  CHECK(ComputeScope(nullptr, *before, Changed(model::Kind::kVirtualService, "reviews")).all);
+  CHECK(ComputeScope(before.get(), *before, Changed(model::Kind::kPeerAuthentication, "x")).all);
+  model::PushRequest synced;
+  synced.full = true;
+  CHECK(ComputeScope(before.get(), *before, synced).all);
+}
+
+TEST_CASE("a removed service still reaches the listeners that named it", "[scope]") {
+  auto before = testing::SnapshotFromYaml(Mesh(80, "10.0.0.2"), 1);
+  std::string without = Mesh(100, "10.0.0.2");
+  auto after = testing::SnapshotFromYaml(without.substr(0, without.find("---")), 2);
+  PushScope s = ComputeScope(before.get(), *after, Changed(model::Kind::kServiceEntry, "ratings"));
+  CHECK(Affects(s, kListenerType, "ratings:9080", P(), *after));
+}
+
+}  // namespace
+}  // namespace meshd::xds

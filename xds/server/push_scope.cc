@@ -1,0 +1,117 @@
+#include "xds/server/push_scope.h"
+
+#include "google/protobuf/util/message_differencer.h"
+#include "istio/networking/v1alpha3/destination_rule.pb.h"
+#include "istio/networking/v1alpha3/service_entry.pb.h"
+#include "istio/networking/v1alpha3/virtual_service.pb.h"
+#include "xds/gen/grpc_generator.h"
+#include "xds/gen/resource.h"
+
+namespace meshd::xds {
+namespace {
+
+namespace net = istio::networking::v1alpha3;
+using model::Kind;
+
+void AddHosts(const model::Config& c, const model::Snapshot& s, std::set<std::string>* out) {
+  switch (c.key.kind) {
+    case Kind::kVirtualService:
+      for (const auto& h : c.Spec<net::VirtualService>().hosts()) {
+        out->insert(s.ResolveShortName(h, c.key.ns));
+      }
+      break;
+    case Kind::kDestinationRule:
+      out->insert(s.ResolveShortName(c.Spec<net::DestinationRule>().host(), c.key.ns));
+      break;
+    case Kind::kServiceEntry:
+      for (const auto& h : c.Spec<net::ServiceEntry>().hosts()) out->insert(h);
+      break;
+    default:
+      break;
+  }
+}
+
+bool OnlyEndpointsDiffer(const model::Config& a, const model::Config& b) {
+  net::ServiceEntry x = a.Spec<net::ServiceEntry>();
+  net::ServiceEntry y = b.Spec<net::ServiceEntry>();
+  x.clear_endpoints();
+  y.clear_endpoints();
+  return google::protobuf::util::MessageDifferencer::Equals(x, y) && a.labels == b.labels;
+}
+
+// Hosts of the ServiceEntries in `ns` that select workloads.
+void SelectingHosts(const model::Snapshot& s, const std::string& ns, std::set<std::string>* out) {
+  for (const auto& c : s.Configs(Kind::kServiceEntry)) {
+    if (c->key.ns != ns || !c->Spec<net::ServiceEntry>().has_workload_selector()) continue;
+    for (const auto& h : c->Spec<net::ServiceEntry>().hosts()) out->insert(h);
+  }
+}
+
+}  // namespace
+
+PushScope ComputeScope(const model::Snapshot* previous, const model::Snapshot& next,
+                       const model::PushRequest& request) {
+  PushScope scope;
+  if (!request.full) {
+    scope.endpoint_hosts = request.endpoint_hosts;
+    return scope;
+  }
+  if (previous == nullptr || request.configs_updated.empty()) {
+    scope.all = true;
+    return scope;
+  }
+  for (const auto& key : request.configs_updated) {
+    model::ConfigPtr before = previous->FindConfig(key);
+    model::ConfigPtr after = next.FindConfig(key);
+    switch (key.kind) {
+      case Kind::kVirtualService:
+      case Kind::kDestinationRule:
+        if (before) AddHosts(*before, *previous, &scope.hosts);
+        if (after) AddHosts(*after, next, &scope.hosts);
+        break;
+      case Kind::kServiceEntry:
+        if (before && after && OnlyEndpointsDiffer(*before, *after)) {
+          AddHosts(*after, next, &scope.endpoint_hosts);
+        } else {
+          if (before) AddHosts(*before, *previous, &scope.hosts);
+          if (after) AddHosts(*after, next, &scope.hosts);
+        }
+        break;
+      case Kind::kWorkloadEntry:
+        SelectingHosts(*previous, key.ns, &scope.endpoint_hosts);
+        SelectingHosts(next, key.ns, &scope.endpoint_hosts);
+        break;
+      default:
+        scope.all = true;
+        return scope;
+    }
+  }
+  // The registry's services and endpoints may also come from other sources (Kubernetes):
+  // a request that names endpoint hosts keeps them.
+  scope.endpoint_hosts.insert(request.endpoint_hosts.begin(), request.endpoint_hosts.end());
+  for (const auto& h : scope.hosts) scope.endpoint_hosts.erase(h);
+  return scope;
+}
+
+bool Affects(const PushScope& scope, const std::string& type_url, const std::string& name,
+             const model::Proxy& proxy, const model::Snapshot& next) {
+  if (scope.all) return true;
+  std::string host;
+  if (type_url == kListenerType) {
+    auto colon = name.rfind(':');
+    std::string h = colon == std::string::npos ? name : name.substr(0, colon);
+    if (h.find('/') != std::string::npos) return true;  // not a client listener name
+    host = next.ResolveClientHost(h, proxy.ns);
+    // A name that resolves to nothing now may have named a host that was just removed.
+    if (host.empty()) return !scope.hosts.empty();
+    return scope.hosts.count(host) > 0;
+  }
+  ClusterName cn;
+  if (!ParseClusterName(name, &cn)) return true;
+  if (scope.hosts.count(cn.host)) return true;
+  // Endpoint changes reach EDS, and CDS for clusters that embed their address (LOGICAL_DNS).
+  return (type_url == kEndpointType || type_url == kClusterType) &&
+         scope.endpoint_hosts.count(cn.host) > 0;
+}
+
+}  // namespace meshd::xds

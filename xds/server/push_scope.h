@@ -1,0 +1,34 @@
+// PushScope: which proxies a snapshot change can affect, so a push visits only those. Computed
+// once per snapshot from the changed config keys and the previous and next snapshots:
+//  - VirtualService / DestinationRule: their hosts (before and after the change);
+//  - ServiceEntry: its hosts; when only its inline endpoints changed, an endpoint-only change;
+//  - WorkloadEntry: an endpoint-only change of the selecting ServiceEntries' hosts;
+//  - anything else (Sidecar, security policies, Gateway), or no previous snapshot: everything.
+// A connection is affected when one of its subscribed names belongs to a scoped host.
+// Thread-safe (pure).
+#pragma once
+
+#include <set>
+#include <string>
+
+#include "controller/model/proxy.h"
+#include "controller/model/push_request.h"
+#include "controller/model/snapshot.h"
+
+namespace meshd::xds {
+
+struct PushScope {
+  bool all = false;
+  std::set<std::string> hosts;           // anything about these hosts may have changed
+  std::set<std::string> endpoint_hosts;  // only the endpoints of these hosts changed
+};
+
+PushScope ComputeScope(const model::Snapshot* previous, const model::Snapshot& next,
+                       const model::PushRequest& request);
+
+// True if the resource `name` of `type_url`, subscribed by `proxy`, may differ after the
+// change. Unknown name shapes (e.g. inbound server listeners) are always affected.
+bool Affects(const PushScope& scope, const std::string& type_url, const std::string& name,
+             const model::Proxy& proxy, const model::Snapshot& next);
+
+}  // namespace meshd::xds
