@@ -117,12 +117,14 @@ absl::Status Server::Start() {
 }
 
 void Server::Shutdown() {
+  // Leadership goes first: releasing the lease lets another replica take over at once,
+  // instead of after the lease expires.
+  if (elector_) elector_->Stop();
   if (grpc_server_) {
     grpc_server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
     grpc_server_.reset();
   }
   if (ca_) ca_->Stop();
-  if (elector_) elector_->Stop();  // releases the lease
   if (kube_source_) kube_source_->Stop();
   if (file_source_) file_source_->Stop();
   if (controller_) controller_->Stop();

@@ -375,17 +375,36 @@ users: [{{name: fake, user: {{token: fake-token}}}}]
     check(len(leaders) == 1, f"two replicas: exactly one leader ({[m.get_json('/debug/leaderz')['identity'] for m in leaders]})")
     check("meshd_leader_election_leader" in leaders[0].metrics(), "leadership is a metric")
     other = meshd_b if leaders[0] is meshd else meshd
+
+    def takeover(new_leader, t0):
+        while time.time() - t0 < 10:
+            if new_leader.get_json("/debug/leaderz")["leader"]:
+                return time.time() - t0
+            time.sleep(0.05)
+        return None
+
+    # Stopped (SIGTERM: a clean shutdown releases the lease): the other leads within the
+    # lease duration.
     t0 = time.time()
-    leaders[0].proc.send_signal(signal.SIGKILL)
-    took = None
-    while time.time() - t0 < 10:
-        if other.get_json("/debug/leaderz")["leader"]:
-            took = time.time() - t0
-            break
-        time.sleep(0.05)
+    leaders[0].proc.terminate()
+    took = takeover(other, t0)
+    check(took is not None and took <= 3.0,
+          f"leader stopped: the other replica leads {took:.2f} s later (lease 3 s)"
+          if took else "leader stopped: the other replica leads")
+    # Crashed (SIGKILL: nothing released): client-go's rule — a follower takes over once it
+    # has seen the lease unrenewed for a whole lease duration, checked every retry period.
+    env_c = dict(os.environ, POD_NAME="meshd-c")
+    meshd_c = Meshd(args.meshd, None, workdir, extra=common, name="meshd-c", env=env_c)
+    meshd_c.wait_ready()
+    time.sleep(1.0)
+    check(not meshd_c.get_json("/debug/leaderz")["leader"], "a new replica does not take a held lease")
+    t0 = time.time()
+    other.proc.send_signal(signal.SIGKILL)
+    took = takeover(meshd_c, t0)
     check(took is not None and took <= 3.0 + 2 * 1.1,
-          f"leader killed: the other replica leads {took:.2f} s later (lease 3 s, retry 0.5 s)"
-          if took else "leader killed: the other replica leads")
+          f"leader killed: the new replica leads {took:.2f} s later (lease 3 s + retry 0.5 s, jittered)"
+          if took else "leader killed: the new replica leads")
+    other = meshd_c
     wait_converged(other, api, "the surviving replica")
     log(f"     total {time.time() - t_start:.1f} s")
 
