@@ -7,6 +7,8 @@
 
 namespace meshd::xds {
 
+void UnregisterStream(AdsServer* server, uint64_t id) { server->Unregister(id); }
+
 AdsServer::AdsServer(Options options) : queue_(options.push_workers) {}
 
 AdsServer::~AdsServer() { Stop(); }

@@ -13,8 +13,10 @@
 #include "envoy/service/discovery/v3/ads.grpc.pb.h"
 #include "xds/gen/grpc_generator.h"
 #include "xds/server/connection.h"
+#include "xds/server/delta_connection.h"
 #include "xds/server/push_queue.h"
 #include "xds/server/resource_cache.h"
+#include "xds/server/stream.h"
 
 namespace meshd::xds {
 

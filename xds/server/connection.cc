@@ -64,53 +64,14 @@ void CountBad(const std::string& reason) {
 
 }  // namespace
 
-Connection::Connection(AdsServer* server, uint64_t id, std::string peer)
-    : server_(server), id_(id), peer_(std::move(peer)) {}
-
-void Connection::Begin(std::shared_ptr<Connection> self) {
-  {
-    absl::MutexLock lock(&mu_);
-    self_ = std::move(self);
-  }
-  StartRead(&request_);
-}
-
-void Connection::OnReadDone(bool ok) {
-  if (!ok) {
-    // The client half-closed or the stream broke; end our side.
-    FinishWith(grpc::Status::OK);
-    return;
-  }
-  HandleRequest(request_);
-  {
-    absl::MutexLock lock(&mu_);
-    if (finishing_ || done_) return;
-  }
-  StartRead(&request_);
-}
-
-void Connection::FinishWith(grpc::Status status) {
-  {
-    absl::MutexLock lock(&mu_);
-    if (finishing_) return;
-    finishing_ = true;
-    if (write_in_flight_) {
-      finish_after_write_ = status;
-      return;
-    }
-  }
-  Finish(status);
-}
-
 void Connection::HandleRequest(const DiscoveryRequest& request) {
-  std::shared_ptr<Connection> self;
+  std::shared_ptr<Stream> self = shared_from_this();
   bool respond = false;
   bool first = false;
   std::optional<grpc::Status> reject;
   {
     absl::MutexLock lock(&mu_);
     if (finishing_) return;
-    self = self_;
     if (!proxy_) {
       auto proxy = request.has_node() ? ProxyFromNode(request.node())
                                       : absl::InvalidArgumentError("node is required");
@@ -273,12 +234,7 @@ void Connection::Push() {
                   response.resources_size(), bytes);
     QueueWriteLocked(std::move(response));
   }
-  bool start = false;
-  {
-    absl::MutexLock lock(&mu_);
-    if (!finishing_ && !done_) start = NextWriteLocked();
-  }
-  if (start) StartWrite(&current_write_);
+  KickWrites();
 }
 
 void Connection::QueueWriteLocked(DiscoveryResponse response) {
@@ -292,48 +248,9 @@ void Connection::QueueWriteLocked(DiscoveryResponse response) {
   writes_.push_back(std::move(response));
 }
 
-bool Connection::NextWriteLocked() {
-  if (write_in_flight_ || writes_.empty()) return false;
-  current_write_ = std::move(writes_.front());
-  writes_.pop_front();
-  write_in_flight_ = true;
-  return true;
-}
-
-void Connection::OnWriteDone(bool ok) {
-  bool start = false;
-  std::optional<grpc::Status> finish;
-  {
-    absl::MutexLock lock(&mu_);
-    write_in_flight_ = false;
-    if (!ok) {
-      finishing_ = true;  // the stream is broken; OnDone follows
-      return;
-    }
-    if (finish_after_write_) {
-      finish = finish_after_write_;
-      finish_after_write_.reset();
-    } else if (!finishing_) {
-      start = NextWriteLocked();
-    }
-  }
-  if (finish) {
-    Finish(*finish);
-  } else if (start) {
-    StartWrite(&current_write_);
-  }
-}
-
-void Connection::OnDone() {
-  std::shared_ptr<Connection> self;
-  {
-    absl::MutexLock lock(&mu_);
-    done_ = true;
-    self = std::move(self_);
-    spdlog::info("ads: connection {} ({}) closed", id_, proxy_ ? proxy_->id : peer_);
-  }
-  server_->Unregister(id_);
-  // `self` may be the last reference; the reactor is destroyed when it goes out of scope.
+void Connection::OnClosed() {
+  absl::MutexLock lock(&mu_);
+  spdlog::info("ads: connection {} ({}) closed", id_, proxy_ ? proxy_->id : peer_);
 }
 
 ConnectionStatus Connection::Status() const {

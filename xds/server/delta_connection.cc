@@ -29,52 +29,14 @@ void CountBad(const std::string& reason) {
 
 }  // namespace
 
-DeltaConnection::DeltaConnection(AdsServer* server, uint64_t id, std::string peer)
-    : server_(server), id_(id), peer_(std::move(peer)) {}
-
-void DeltaConnection::Begin(std::shared_ptr<DeltaConnection> self) {
-  {
-    absl::MutexLock lock(&mu_);
-    self_ = std::move(self);
-  }
-  StartRead(&request_);
-}
-
-void DeltaConnection::OnReadDone(bool ok) {
-  if (!ok) {
-    FinishWith(grpc::Status::OK);
-    return;
-  }
-  HandleRequest(request_);
-  {
-    absl::MutexLock lock(&mu_);
-    if (finishing_ || done_) return;
-  }
-  StartRead(&request_);
-}
-
-void DeltaConnection::FinishWith(grpc::Status status) {
-  {
-    absl::MutexLock lock(&mu_);
-    if (finishing_) return;
-    finishing_ = true;
-    if (write_in_flight_) {
-      finish_after_write_ = status;
-      return;
-    }
-  }
-  Finish(status);
-}
-
 void DeltaConnection::HandleRequest(const DeltaDiscoveryRequest& request) {
-  std::shared_ptr<DeltaConnection> self;
+  std::shared_ptr<Stream> self = shared_from_this();
   bool respond = false;
   bool first = false;
   std::optional<grpc::Status> reject;
   {
     absl::MutexLock lock(&mu_);
     if (finishing_) return;
-    self = self_;
     if (!proxy_) {
       auto proxy = request.has_node() ? ProxyFromNode(request.node())
                                       : absl::InvalidArgumentError("node is required");
@@ -262,54 +224,7 @@ void DeltaConnection::Push() {
     }
     if (!merged) writes_.push_back(std::move(response));
   }
-  bool start = false;
-  {
-    absl::MutexLock lock(&mu_);
-    if (!finishing_ && !done_) start = NextWriteLocked();
-  }
-  if (start) StartWrite(&current_write_);
-}
-
-bool DeltaConnection::NextWriteLocked() {
-  if (write_in_flight_ || writes_.empty()) return false;
-  current_write_ = std::move(writes_.front());
-  writes_.pop_front();
-  write_in_flight_ = true;
-  return true;
-}
-
-void DeltaConnection::OnWriteDone(bool ok) {
-  bool start = false;
-  std::optional<grpc::Status> finish;
-  {
-    absl::MutexLock lock(&mu_);
-    write_in_flight_ = false;
-    if (!ok) {
-      finishing_ = true;
-      return;
-    }
-    if (finish_after_write_) {
-      finish = finish_after_write_;
-      finish_after_write_.reset();
-    } else if (!finishing_) {
-      start = NextWriteLocked();
-    }
-  }
-  if (finish) {
-    Finish(*finish);
-  } else if (start) {
-    StartWrite(&current_write_);
-  }
-}
-
-void DeltaConnection::OnDone() {
-  std::shared_ptr<DeltaConnection> self;
-  {
-    absl::MutexLock lock(&mu_);
-    done_ = true;
-    self = std::move(self_);
-  }
-  server_->Unregister(id_);
+  KickWrites();
 }
 
 ConnectionStatus DeltaConnection::Status() const {

@@ -1,0 +1,152 @@
+// AdsStream: what every ADS stream shares, State of the World or Delta — a gRPC callback
+// reactor (no thread per stream) with one read outstanding at a time, writes sent one at a
+// time from a queue the subclass fills under mu_, a clean Finish once any write in flight is
+// done, and the stream's own shared_ptr held until OnDone so pushes on worker threads never
+// outlive it.
+//
+// Reactions run on gRPC's threads, pushes on PushQueue workers; everything mutable is guarded
+// by mu_, and no lock is held while calling into gRPC.
+#pragma once
+
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "xds/server/stream.h"
+
+namespace meshd::xds {
+
+class AdsServer;
+// Defined in ads_server.cc (the server is incomplete here).
+void UnregisterStream(AdsServer* server, uint64_t id);
+
+template <typename Request, typename Response>
+class AdsStream : public grpc::ServerBidiReactor<Request, Response>,
+                  public Stream,
+                  public std::enable_shared_from_this<AdsStream<Request, Response>> {
+ public:
+  AdsStream(AdsServer* server, uint64_t id, std::string peer)
+      : server_(server), id_(id), peer_(std::move(peer)) {}
+
+  // Starts reading; `self` keeps the reactor alive until OnDone.
+  void Begin(std::shared_ptr<AdsStream> self) {
+    {
+      absl::MutexLock lock(&mu_);
+      self_ = std::move(self);
+    }
+    this->StartRead(&request_);
+  }
+
+  uint64_t id() const override { return id_; }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {  // the client half-closed or the stream broke: end our side
+      FinishWith(grpc::Status::OK);
+      return;
+    }
+    HandleRequest(request_);
+    {
+      absl::MutexLock lock(&mu_);
+      if (finishing_ || done_) return;
+    }
+    this->StartRead(&request_);
+  }
+
+  void OnWriteDone(bool ok) override {
+    bool start = false;
+    std::optional<grpc::Status> finish;
+    {
+      absl::MutexLock lock(&mu_);
+      write_in_flight_ = false;
+      if (!ok) {
+        finishing_ = true;  // the stream is broken; OnDone follows
+        return;
+      }
+      if (finish_after_write_) {
+        finish = std::move(finish_after_write_);
+        finish_after_write_.reset();
+      } else if (!finishing_) {
+        start = NextWriteLocked();
+      }
+    }
+    if (finish) {
+      this->Finish(*finish);
+    } else if (start) {
+      this->StartWrite(&current_write_);
+    }
+  }
+
+  void OnDone() override {
+    std::shared_ptr<AdsStream> self;  // may be the last reference: released at scope exit
+    {
+      absl::MutexLock lock(&mu_);
+      done_ = true;
+      self = std::move(self_);
+    }
+    OnClosed();
+    UnregisterStream(server_, id_);
+  }
+
+ protected:
+  // One request, on gRPC's thread, no lock held.
+  virtual void HandleRequest(const Request& request) = 0;
+  virtual void OnClosed() {}
+
+  // Ends the stream with `status`, after the write in flight if there is one.
+  void FinishWith(grpc::Status status) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (finishing_) return;
+      finishing_ = true;
+      if (write_in_flight_) {
+        finish_after_write_ = std::move(status);
+        return;
+      }
+    }
+    this->Finish(status);
+  }
+
+  // Starts writing what the subclass queued in writes_, unless a write is in flight.
+  void KickWrites() {
+    bool start = false;
+    {
+      absl::MutexLock lock(&mu_);
+      if (!finishing_ && !done_) start = NextWriteLocked();
+    }
+    if (start) this->StartWrite(&current_write_);
+  }
+
+  AdsServer* const server_;
+  const uint64_t id_;
+  const std::string peer_;
+  const absl::Time connected_ = absl::Now();
+
+  absl::Mutex push_mu_;  // one Push at a time per stream
+  mutable absl::Mutex mu_;
+  std::deque<Response> writes_ ABSL_GUARDED_BY(mu_);
+  bool finishing_ ABSL_GUARDED_BY(mu_) = false;
+  bool done_ ABSL_GUARDED_BY(mu_) = false;
+  uint64_t nonce_counter_ ABSL_GUARDED_BY(mu_) = 0;
+
+ private:
+  bool NextWriteLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (write_in_flight_ || writes_.empty()) return false;
+    current_write_ = std::move(writes_.front());
+    writes_.pop_front();
+    write_in_flight_ = true;
+    return true;
+  }
+
+  Request request_;         // the read buffer, used by gRPC's thread only
+  Response current_write_;  // stable while write_in_flight_
+  bool write_in_flight_ ABSL_GUARDED_BY(mu_) = false;
+  std::optional<grpc::Status> finish_after_write_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<AdsStream> self_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace meshd::xds

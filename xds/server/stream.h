@@ -1,0 +1,46 @@
+// Stream: what the ADS server needs of one stream, State of the World or Delta — its push
+// (Pushable), which types a change affects, and its status for /debug/syncz.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "controller/model/snapshot.h"
+#include "xds/server/push_queue.h"
+#include "xds/server/push_scope.h"
+
+namespace meshd::xds {
+
+struct TypeStatus {
+  std::string type_url;
+  size_t names = 0;
+  bool wildcard = false;
+  std::string version_sent;
+  std::string nonce_sent;
+  std::string version_acked;
+  std::string nack_error;    // the client's error for the last NACK, until the next ACK
+  std::string nack_version;  // version the NACK rejected
+  uint64_t responses = 0;
+};
+
+struct ConnectionStatus {
+  uint64_t id = 0;
+  std::string peer;
+  std::string proxy_id;
+  std::string ns;
+  std::string generator;
+  absl::Time connected;
+  std::vector<TypeStatus> types;
+};
+
+// What the server needs of a stream, SotW or Delta.
+class Stream : public Pushable {
+ public:
+  // Marks the types a snapshot change affects. True if anything became pending.
+  virtual bool MarkForPush(const PushScope& scope, const model::Snapshot& next) = 0;
+  virtual ConnectionStatus Status() const = 0;
+};
+
+}  // namespace meshd::xds
