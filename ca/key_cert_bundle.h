@@ -46,6 +46,10 @@ class KeyCertBundle {
   // the intermediates, then the anchoring root; the signing certificate appears once when it
   // is the root itself.
   std::vector<Certificate> IssuerChain() const;
+  // IssuerChain() as one PEM per certificate, encoded once when the bundle is created.
+  const std::vector<std::string>& IssuerChainPem() const { return issuer_chain_pem_; }
+  // The signing certificate's NotAfter, parsed once.
+  absl::Time signing_not_after() const { return signing_not_after_; }
   // The trust bundle as concatenated PEM.
   std::string RootsPem() const;
 
@@ -57,13 +61,18 @@ class KeyCertBundle {
         signing_key_(std::move(signing_key)),
         intermediates_(std::move(intermediates)),
         roots_(std::move(roots)),
-        anchor_(std::move(anchor)) {}
+        anchor_(std::move(anchor)),
+        signing_not_after_(signing_cert_.Info().not_after) {
+    for (const Certificate& c : IssuerChain()) issuer_chain_pem_.push_back(c.ToPem());
+  }
 
   Certificate signing_cert_;
   PrivateKey signing_key_;
   std::vector<Certificate> intermediates_;
   std::vector<Certificate> roots_;
   Certificate anchor_;
+  absl::Time signing_not_after_;
+  std::vector<std::string> issuer_chain_pem_;
 };
 
 // Where the signer and the authenticators get the current bundle (RootStore::Current, or a

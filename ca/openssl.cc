@@ -3,12 +3,16 @@
 #include <arpa/inet.h>
 #include <openssl/bio.h>
 #include <openssl/bn.h>
+#include <openssl/ec.h>
+#include <openssl/ecdsa.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <openssl/sha.h>
 #include <openssl/x509v3.h>
 
+#include <cstring>
 #include <ctime>
 
 #include "absl/strings/ascii.h"
@@ -446,7 +450,190 @@ bool KeyMatches(const PrivateKey& key, const Certificate& cert) {
 
 // ---- CSRs -------------------------------------------------------------------------------------
 
+namespace {
+
+// ---- fast path for EC P-256 / ecdsa-with-SHA256 CSRs ----
+//
+// OpenSSL 3.0's d2i_X509_REQ decodes the SubjectPublicKeyInfo eagerly through the provider
+// decoder framework (OSSL_DECODER_CTX_new_for_pkey), which dominates the cost of a CSR. The
+// fast path walks the DER itself, decodes the P-256 point with the legacy EC_KEY API on a
+// shared group and checks the signature with ECDSA_verify. It accepts only the canonical shape
+// agents send; anything else (other keys or algorithms, other attributes, odd encodings, a
+// signature that does not verify) returns false and the general path below decides, so the
+// results and errors are those of the general path.
+
+// Reads one DER element with tag `tag` from the front of `in`: `tlv` is the whole element,
+// `body` its contents. Definite, minimal lengths only.
+bool ReadTlv(absl::string_view* in, uint8_t tag, absl::string_view* tlv, absl::string_view* body) {
+  if (in->size() < 2 || static_cast<uint8_t>((*in)[0]) != tag) return false;
+  uint8_t first = static_cast<uint8_t>((*in)[1]);
+  size_t len = 0, header = 2;
+  if (first < 0x80) {
+    len = first;
+  } else {
+    size_t n = first & 0x7f;
+    if (n == 0 || n > 3 || in->size() < 2 + n || (*in)[2] == 0) return false;
+    for (size_t i = 0; i < n; ++i) len = (len << 8) | static_cast<uint8_t>((*in)[2 + i]);
+    if (len < 0x80) return false;
+    header = 2 + n;
+  }
+  if (in->size() - header < len) return false;
+  *tlv = in->substr(0, header + len);
+  *body = in->substr(header, len);
+  in->remove_prefix(header + len);
+  return true;
+}
+
+// SubjectPublicKeyInfo of an uncompressed P-256 point, up to the point itself.
+constexpr unsigned char kP256SpkiPrefix[] = {
+    0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01,
+    0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00};
+constexpr size_t kP256PointSize = 65;
+// AlgorithmIdentifier ecdsa-with-SHA256 (no parameters).
+constexpr unsigned char kEcdsaSha256Alg[] = {0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86,
+                                             0x48, 0xce, 0x3d, 0x04, 0x03, 0x02};
+// OIDs (full TLV) of the PKCS#9 extensionRequest and Microsoft's older variant.
+constexpr unsigned char kExtReqOid[] = {0x06, 0x09, 0x2a, 0x86, 0x48, 0x86,
+                                        0xf7, 0x0d, 0x01, 0x09, 0x0e};
+constexpr unsigned char kVersion1[] = {0x02, 0x01, 0x00};
+
+bool BytesEqual(absl::string_view s, const unsigned char* bytes, size_t n) {
+  return s.size() == n && std::memcmp(s.data(), bytes, n) == 0;
+}
+const unsigned char* U(absl::string_view s) {
+  return reinterpret_cast<const unsigned char*>(s.data());
+}
+
+// The P-256 group, built once (EC_KEY_set_group copies it per key).
+const EC_GROUP* P256Group() {
+  static const EC_GROUP* group = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1);
+  return group;
+}
+
+using EcKeyPtr = std::unique_ptr<EC_KEY, Deleter<EC_KEY, EC_KEY_free>>;
+using PkeyPtr = std::unique_ptr<EVP_PKEY, Deleter<EVP_PKEY, EVP_PKEY_free>>;
+
+// The first PEM block's DER when it is a plain "CERTIFICATE REQUEST".
+bool PemCsrDer(absl::string_view pem, std::string* der) {
+  BioPtr bio = ReadBio(pem);
+  char* name = nullptr;
+  char* header = nullptr;
+  unsigned char* data = nullptr;
+  long len = 0;
+  bool ok = PEM_read_bio(bio.get(), &name, &header, &data, &len) == 1 &&
+            std::strcmp(name, PEM_STRING_X509_REQ) == 0 && header[0] == '\0' && len > 0;
+  if (ok) der->assign(reinterpret_cast<const char*>(data), static_cast<size_t>(len));
+  OPENSSL_free(name);
+  OPENSSL_free(header);
+  OPENSSL_free(data);
+  return ok;
+}
+
+bool FastParseCsr(absl::string_view pem, CsrInfo* info) {
+  std::string der;
+  if (!PemCsrDer(pem, &der)) return false;
+  absl::string_view in = der, tlv, req, tbs_tlv, tbs, alg, alg_body, sig, sig_body;
+  if (!ReadTlv(&in, 0x30, &tlv, &req) || !in.empty()) return false;
+  if (!ReadTlv(&req, 0x30, &tbs_tlv, &tbs) || !ReadTlv(&req, 0x30, &alg, &alg_body) ||
+      !ReadTlv(&req, 0x03, &sig, &sig_body) || !req.empty()) {
+    return false;
+  }
+  if (!BytesEqual(alg, kEcdsaSha256Alg, sizeof(kEcdsaSha256Alg)) || sig_body.size() < 2 ||
+      sig_body[0] != 0) {
+    return false;
+  }
+  absl::string_view version, subject, subject_body, spki, spki_body, attrs_tlv, attrs;
+  if (!ReadTlv(&tbs, 0x02, &version, &subject_body) ||
+      !BytesEqual(version, kVersion1, sizeof(kVersion1)) ||
+      !ReadTlv(&tbs, 0x30, &subject, &subject_body) || !ReadTlv(&tbs, 0x30, &spki, &spki_body) ||
+      !ReadTlv(&tbs, 0xa0, &attrs_tlv, &attrs) || !tbs.empty()) {
+    return false;
+  }
+  if (spki.size() != sizeof(kP256SpkiPrefix) + kP256PointSize ||
+      std::memcmp(spki.data(), kP256SpkiPrefix, sizeof(kP256SpkiPrefix)) != 0) {
+    return false;
+  }
+  absl::string_view point = spki.substr(sizeof(kP256SpkiPrefix));
+  // Attributes: at most one, the extensionRequest, holding one Extensions SEQUENCE.
+  absl::string_view extensions;
+  while (!attrs.empty()) {
+    absl::string_view attr_tlv, attr, oid, oid_body, values_tlv, values, ext_body;
+    if (!extensions.empty() || !ReadTlv(&attrs, 0x30, &attr_tlv, &attr) ||
+        !ReadTlv(&attr, 0x06, &oid, &oid_body) || !BytesEqual(oid, kExtReqOid, sizeof(kExtReqOid)) ||
+        !ReadTlv(&attr, 0x31, &values_tlv, &values) || !attr.empty() ||
+        !ReadTlv(&values, 0x30, &extensions, &ext_body) || !values.empty()) {
+      return false;
+    }
+  }
+
+  // The signature, with the key the CSR carries.
+  const EC_GROUP* group = P256Group();
+  EcKeyPtr ec(EC_KEY_new());
+  if (group == nullptr || ec == nullptr || EC_KEY_set_group(ec.get(), group) != 1 ||
+      EC_KEY_oct2key(ec.get(), U(point), point.size(), nullptr) != 1) {
+    ERR_clear_error();
+    return false;
+  }
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(U(tbs_tlv), tbs_tlv.size(), digest);
+  absl::string_view signature = sig_body.substr(1);
+  if (ECDSA_verify(0, digest, sizeof(digest), U(signature), static_cast<int>(signature.size()),
+                   ec.get()) != 1) {
+    ERR_clear_error();
+    return false;
+  }
+
+  const unsigned char* p = U(subject);
+  NamePtr name(d2i_X509_NAME(nullptr, &p, static_cast<long>(subject.size())));
+  if (name == nullptr || p != U(subject) + subject.size()) {
+    ERR_clear_error();
+    return false;
+  }
+  Sans sans;
+  if (!extensions.empty()) {
+    p = U(extensions);
+    ExtsPtr exts(d2i_X509_EXTENSIONS(nullptr, &p, static_cast<long>(extensions.size())));
+    if (exts == nullptr || p != U(extensions) + extensions.size()) {
+      ERR_clear_error();
+      return false;
+    }
+    int critical = -1;
+    NamesPtr names(static_cast<GENERAL_NAMES*>(
+        X509V3_get_d2i(exts.get(), NID_subject_alt_name, &critical, nullptr)));
+    if (names == nullptr && critical != -1) {
+      ERR_clear_error();
+      return false;
+    }
+    sans = DecodeSans(names.get());
+  }
+
+  // A legacy (non-provider) EVP_PKEY: cheap to build, and X509_set_pubkey encodes it with
+  // the legacy method instead of the provider encoder.
+  PkeyPtr pkey(EVP_PKEY_new());
+  if (pkey == nullptr || EVP_PKEY_assign_EC_KEY(pkey.get(), ec.get()) != 1) {
+    ERR_clear_error();
+    return false;
+  }
+  ec.release();  // owned by pkey now
+  info->public_key = A::MakePublic(pkey.release());
+  info->subject = NameString(name.get());
+  info->dns_sans = std::move(sans.dns);
+  info->uri_sans = std::move(sans.uri);
+  info->ip_sans = std::move(sans.ip);
+  info->email_sans = std::move(sans.email);
+  info->other_sans = sans.other;
+  ERR_clear_error();
+  return true;
+}
+
+}  // namespace
+
 absl::StatusOr<CsrInfo> ParseCsr(absl::string_view pem) {
+  if (CsrInfo info{A::MakePublic(nullptr)}; FastParseCsr(pem, &info)) return info;
+  return ParseCsrGeneral(pem);
+}
+
+absl::StatusOr<CsrInfo> ParseCsrGeneral(absl::string_view pem) {
   BioPtr bio = ReadBio(pem);
   ReqPtr req(PEM_read_bio_X509_REQ(bio.get(), nullptr, NoPassword, nullptr));
   if (req == nullptr) return Invalid("reading PEM CSR");

@@ -139,7 +139,12 @@ struct CsrInfo {
 
 // Parses one PEM CSR (untrusted input: every failure is InvalidArgument) and verifies that it
 // is signed by the key it carries.
+// EC P-256 CSRs signed with ecdsa-with-SHA256 in the usual shape take a fast path that
+// avoids OpenSSL 3's provider decoders; everything else goes through ParseCsrGeneral, with
+// the same results.
 absl::StatusOr<CsrInfo> ParseCsr(absl::string_view pem);
+// ParseCsr without the fast path (for tests comparing the two).
+absl::StatusOr<CsrInfo> ParseCsrGeneral(absl::string_view pem);
 
 struct CsrTemplate {
   std::string common_name;   // empty: none

@@ -65,7 +65,7 @@ absl::StatusOr<IssuedKeyCert> Signer::Issue(const PublicKey& key, std::vector<st
   absl::Time now = clock_->Now();
   CertificateTemplate tmpl;
   tmpl.not_before = now - options_.backdate;
-  tmpl.not_after = std::min(now + ttl, bundle->signing_cert().Info().not_after);
+  tmpl.not_after = std::min(now + ttl, bundle->signing_not_after());
   tmpl.key_usage = kDigitalSignature | kKeyEncipherment;
   tmpl.ext_key_usage = kServerAuth | kClientAuth;
   tmpl.dns_sans = std::move(dns_sans);
@@ -74,12 +74,13 @@ absl::StatusOr<IssuedKeyCert> Signer::Issue(const PublicKey& key, std::vector<st
       IssueCertificate(tmpl, key, &bundle->signing_cert(), bundle->signing_key());
   if (!leaf.ok()) return leaf.status();
 
-  CertificateInfo info = leaf->Info();
   IssuedKeyCert issued;
-  issued.not_before = info.not_before;
-  issued.not_after = info.not_after;
+  // What the certificate says: X.509 times have whole seconds (no need to parse it back).
+  issued.not_before = absl::FromTimeT(absl::ToTimeT(tmpl.not_before));
+  issued.not_after = absl::FromTimeT(absl::ToTimeT(tmpl.not_after));
+  issued.chain_pem.reserve(1 + bundle->IssuerChainPem().size());
   issued.chain_pem.push_back(leaf->ToPem());
-  for (const Certificate& c : bundle->IssuerChain()) issued.chain_pem.push_back(c.ToPem());
+  for (const std::string& pem : bundle->IssuerChainPem()) issued.chain_pem.push_back(pem);
   return issued;
 }
 

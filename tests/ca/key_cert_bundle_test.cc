@@ -41,6 +41,10 @@ TEST_CASE("A plug-in bundle keeps the verified path in order", "[ca][bundle]") {
     CHECK(chain[0] == ca.cert);
     CHECK(chain[1] == mid.cert);
     CHECK(chain[2] == root.cert);
+    // The cached PEM and NotAfter match the certificates.
+    CHECK(bundle.IssuerChainPem() ==
+          std::vector<std::string>{ca.cert.ToPem(), mid.cert.ToPem(), root.cert.ToPem()});
+    CHECK(bundle.signing_not_after() == ca.cert.Info().not_after);
   }
   SECTION("cert-chain.pem out of order, with an unrelated certificate") {
     KeyCertBundle bundle = Unwrap(KeyCertBundle::FromPem(

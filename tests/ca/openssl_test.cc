@@ -2,6 +2,9 @@
 
 #include <catch2/catch.hpp>
 
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_replace.h"
+
 #include "tests/ca/test_ca.h"
 
 namespace meshd::ca {
@@ -168,6 +171,67 @@ TEST_CASE("CreateCsr and ParseCsr agree; tampering is caught", "[ca][openssl]") 
   CHECK(ParseCsr("garbage").status().code() == absl::StatusCode::kInvalidArgument);
   CHECK(ParseCsr(MakeRoot(kNow).cert.ToPem()).status().code() ==
         absl::StatusCode::kInvalidArgument);
+}
+
+TEST_CASE("ParseCsr's P-256 fast path agrees with the general path", "[ca][openssl]") {
+  CsrTemplate full;
+  full.common_name = "w";
+  full.organization = "cluster.local";
+  full.uri_sans = {"spiffe://cluster.local/ns/a/sa/b"};
+  full.dns_sans = {"a.example", "b.example"};
+  CsrTemplate uri_only;
+  uri_only.uri_sans = {"spiffe://cluster.local/ns/a/sa/b"};
+  for (const CsrTemplate& tmpl : {CsrTemplate{}, uri_only, full}) {
+    testing::Csr csr = MakeCsr(KeyType::kEcdsaP256, tmpl);
+    CsrInfo fast = Unwrap(ParseCsr(csr.pem));
+    CsrInfo general = Unwrap(ParseCsrGeneral(csr.pem));
+    CHECK(fast.subject == general.subject);
+    CHECK(fast.uri_sans == general.uri_sans);
+    CHECK(fast.dns_sans == general.dns_sans);
+    CHECK(fast.ip_sans == general.ip_sans);
+    CHECK(fast.email_sans == general.email_sans);
+    CHECK(fast.other_sans == general.other_sans);
+    CHECK(fast.public_key.Equals(general.public_key));
+    CHECK(fast.public_key.Equals(csr.key.public_key()));
+    CHECK(fast.public_key.Describe() == "EC prime256v1");
+    CHECK(fast.public_key.bits() == 256);
+    CHECK(CheckKeyStrength(fast.public_key).ok());
+
+    // A certificate issued for the fast path's key carries exactly the CSR's key.
+    testing::TestCa root = MakeRoot(kNow);
+    CertificateTemplate t;
+    t.not_before = kNow - absl::Minutes(1);
+    t.not_after = kNow + absl::Hours(1);
+    t.uri_sans = {"spiffe://cluster.local/ns/a/sa/b"};
+    Certificate leaf = Unwrap(IssueCertificate(t, fast.public_key, &root.cert, root.key));
+    CHECK(leaf.public_key().Equals(csr.key.public_key()));
+    CHECK(Unwrap(Certificate::FromPem(leaf.ToPem())).public_key().Equals(csr.key.public_key()));
+    CHECK(VerifyChain(leaf, {}, {root.cert}, kNow).ok());
+
+    // Tampering anywhere in the signed part or the signature is refused by both paths.
+    absl::StatusOr<CsrInfo> tampered = ParseCsr(CorruptSignature(csr.pem));
+    CHECK(tampered.status().code() == absl::StatusCode::kInvalidArgument);
+    CHECK_THAT(std::string(tampered.status().message()), Catch::Contains("signature"));
+  }
+  // The URI SAN changed after signing: the fast path refuses to vouch for it.
+  testing::Csr a = MakeCsr(KeyType::kEcdsaP256, uri_only);
+  std::string forged = a.pem;
+  std::string body = forged.substr(forged.find('\n') + 1);
+  body = body.substr(0, body.find("-----END"));
+  std::string der;
+  REQUIRE(absl::Base64Unescape(absl::StrReplaceAll(body, {{"\n", ""}}), &der));
+  size_t at = der.find("sa/b");
+  REQUIRE(at != std::string::npos);
+  der[at + 3] = 'c';
+  std::string reencoded = absl::Base64Escape(der);
+  std::string forged_pem = "-----BEGIN CERTIFICATE REQUEST-----\n";
+  for (size_t i = 0; i < reencoded.size(); i += 64) forged_pem += reencoded.substr(i, 64) + "\n";
+  forged_pem += "-----END CERTIFICATE REQUEST-----\n";
+  CHECK(ParseCsr(forged_pem).status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK(ParseCsrGeneral(forged_pem).status().code() == absl::StatusCode::kInvalidArgument);
+  // Other keys still parse through the general path.
+  CHECK(Unwrap(ParseCsr(MakeCsr(KeyType::kRsa2048, uri_only).pem)).uri_sans == uri_only.uri_sans);
+  CHECK(Unwrap(ParseCsr(testing::kP521Csr)).public_key.curve() == "secp521r1");
 }
 
 TEST_CASE("Sha256Hex", "[ca][openssl]") {
