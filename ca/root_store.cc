@@ -93,13 +93,30 @@ absl::StatusOr<PluginFiles> ReadPluginFiles(const std::string& dir) {
   return files;
 }
 
+std::string Fingerprint(const RootMaterial& m) {
+  return Sha256Hex(absl::StrCat(m.ca_cert.size(), ":", m.ca_key.size(), ":", m.cert_chain.size(),
+                                ":", m.root_cert.size(), "|", m.ca_cert, m.ca_key, m.cert_chain,
+                                m.root_cert));
+}
+
+absl::StatusOr<Certificate> IssueRoot(const RootStoreOptions& options, const PrivateKey& key,
+                                      absl::Time now) {
+  CertificateTemplate tmpl;
+  tmpl.organization = options.trust_domain;
+  tmpl.not_before = now - kRootBackdate;
+  tmpl.not_after = now + options.root_ttl;
+  tmpl.is_ca = true;
+  tmpl.key_usage = kKeyCertSign | kCrlSign;
+  return IssueCertificate(tmpl, key.public_key(), /*issuer=*/nullptr, key);
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<RootStore>> RootStore::Create(RootStoreOptions options,
                                                              const Clock* clock) {
   bool plugin = !options.plugin_dir.empty() && FileExists(PathIn(options.plugin_dir, kCaCert)) &&
                 FileExists(PathIn(options.plugin_dir, kCaKey));
-  if (!plugin && options.self_signed_dir.empty()) {
+  if (!plugin && options.self_signed_dir.empty() && options.persistence == nullptr) {
     return absl::InvalidArgumentError(absl::StrCat("no plug-in CA in \"", options.plugin_dir,
                                                    "\" and no self-signed CA directory"));
   }
@@ -164,6 +181,7 @@ absl::StatusOr<bool> RootStore::Poll() {
 
 absl::StatusOr<std::shared_ptr<const KeyCertBundle>> RootStore::ReloadLocked(bool only_if_changed) {
   if (mode_ == Mode::kPlugin) return LoadPluginLocked(only_if_changed);
+  if (options_.persistence != nullptr) return LoadPersistedLocked(only_if_changed);
   if (only_if_changed) {
     std::shared_ptr<const KeyCertBundle> current = Current();
     if (current != nullptr && !RotationDue(*current)) return nullptr;
@@ -274,6 +292,84 @@ absl::StatusOr<std::shared_ptr<const KeyCertBundle>> RootStore::LoadSelfSignedLo
   }
   spdlog::info("ca: {} self-signed root {} in {} ({} root(s) trusted)",
                write_key ? "created" : (write_certs ? "re-issued" : "loaded"), Serial(bundle), dir,
+               bundle.roots().size());
+  return std::make_shared<const KeyCertBundle>(std::move(bundle));
+}
+
+absl::StatusOr<std::shared_ptr<const KeyCertBundle>> RootStore::LoadPersistedLocked(
+    bool only_if_changed) {
+  RootPersistence& store = *options_.persistence;
+  const std::string where = store.Describe();
+  const absl::Time now = clock_->Now();
+  absl::StatusOr<RootMaterial> stored = store.Load();
+  if (!stored.ok() && !absl::IsNotFound(stored.status())) {
+    return absl::Status(stored.status().code(),
+                        absl::StrCat("self-signed CA in ", where, ": ", stored.status().message()));
+  }
+  bool created = false;
+  if (!stored.ok()) {
+    ASSIGN_OR_RETURN(PrivateKey new_key, PrivateKey::Generate(options_.root_key_type));
+    ASSIGN_OR_RETURN(Certificate new_root, IssueRoot(options_, new_key, now));
+    RootMaterial fresh{new_root.ToPem(), new_key.ToPem(), "",
+                       ToPem(std::vector<Certificate>{new_root})};
+    ASSIGN_OR_RETURN(RootMaterial winner, store.Create(fresh));
+    created = winner.ca_cert == fresh.ca_cert;
+    if (!created) {
+      spdlog::info("ca: another replica stored the self-signed root in {} first; using it", where);
+    }
+    stored = std::move(winner);
+  }
+  if (stored->ca_key.empty()) {
+    // A published root lost its key; a new root would silently break every workload.
+    return absl::FailedPreconditionError(
+        absl::StrCat("self-signed CA in ", where, " has ", kCaCert, " but no ", kCaKey));
+  }
+  ASSIGN_OR_RETURN(PrivateKey key, PrivateKey::FromPem(stored->ca_key));
+  ASSIGN_OR_RETURN(Certificate root, Certificate::FromPem(stored->ca_cert));
+  std::vector<Certificate> roots;
+  if (!stored->root_cert.empty()) {
+    ASSIGN_OR_RETURN(roots, Certificate::ChainFromPem(stored->root_cert));
+  }
+  CertificateInfo info = root.Info();
+  const bool due =
+      now >= RotationTime(info.not_before, info.not_after, options_.root_grace_fraction);
+  std::string fingerprint = Fingerprint(*stored);
+  if (only_if_changed && !due && fingerprint == loaded_fingerprint_) return nullptr;
+
+  if (due) {
+    spdlog::warn("ca: rotating self-signed root {} (expires {}) in {}", info.serial_hex,
+                 absl::FormatTime(info.not_after), where);
+    ASSIGN_OR_RETURN(root, IssueRoot(options_, key, now));
+  }
+  // Trust bundle: the current root first, then older roots until they expire.
+  std::vector<Certificate> bundle_roots = {root};
+  for (const Certificate& r : roots) {
+    if (r != root && r.Info().not_after > now) bundle_roots.push_back(r);
+  }
+  ASSIGN_OR_RETURN(KeyCertBundle bundle, KeyCertBundle::Create(root, key, {}, bundle_roots, now));
+  bool updated = false;
+  if (due || bundle_roots != roots) {
+    RootMaterial next{root.ToPem(), stored->ca_key, "", ToPem(bundle_roots)};
+    RETURN_IF_ERROR(store.Update(next));
+    fingerprint = Fingerprint(next);
+    updated = true;
+  }
+  if (const std::string& dir = options_.self_signed_dir; !dir.empty()) {
+    // A local copy of the trust bundle (never the key), for tools and agents on this host.
+    const std::string roots_path = PathIn(dir, kRootCert);
+    const std::string roots_pem = ToPem(bundle_roots);
+    absl::StatusOr<std::string> on_disk = ReadFile(roots_path);
+    if (!on_disk.ok() || *on_disk != roots_pem) {
+      std::error_code ec;
+      if (fs::create_directories(dir, ec)) fs::permissions(dir, fs::perms::owner_all, ec);
+      if (absl::Status s = WriteFileAtomic(roots_path, roots_pem, 0644); !s.ok()) {
+        spdlog::warn("ca: trust bundle not copied to {}: {}", roots_path, s.ToString());
+      }
+    }
+  }
+  loaded_fingerprint_ = fingerprint;
+  spdlog::info("ca: {} self-signed root {} in {} ({} root(s) trusted)",
+               created ? "created" : (updated ? "re-issued" : "loaded"), Serial(bundle), where,
                bundle.roots().size());
   return std::make_shared<const KeyCertBundle>(std::move(bundle));
 }

@@ -10,6 +10,11 @@
 //   with the same key and subject (certificates already issued keep verifying) and the old root
 //   stays in the trust bundle until it expires.
 //
+// With `persistence` set (Kubernetes: secret istio-ca-secret, supplied by the composition
+// root), the self-signed root is loaded from and stored there instead of `self_signed_dir`; a
+// root another replica stored first wins, and a changed stored root is picked up by Poll();
+// `self_signed_dir`, if set, then only gets a copy of the trust bundle (root-cert.pem).
+//
 // Thread-safety: every public function is thread-safe, except that Start and Stop belong to
 // the owner (one thread). The change callback runs on whichever thread installed the new
 // bundle, with no lock held.
@@ -30,11 +35,36 @@
 
 namespace meshd::ca {
 
+// The self-signed root's persisted form, with istiod's key names (secret istio-ca-secret).
+struct RootMaterial {
+  std::string ca_cert;     // ca-cert.pem
+  std::string ca_key;      // ca-key.pem
+  std::string cert_chain;  // cert-chain.pem (empty for a self-signed root)
+  std::string root_cert;   // root-cert.pem: the trust bundle
+};
+
+// Where a self-signed root persists when not in a directory. Implementations are thread-safe.
+class RootPersistence {
+ public:
+  virtual ~RootPersistence() = default;
+  // NotFound when nothing is stored yet.
+  virtual absl::StatusOr<RootMaterial> Load() = 0;
+  // Stores `material` unless something is stored already; returns what is stored afterwards
+  // (`material`, or what another writer stored first).
+  virtual absl::StatusOr<RootMaterial> Create(const RootMaterial& material) = 0;
+  // Replaces what is stored (root rotation).
+  virtual absl::Status Update(const RootMaterial& material) = 0;
+  // For logs: "secret istio-system/istio-ca-secret".
+  virtual std::string Describe() const = 0;
+};
+
 struct RootStoreOptions {
   // Plug-in CA directory (istiod: /etc/cacerts); used when it holds ca-cert.pem and ca-key.pem.
   std::string plugin_dir = "./etc/cacerts";
   // Self-signed mode: where the root and its key persist (istiod: secret istio-ca-secret).
   std::string self_signed_dir;
+  // Self-signed mode: persist the root here instead of self_signed_dir, if set.
+  std::shared_ptr<RootPersistence> persistence;
   // The self-signed root's organization (istiod uses the trust domain).
   std::string trust_domain = "cluster.local";
   KeyType root_key_type = KeyType::kEcdsaP256;
@@ -88,6 +118,8 @@ class RootStore {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(reload_mu_);
   absl::StatusOr<std::shared_ptr<const KeyCertBundle>> LoadSelfSignedLocked()
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(reload_mu_);
+  absl::StatusOr<std::shared_ptr<const KeyCertBundle>> LoadPersistedLocked(bool only_if_changed)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(reload_mu_);
   absl::StatusOr<std::shared_ptr<const KeyCertBundle>> LoadPluginLocked(bool only_if_changed)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(reload_mu_);
   bool RotationDue(const KeyCertBundle& bundle) const;
@@ -101,8 +133,9 @@ class RootStore {
 
   // Serialises loading, rotation and file writes.
   mutable absl::Mutex reload_mu_ ABSL_ACQUIRED_BEFORE(mu_);
-  std::string loaded_fingerprint_ ABSL_GUARDED_BY(reload_mu_);  // plug-in files in use
-  std::string tried_fingerprint_ ABSL_GUARDED_BY(reload_mu_);   // last plug-in files tried
+  // Plug-in files (or persisted root material) in use.
+  std::string loaded_fingerprint_ ABSL_GUARDED_BY(reload_mu_);
+  std::string tried_fingerprint_ ABSL_GUARDED_BY(reload_mu_);  // last plug-in files tried
 
   mutable absl::Mutex mu_;
   std::shared_ptr<const KeyCertBundle> current_ ABSL_GUARDED_BY(mu_);

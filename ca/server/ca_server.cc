@@ -50,11 +50,18 @@ absl::StatusOr<std::unique_ptr<CaServer>> CaServer::Create(CaServerOptions optio
 
 CaServer::~CaServer() { Stop(); }
 
+void CaServer::AddRootListener(std::function<void()> listener) {
+  root_listeners_.push_back(std::move(listener));
+}
+
 void CaServer::Start() {
   service_->Start();
   roots_->SetOnChange([this] {
-    absl::MutexLock lock(&mu_);
-    roots_changed_ = true;
+    {
+      absl::MutexLock lock(&mu_);
+      roots_changed_ = true;
+    }
+    for (const auto& listener : root_listeners_) listener();
   });
   roots_->Start();
   renew_thread_ = std::thread([this] { RenewLoop(); });

@@ -14,6 +14,7 @@
 // thread-safe.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -53,6 +54,10 @@ class CaServer {
                                                           const Clock* clock);
   ~CaServer();
 
+  // Runs after every new CA bundle (root rotation, plug-in reload, another replica's root), on
+  // the root watch's thread with no lock held. Before Start() only.
+  void AddRootListener(std::function<void()> listener);
+
   // Starts the CA workers, the root watch and the serving-certificate renewal thread.
   void Start();
   void Stop();
@@ -80,6 +85,7 @@ class CaServer {
   absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool roots_changed_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<std::function<void()>> root_listeners_;  // owner thread, before Start()
   std::thread renew_thread_;
 };
 

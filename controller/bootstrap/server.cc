@@ -10,9 +10,11 @@
 #include "controller/common/metrics.h"
 #include "controller/controller.h"
 #include "controller/file/directory_source.h"
+#include "controller/kube/ca_secret_store.h"
 #include "controller/kube/kube_source.h"
 #include "controller/kube/leader_elector.h"
 #include "controller/kube/rest_kube_client.h"
+#include "controller/kube/root_cert_publisher.h"
 #include "controller/kube/token_reviewer.h"
 #include "google/protobuf/util/json_util.h"
 #include "nlohmann/json.hpp"
@@ -33,6 +35,27 @@ std::string GrpcAddress(const std::string& addr) {
 std::string Rfc3339(absl::Time t) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", t, absl::UTCTimeZone());
 }
+
+// The CA's root persistence in Kubernetes: secret istio-ca-secret (ca/ knows no Kubernetes).
+class SecretRootPersistence : public ca::RootPersistence {
+ public:
+  explicit SecretRootPersistence(kube::CaSecretStore store) : store_(std::move(store)) {}
+  absl::StatusOr<ca::RootMaterial> Load() override { return Convert(store_.Load()); }
+  absl::StatusOr<ca::RootMaterial> Create(const ca::RootMaterial& m) override {
+    return Convert(store_.Create({m.ca_cert, m.ca_key, m.cert_chain, m.root_cert}));
+  }
+  absl::Status Update(const ca::RootMaterial& m) override {
+    return store_.Update({m.ca_cert, m.ca_key, m.cert_chain, m.root_cert});
+  }
+  std::string Describe() const override { return store_.Describe(); }
+
+ private:
+  static absl::StatusOr<ca::RootMaterial> Convert(absl::StatusOr<kube::CaSecretStore::Material> m) {
+    if (!m.ok()) return m.status();
+    return ca::RootMaterial{m->ca_cert, m->ca_key, m->cert_chain, m->root_cert};
+  }
+  const kube::CaSecretStore store_;
+};
 
 }  // namespace
 
@@ -120,6 +143,7 @@ void Server::Shutdown() {
   // Leadership goes first: releasing the lease lets another replica take over at once,
   // instead of after the lease expires.
   if (elector_) elector_->Stop();
+  SetLeading(false);
   if (grpc_server_) {
     grpc_server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
     grpc_server_.reset();
@@ -157,6 +181,11 @@ absl::Status Server::StartCa() {
   ca::CaServerOptions o;
   o.roots.plugin_dir = options_.cacerts_dir;
   o.roots.self_signed_dir = options_.ca_state_dir + "/root";
+  if (kube_client_) {
+    // Kubernetes: the self-signed root lives in secret istio-ca-secret, shared by replicas.
+    o.roots.persistence = std::make_shared<SecretRootPersistence>(
+        kube::CaSecretStore(kube_client_.get(), options_.ns));
+  }
   o.roots.trust_domain = options_.trust_domain;
   o.signer.trust_domain = options_.trust_domain;
   o.signer.default_ttl = options_.workload_cert_ttl;
@@ -167,8 +196,33 @@ absl::Status Server::StartCa() {
   auto server = ca::CaServer::Create(std::move(o), std::move(reviewer), RealClock::Get());
   if (!server.ok()) return server.status();
   ca_ = std::move(*server);
+  if (kube_client_) {
+    // Leader-only: ConfigMap istio-ca-root-cert in every namespace.
+    ca::CaServer* ca = ca_.get();
+    auto publisher = std::make_unique<kube::RootCertPublisher>(
+        kube_client_.get(), RealClock::Get(), [ca] { return ca->roots()->Current()->RootsPem(); });
+    kube::RootCertPublisher* p = publisher.get();
+    ca_->AddRootListener([p] { p->OnRootChange(); });
+    absl::MutexLock lock(&leader_mu_);
+    root_publisher_ = std::move(publisher);
+    if (leading_ || !elector_) {
+      leading_ = true;
+      root_publisher_->Start();
+    }
+  }
   ca_->Start();
   return absl::OkStatus();
+}
+
+void Server::SetLeading(bool leading) {
+  absl::MutexLock lock(&leader_mu_);
+  leading_ = leading;
+  if (!root_publisher_) return;
+  if (leading) {
+    root_publisher_->Start();
+  } else {
+    root_publisher_->Stop();
+  }
 }
 
 absl::Status Server::StartKube() {
@@ -207,8 +261,11 @@ absl::Status Server::StartKube() {
     lo.renew_deadline = options_.renew_deadline;
     lo.retry_period = options_.retry_period;
     // Leader-only work (status writes, webhook caBundle patches) hooks in here.
+    kube::LeaderElector::Callbacks callbacks;
+    callbacks.on_started_leading = [this] { SetLeading(true); };
+    callbacks.on_stopped_leading = [this] { SetLeading(false); };
     elector_ = std::make_unique<kube::LeaderElector>(lo, kube_client_.get(), RealClock::Get(),
-                                                     kube::LeaderElector::Callbacks{});
+                                                     std::move(callbacks));
     elector_->Start();
   }
   return absl::OkStatus();

@@ -5,6 +5,9 @@
 
 #include <memory>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+
 #include "absl/status/status.h"
 #include "controller/bootstrap/options.h"
 
@@ -25,6 +28,7 @@ namespace kube {
 class KubeClient;
 class KubeSource;
 class LeaderElector;
+class RootCertPublisher;
 }  // namespace kube
 namespace xds {
 class AdsServer;
@@ -56,6 +60,12 @@ class Server {
   std::shared_ptr<kube::KubeClient> kube_client_;
   std::unique_ptr<kube::KubeSource> kube_source_;
   std::unique_ptr<kube::LeaderElector> elector_;
+  // Leader-only work: the elector's callbacks (or, without leader election, StartCa) start and
+  // stop it; it exists once the CA does.
+  void SetLeading(bool leading);
+  absl::Mutex leader_mu_;
+  bool leading_ ABSL_GUARDED_BY(leader_mu_) = false;
+  std::unique_ptr<kube::RootCertPublisher> root_publisher_ ABSL_GUARDED_BY(leader_mu_);
   std::unique_ptr<ca::CaServer> ca_;  // outlives grpc_server_, where its service is registered
   std::unique_ptr<grpc::Server> grpc_server_;
   std::unique_ptr<HttpServer> http_;

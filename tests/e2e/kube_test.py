@@ -6,6 +6,7 @@ EndpointSlice scale-up/down reach the clients (endpoint changes as EDS-only push
 server kill + restart, compaction (410) and injected 500/429 leave meshd with exactly the
 API's state; two replicas elect exactly one leader, and when it dies the other takes over."""
 import argparse
+import base64
 import json
 import math
 import os
@@ -14,6 +15,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -159,6 +161,13 @@ class Api:
         with urllib.request.urlopen(req, timeout=10) as r:
             return json.loads(r.read().decode() or "null")
 
+    def get(self, path):
+        """(HTTP status, JSON body) without raising on 4xx."""
+        try:
+            return 200, self.call("GET", path)
+        except urllib.error.HTTPError as e:
+            return e.code, None
+
     def names(self, path):
         return {(i["metadata"].get("namespace", ""), i["metadata"]["name"]): i
                 for i in self.call("GET", path)["items"]}
@@ -264,12 +273,41 @@ users: [{{name: fake, user: {{token: fake-token}}}}]
                   slice_yaml("reviews-v2", ports["v2"], "reviews-v2"), "mesh.yaml")
 
     flags = [a for kv in LEASE.items() for a in kv]
-    common = ["--kubeconfig", kubeconfig, "--secureGRPCAddr", "off", *flags]
+    # The CA is on: its root lives in secret istio-ca-secret, shared by every replica (each
+    # replica gets its own --caStateDir, so nothing is shared through files).
+    common = ["--kubeconfig", kubeconfig, *flags]
     env_a = dict(os.environ, POD_NAME="meshd-a")
-    meshd = Meshd(args.meshd, None, workdir, extra=common, name="meshd-a", env=env_a)
+    meshd = Meshd(args.meshd, None, workdir, extra=common + ["--caStateDir", os.path.join(workdir, "ca-a")], name="meshd-a", env=env_a)
     meshd.wait_ready()
     check(True, "meshd is ready on --kubeconfig alone (every informer synced)")
     wait_converged(meshd, api, "initial sync")
+
+    # Trust material: secret istio-ca-secret in meshd's namespace; the leader publishes
+    # ConfigMap istio-ca-root-cert (root-cert.pem) in every namespace, and in new ones.
+    st, secret = api.get("/api/v1/namespaces/istio-system/secrets/istio-ca-secret")
+    check(st == 200 and all(k in secret.get("data", {}) for k in ("ca-cert.pem", "ca-key.pem", "root-cert.pem")),
+          "secret istio-system/istio-ca-secret holds the self-signed root")
+    root_pem = base64.b64decode(secret["data"]["root-cert.pem"]).decode()
+
+    def root_cms(timeout=5):
+        t0 = time.time()
+        while True:
+            namespaces = [ns for (_, ns) in api.names("/api/v1/namespaces")]
+            got = {}
+            for ns in namespaces:
+                code, cm = api.get(f"/api/v1/namespaces/{ns}/configmaps/istio-ca-root-cert")
+                if code == 200:
+                    got[ns] = cm.get("data", {}).get("root-cert.pem")
+            if all(got.get(ns) == root_pem for ns in namespaces) or time.time() - t0 > timeout:
+                return namespaces, got
+            time.sleep(0.2)
+
+    namespaces, got = root_cms()
+    check(all(got.get(ns) == root_pem for ns in namespaces) and "BEGIN CERTIFICATE" in root_pem,
+          f"configmap istio-ca-root-cert holds the root in every namespace ({sorted(namespaces)})")
+    api.call("POST", "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "extra"}})
+    namespaces, got = root_cms()
+    check(got.get("extra") == root_pem, "a new namespace gets configmap istio-ca-root-cert")
 
     bootstrap = os.path.join(workdir, "bootstrap.json")
     write_bootstrap(bootstrap, meshd.grpc)
@@ -368,8 +406,10 @@ users: [{{name: fake, user: {{token: fake-token}}}}]
 
     # Leader election: two replicas, exactly one leader; kill it, the other leads.
     env_b = dict(os.environ, POD_NAME="meshd-b")
-    meshd_b = Meshd(args.meshd, None, workdir, extra=common, name="meshd-b", env=env_b)
+    meshd_b = Meshd(args.meshd, None, workdir, extra=common + ["--caStateDir", os.path.join(workdir, "ca-b")], name="meshd-b", env=env_b)
     meshd_b.wait_ready()
+    with open(os.path.join(workdir, "ca-b", "serving", "root-cert.pem")) as f:
+        check(f.read() == root_pem, "a second replica serves the same root (from istio-ca-secret)")
     time.sleep(1.5)
     leaders = [m for m in (meshd, meshd_b) if m.get_json("/debug/leaderz")["leader"]]
     check(len(leaders) == 1, f"two replicas: exactly one leader ({[m.get_json('/debug/leaderz')['identity'] for m in leaders]})")
@@ -394,7 +434,7 @@ users: [{{name: fake, user: {{token: fake-token}}}}]
     # Crashed (SIGKILL: nothing released): client-go's rule — a follower takes over once it
     # has seen the lease unrenewed for a whole lease duration, checked every retry period.
     env_c = dict(os.environ, POD_NAME="meshd-c")
-    meshd_c = Meshd(args.meshd, None, workdir, extra=common, name="meshd-c", env=env_c)
+    meshd_c = Meshd(args.meshd, None, workdir, extra=common + ["--caStateDir", os.path.join(workdir, "ca-c")], name="meshd-c", env=env_c)
     meshd_c.wait_ready()
     time.sleep(1.0)
     check(not meshd_c.get_json("/debug/leaderz")["leader"], "a new replica does not take a held lease")

@@ -1,0 +1,181 @@
+#include "controller/kube/root_cert_publisher.h"
+
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "nlohmann/json.hpp"
+#include "spdlog/spdlog.h"
+
+namespace meshd::kube {
+namespace {
+
+using nlohmann::json;
+
+std::string MessageOf(const KubeResponse& r) {
+  json status = json::parse(r.body, nullptr, false);
+  if (status.is_object() && status.contains("message") && status["message"].is_string()) {
+    return status["message"].get<std::string>();
+  }
+  return r.body;
+}
+
+}  // namespace
+
+RootCertPublisher::RootCertPublisher(KubeClient* client, const Clock* clock,
+                                     std::function<std::string()> bundle_pem, Options options)
+    : client_(client),
+      clock_(clock),
+      bundle_pem_(std::move(bundle_pem)),
+      options_(std::move(options)) {}
+
+RootCertPublisher::~RootCertPublisher() { Stop(); }
+
+absl::Status RootCertPublisher::Publish(const std::string& ns) {
+  const std::string item = absl::StrCat("/api/v1/namespaces/", ns, "/configmaps/", options_.name);
+  const std::string where = absl::StrCat("configmap ", ns, "/", options_.name);
+  const std::string pem = bundle_pem_();
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    auto got = client_->Request("GET", item);
+    if (!got.ok()) return got.status();
+    if (got->status == 404) {
+      json cm = {
+          {"apiVersion", "v1"},
+          {"kind", "ConfigMap"},
+          {"metadata",
+           {{"name", options_.name}, {"namespace", ns}, {"labels", {{"istio.io/config", "true"}}}}},
+          {"data", {{options_.key, pem}}}};
+      auto r = client_->Request("POST", absl::StrCat("/api/v1/namespaces/", ns, "/configmaps"),
+                                cm.dump());
+      if (!r.ok()) return r.status();
+      if (r->status == 200 || r->status == 201) {
+        spdlog::info("kube: created {}", where);
+        return absl::OkStatus();
+      }
+      if (r->status == 409) continue;  // created meanwhile: read it again
+      if (r->status == 404 || r->status == 403) {
+        spdlog::info("kube: not creating {}: {}", where, MessageOf(*r));
+        return absl::OkStatus();  // namespace gone or terminating
+      }
+      return absl::UnavailableError(
+          absl::StrCat("POST ", where, ": HTTP ", r->status, ": ", MessageOf(*r)));
+    }
+    if (got->status != 200) {
+      return absl::UnavailableError(
+          absl::StrCat("GET ", where, ": HTTP ", got->status, ": ", MessageOf(*got)));
+    }
+    json cm = json::parse(got->body, nullptr, false);
+    if (!cm.is_object()) return absl::DataLossError(absl::StrCat("GET ", where, ": not JSON"));
+    json data = cm.value("data", json::object());
+    if (data.is_object() && data.contains(options_.key) && data[options_.key] == pem) {
+      return absl::OkStatus();
+    }
+    std::string rv;
+    if (cm.contains("metadata") && cm["metadata"].is_object()) {
+      rv = cm["metadata"].value("resourceVersion", "");
+    }
+    json patch = {{"data", {{options_.key, pem}}}};
+    if (!rv.empty()) patch["metadata"] = {{"resourceVersion", rv}};
+    auto r = client_->Request("PATCH", item, patch.dump(), "application/merge-patch+json");
+    if (!r.ok()) return r.status();
+    if (r->status == 200) {
+      spdlog::info("kube: updated {}", where);
+      return absl::OkStatus();
+    }
+    if (r->status == 409 || r->status == 404) continue;  // changed or deleted meanwhile
+    return absl::UnavailableError(
+        absl::StrCat("PATCH ", where, ": HTTP ", r->status, ": ", MessageOf(*r)));
+  }
+  return absl::AbortedError(absl::StrCat(where, ": kept changing; will retry"));
+}
+
+void RootCertPublisher::Enqueue(const std::string& ns) {
+  absl::MutexLock lock(&mu_);
+  if (!running_) return;
+  known_.insert(ns);
+  pending_.insert(ns);
+}
+
+void RootCertPublisher::OnRootChange() {
+  absl::MutexLock lock(&mu_);
+  if (!running_) return;
+  pending_.insert(known_.begin(), known_.end());
+}
+
+bool RootCertPublisher::Running() const {
+  absl::MutexLock lock(&mu_);
+  return running_;
+}
+
+void RootCertPublisher::Start() {
+  absl::MutexLock start(&start_mu_);
+  if (thread_.joinable()) return;
+  {
+    absl::MutexLock lock(&mu_);
+    running_ = true;
+    stopping_ = false;
+    known_.clear();
+    pending_.clear();
+  }
+  informer_ = std::make_unique<Informer>(ResourceType{"v1", "Namespace", "namespaces"}, client_,
+                                         clock_, options_.informer);
+  Informer::Handler handler;
+  handler.on_add = [this](const json& obj) { Enqueue(Informer::KeyOf(obj)); };
+  handler.on_delete = [this](const json& obj) {
+    absl::MutexLock lock(&mu_);
+    known_.erase(Informer::KeyOf(obj));
+    pending_.erase(Informer::KeyOf(obj));
+  };
+  informer_->AddHandler(std::move(handler));
+  informer_->Start();
+  thread_ = std::thread([this] { Run(); });
+  spdlog::info("kube: publishing configmap {} in every namespace (leader)", options_.name);
+}
+
+void RootCertPublisher::Stop() {
+  absl::MutexLock start(&start_mu_);
+  if (!thread_.joinable()) return;
+  {
+    absl::MutexLock lock(&mu_);
+    running_ = false;
+    stopping_ = true;
+  }
+  informer_->Stop();
+  thread_.join();
+  thread_ = std::thread();
+  informer_.reset();
+  spdlog::info("kube: stopped publishing configmap {}", options_.name);
+}
+
+void RootCertPublisher::Run() {
+  while (true) {
+    std::set<std::string> batch;
+    {
+      absl::MutexLock lock(&mu_);
+      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return stopping_ || !pending_.empty();
+      };
+      mu_.Await(absl::Condition(&ready));
+      if (stopping_) return;
+      batch.swap(pending_);
+    }
+    std::vector<std::string> failed;
+    for (const std::string& ns : batch) {
+      {
+        absl::MutexLock lock(&mu_);
+        if (stopping_) return;
+      }
+      if (absl::Status s = Publish(ns); !s.ok()) {
+        spdlog::warn("kube: configmap {}/{} not published (will retry): {}", ns, options_.name,
+                     s.ToString());
+        failed.push_back(ns);
+      }
+    }
+    if (!failed.empty()) {
+      absl::MutexLock lock(&mu_);
+      if (mu_.AwaitWithTimeout(absl::Condition(&stopping_), options_.retry)) return;
+      pending_.insert(failed.begin(), failed.end());
+    }
+  }
+}
+
+}  // namespace meshd::kube
