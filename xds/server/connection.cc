@@ -134,6 +134,7 @@ void Connection::HandleRequest(const DiscoveryRequest& request) {
       if (d.names_changed || !st.subscribed) {
         st.names = rv.names;
         st.subscribed = true;
+        st.hosts = SubscriptionHosts();  // recomputed at the next push decision
       }
       // An empty RDS/EDS subscription asks for nothing; LDS/CDS treat it as a wildcard.
       if (d.respond && (!rv.names.empty() || WildcardType(type))) {
@@ -162,12 +163,10 @@ bool Connection::MarkForPush(const PushScope& scope, const model::Snapshot& next
       affected = WildcardType(type) &&
                  (scope.all || !scope.hosts.empty() || !scope.endpoint_hosts.empty());
     } else {
-      for (const auto& name : st.names) {
-        if (Affects(scope, type, name, *proxy_, next)) {
-          affected = true;
-          break;
-        }
+      if (st.hosts.domain != next.domain()) {
+        st.hosts = HostsOf(type, st.names, proxy_->ns, next.domain());
       }
+      affected = Affects(scope, type, st.hosts);
     }
     if (!affected) continue;
     st.pending = true;

@@ -47,6 +47,7 @@ class Connection final : public AdsStream<envoy::service::discovery::v3::Discove
     bool force = false;  // respond even if nothing changed (a new subscription)
     uint64_t responses = 0;
     absl::Time sent_at;
+    SubscriptionHosts hosts;  // what `names` depend on, for push scoping
   };
 
   void HandleRequest(const envoy::service::discovery::v3::DiscoveryRequest& request) override;

@@ -96,6 +96,7 @@ void DeltaConnection::HandleRequest(const DeltaDiscoveryRequest& request) {
         st.sent.erase(name);
         st.force.erase(name);
       }
+      st.hosts = SubscriptionHosts();  // recomputed at the next push decision
       if (respond) st.pending = true;
     }
   }
@@ -116,9 +117,11 @@ bool DeltaConnection::MarkForPush(const PushScope& scope, const model::Snapshot&
     if (st.wildcard) {
       affected = scope.all || !scope.hosts.empty() || !scope.endpoint_hosts.empty();
     }
-    for (const auto& name : st.subscribed) {
-      if (affected) break;
-      affected = Affects(scope, type, name, *proxy_, next);
+    if (!affected && !st.subscribed.empty()) {
+      if (st.hosts.domain != next.domain()) {
+        st.hosts = HostsOf(type, st.subscribed, proxy_->ns, next.domain());
+      }
+      affected = Affects(scope, type, st.hosts);
     }
     if (!affected) continue;
     st.pending = true;

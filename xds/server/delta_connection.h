@@ -41,6 +41,7 @@ class DeltaConnection final
     std::string version_acked;
     std::string nack_error;
     uint64_t responses = 0;
+    SubscriptionHosts hosts;  // what `subscribed` depends on, for push scoping
   };
 
   void HandleRequest(const envoy::service::discovery::v3::DeltaDiscoveryRequest& request) override;

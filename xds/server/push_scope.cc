@@ -1,5 +1,6 @@
 #include "xds/server/push_scope.h"
 
+#include "absl/strings/str_cat.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "istio/networking/v1alpha3/destination_rule.pb.h"
 #include "istio/networking/v1alpha3/service_entry.pb.h"
@@ -91,6 +92,48 @@ PushScope ComputeScope(const model::Snapshot* previous, const model::Snapshot& n
   scope.endpoint_hosts.insert(request.endpoint_hosts.begin(), request.endpoint_hosts.end());
   for (const auto& h : scope.hosts) scope.endpoint_hosts.erase(h);
   return scope;
+}
+
+SubscriptionHosts HostsOf(const std::string& type_url, const std::set<std::string>& names,
+                          const std::string& proxy_ns, const std::string& domain) {
+  SubscriptionHosts out;
+  out.domain = domain;
+  for (const auto& name : names) {
+    if (type_url == kListenerType) {
+      auto colon = name.rfind(':');
+      std::string h = colon == std::string::npos ? name : name.substr(0, colon);
+      if (h.find('/') != std::string::npos) {
+        out.opaque = true;
+        continue;
+      }
+      // Every form Snapshot::ResolveClientHost may try.
+      out.hosts.insert(h);
+      out.hosts.insert(absl::StrCat(h, ".", proxy_ns, ".svc.", domain));
+      out.hosts.insert(absl::StrCat(h, ".svc.", domain));
+      out.hosts.insert(absl::StrCat(h, ".", domain));
+      continue;
+    }
+    ClusterName cn;
+    if (ParseClusterName(name, &cn)) {
+      out.hosts.insert(cn.host);
+    } else {
+      out.opaque = true;
+    }
+  }
+  return out;
+}
+
+bool Affects(const PushScope& scope, const std::string& type_url, const SubscriptionHosts& hosts) {
+  if (scope.all || hosts.opaque) return true;
+  for (const auto& h : scope.hosts) {
+    if (hosts.hosts.count(h)) return true;
+  }
+  if (type_url == kEndpointType || type_url == kClusterType) {
+    for (const auto& h : scope.endpoint_hosts) {
+      if (hosts.hosts.count(h)) return true;
+    }
+  }
+  return false;
 }
 
 bool Affects(const PushScope& scope, const std::string& type_url, const std::string& name,

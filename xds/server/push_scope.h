@@ -9,7 +9,9 @@
 #pragma once
 
 #include <set>
+
 #include <string>
+#include "absl/container/flat_hash_set.h"
 
 #include "controller/model/proxy.h"
 #include "controller/model/push_request.h"
@@ -30,5 +32,19 @@ PushScope ComputeScope(const model::Snapshot* previous, const model::Snapshot& n
 // change. Unknown name shapes (e.g. inbound server listeners) are always affected.
 bool Affects(const PushScope& scope, const std::string& type_url, const std::string& name,
              const model::Proxy& proxy, const model::Snapshot& next);
+
+// The hosts a subscription can depend on, computed once when the subscription changes so a
+// push over thousands of streams costs a few set lookups per stream: for a listener
+// `<host>:<port>` every registry host the name may resolve to; for cluster-named types the
+// host in the name. `opaque` is set for names of another shape (always affected).
+struct SubscriptionHosts {
+  absl::flat_hash_set<std::string> hosts;
+  bool opaque = false;
+  std::string domain;  // the domain listener candidates were computed for
+};
+SubscriptionHosts HostsOf(const std::string& type_url, const std::set<std::string>& names,
+                          const std::string& proxy_ns, const std::string& domain);
+// Same answer as Affects for every name of the subscription, in O(|scope|).
+bool Affects(const PushScope& scope, const std::string& type_url, const SubscriptionHosts& hosts);
 
 }  // namespace meshd::xds

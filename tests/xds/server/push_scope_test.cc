@@ -101,3 +101,34 @@ TEST_CASE("a removed service still reaches the listeners that named it", "[scope
 
 }  // namespace
 }  // namespace meshd::xds
+
+namespace meshd::xds {
+namespace {
+
+TEST_CASE("subscription host sets give the per-name answers", "[scope]") {
+  auto before = testing::SnapshotFromYaml(Mesh(80, "10.0.0.2"), 1);
+  auto after = testing::SnapshotFromYaml(Mesh(50, "10.0.0.3"), 2);
+  model::PushRequest req;
+  req.full = true;
+  req.configs_updated = {{model::Kind::kVirtualService, "default", "reviews"},
+                         {model::Kind::kServiceEntry, "default", "ratings"}};
+  PushScope s = ComputeScope(before.get(), *after, req);
+  const std::vector<std::pair<std::string, std::set<std::string>>> subscriptions = {
+      {kListenerType, {"reviews:9080"}},
+      {kListenerType, {"ratings:9080"}},
+      {kListenerType, {"ratings.default:9080", "xds.istio.io/grpc/lds/inbound/10.0.0.1:9080"}},
+      {kRouteType, {kRatings}},
+      {kRouteType, {kReviews}},
+      {kEndpointType, {kRatings}},
+      {kClusterType, {kReviews, kRatings}},
+  };
+  for (const auto& [type, names] : subscriptions) {
+    bool by_name = false;
+    for (const auto& n : names) by_name = by_name || Affects(s, type, n, P(), *after);
+    CAPTURE(type, *names.begin());
+    CHECK(Affects(s, type, HostsOf(type, names, "default", "cluster.local")) == by_name);
+  }
+}
+
+}  // namespace
+}  // namespace meshd::xds
