@@ -163,10 +163,8 @@ bool Connection::MarkForPush(const PushScope& scope, const model::Snapshot& next
       affected = WildcardType(type) &&
                  (scope.all || !scope.hosts.empty() || !scope.endpoint_hosts.empty());
     } else {
-      if (st.hosts.domain != next.domain()) {
-        st.hosts = HostsOf(type, st.names, proxy_->ns, next.domain());
-      }
-      affected = Affects(scope, type, st.hosts);
+      if (!st.hosts.computed) st.hosts = HostsOf(type, st.names);
+      affected = Affects(scope, type, st.hosts, proxy_->ns, next.domain());
     }
     if (!affected) continue;
     st.pending = true;

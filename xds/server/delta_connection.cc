@@ -118,10 +118,8 @@ bool DeltaConnection::MarkForPush(const PushScope& scope, const model::Snapshot&
       affected = scope.all || !scope.hosts.empty() || !scope.endpoint_hosts.empty();
     }
     if (!affected && !st.subscribed.empty()) {
-      if (st.hosts.domain != next.domain()) {
-        st.hosts = HostsOf(type, st.subscribed, proxy_->ns, next.domain());
-      }
-      affected = Affects(scope, type, st.hosts);
+      if (!st.hosts.computed) st.hosts = HostsOf(type, st.subscribed);
+      affected = Affects(scope, type, st.hosts, proxy_->ns, next.domain());
     }
     if (!affected) continue;
     st.pending = true;

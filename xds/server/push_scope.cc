@@ -1,6 +1,9 @@
 #include "xds/server/push_scope.h"
 
-#include "absl/strings/str_cat.h"
+#include <algorithm>
+
+#include "absl/strings/match.h"
+#include "absl/strings/strip.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "istio/networking/v1alpha3/destination_rule.pb.h"
 #include "istio/networking/v1alpha3/service_entry.pb.h"
@@ -94,43 +97,72 @@ PushScope ComputeScope(const model::Snapshot* previous, const model::Snapshot& n
   return scope;
 }
 
-SubscriptionHosts HostsOf(const std::string& type_url, const std::set<std::string>& names,
-                          const std::string& proxy_ns, const std::string& domain) {
+SubscriptionHosts HostsOf(const std::string& type_url, const std::set<std::string>& names) {
   SubscriptionHosts out;
-  out.domain = domain;
+  out.computed = true;
   for (const auto& name : names) {
+    absl::string_view n = name;
     if (type_url == kListenerType) {
-      auto colon = name.rfind(':');
-      std::string h = colon == std::string::npos ? name : name.substr(0, colon);
-      if (h.find('/') != std::string::npos) {
+      absl::string_view h = n.substr(0, n.rfind(':'));
+      if (h.find('/') != absl::string_view::npos) {
         out.opaque = true;
-        continue;
+      } else {
+        out.hosts.push_back(h);
       }
-      // Every form Snapshot::ResolveClientHost may try.
-      out.hosts.insert(h);
-      out.hosts.insert(absl::StrCat(h, ".", proxy_ns, ".svc.", domain));
-      out.hosts.insert(absl::StrCat(h, ".svc.", domain));
-      out.hosts.insert(absl::StrCat(h, ".", domain));
       continue;
     }
-    ClusterName cn;
-    if (ParseClusterName(name, &cn)) {
-      out.hosts.insert(cn.host);
-    } else {
+    // outbound|<port>|<subset>|<host>
+    size_t bar = 0;
+    for (int i = 0; i < 3 && bar != absl::string_view::npos; ++i) bar = n.find('|', bar + (i > 0));
+    if (!absl::StartsWith(n, "outbound|") || bar == absl::string_view::npos) {
       out.opaque = true;
+      continue;
     }
+    out.hosts.push_back(n.substr(bar + 1));
   }
+  std::sort(out.hosts.begin(), out.hosts.end());
+  out.hosts.erase(std::unique(out.hosts.begin(), out.hosts.end()), out.hosts.end());
   return out;
 }
 
-bool Affects(const PushScope& scope, const std::string& type_url, const SubscriptionHosts& hosts) {
+namespace {
+
+// Whether a client's `h` may resolve to registry host `fqdn` (see ResolveClientHost).
+bool MayResolveTo(absl::string_view h, absl::string_view fqdn, absl::string_view ns,
+                  absl::string_view domain) {
+  if (fqdn == h) return true;
+  if (!absl::ConsumePrefix(&fqdn, h) || !absl::ConsumePrefix(&fqdn, ".")) return false;
+  if (fqdn == domain) return true;  // "<h>.<domain>"
+  absl::string_view rest = fqdn;
+  if (absl::ConsumePrefix(&rest, ns) && absl::ConsumePrefix(&rest, ".svc.") && rest == domain) {
+    return true;  // "<h>.<ns>.svc.<domain>"
+  }
+  rest = fqdn;
+  return absl::ConsumePrefix(&rest, "svc.") && rest == domain;  // "<h>.svc.<domain>"
+}
+
+}  // namespace
+
+bool Affects(const PushScope& scope, const std::string& type_url, const SubscriptionHosts& hosts,
+             const std::string& proxy_ns, const std::string& domain) {
   if (scope.all || hosts.opaque) return true;
+  if (type_url == kListenerType) {
+    for (const auto& fqdn : scope.hosts) {
+      for (absl::string_view h : hosts.hosts) {
+        if (MayResolveTo(h, fqdn, proxy_ns, domain)) return true;
+      }
+    }
+    return false;
+  }
+  auto has = [&hosts](const std::string& h) {
+    return std::binary_search(hosts.hosts.begin(), hosts.hosts.end(), absl::string_view(h));
+  };
   for (const auto& h : scope.hosts) {
-    if (hosts.hosts.count(h)) return true;
+    if (has(h)) return true;
   }
   if (type_url == kEndpointType || type_url == kClusterType) {
     for (const auto& h : scope.endpoint_hosts) {
-      if (hosts.hosts.count(h)) return true;
+      if (has(h)) return true;
     }
   }
   return false;

@@ -11,7 +11,9 @@
 #include <set>
 
 #include <string>
-#include "absl/container/flat_hash_set.h"
+#include <vector>
+
+#include "absl/strings/string_view.h"
 
 #include "controller/model/proxy.h"
 #include "controller/model/push_request.h"
@@ -34,17 +36,19 @@ bool Affects(const PushScope& scope, const std::string& type_url, const std::str
              const model::Proxy& proxy, const model::Snapshot& next);
 
 // The hosts a subscription can depend on, computed once when the subscription changes so a
-// push over thousands of streams costs a few set lookups per stream: for a listener
-// `<host>:<port>` every registry host the name may resolve to; for cluster-named types the
-// host in the name. `opaque` is set for names of another shape (always affected).
+// push over thousands of streams costs a few comparisons per stream and allocates nothing:
+// for a listener `<host>:<port>` its host part (matched against every form
+// Snapshot::ResolveClientHost may resolve it to); for cluster-named types the host in the
+// name. The views point into the subscription's name strings: recompute whenever the names
+// change. `opaque` is set for names of another shape (always affected).
 struct SubscriptionHosts {
-  absl::flat_hash_set<std::string> hosts;
+  bool computed = false;
   bool opaque = false;
-  std::string domain;  // the domain listener candidates were computed for
+  std::vector<absl::string_view> hosts;  // sorted, unique
 };
-SubscriptionHosts HostsOf(const std::string& type_url, const std::set<std::string>& names,
-                          const std::string& proxy_ns, const std::string& domain);
-// Same answer as Affects for every name of the subscription, in O(|scope|).
-bool Affects(const PushScope& scope, const std::string& type_url, const SubscriptionHosts& hosts);
+SubscriptionHosts HostsOf(const std::string& type_url, const std::set<std::string>& names);
+// Same answer as Affects for every name of the subscription.
+bool Affects(const PushScope& scope, const std::string& type_url, const SubscriptionHosts& hosts,
+             const std::string& proxy_ns, const std::string& domain);
 
 }  // namespace meshd::xds

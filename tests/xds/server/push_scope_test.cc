@@ -126,7 +126,7 @@ TEST_CASE("subscription host sets give the per-name answers", "[scope]") {
     bool by_name = false;
     for (const auto& n : names) by_name = by_name || Affects(s, type, n, P(), *after);
     CAPTURE(type, *names.begin());
-    CHECK(Affects(s, type, HostsOf(type, names, "default", "cluster.local")) == by_name);
+    CHECK(Affects(s, type, HostsOf(type, names), "default", "cluster.local") == by_name);
   }
 }
 
