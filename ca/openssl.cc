@@ -8,8 +8,8 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
-#include <openssl/x509.h>
 #include <openssl/sha.h>
+#include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
 #include <cstring>
@@ -485,9 +485,9 @@ bool ReadTlv(absl::string_view* in, uint8_t tag, absl::string_view* tlv, absl::s
 }
 
 // SubjectPublicKeyInfo of an uncompressed P-256 point, up to the point itself.
-constexpr unsigned char kP256SpkiPrefix[] = {
-    0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01,
-    0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00};
+constexpr unsigned char kP256SpkiPrefix[] = {0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48,
+                                             0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a, 0x86, 0x48,
+                                             0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00};
 constexpr size_t kP256PointSize = 65;
 // AlgorithmIdentifier ecdsa-with-SHA256 (no parameters).
 constexpr unsigned char kEcdsaSha256Alg[] = {0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86,
@@ -559,7 +559,8 @@ bool FastParseCsr(absl::string_view pem, CsrInfo* info) {
   while (!attrs.empty()) {
     absl::string_view attr_tlv, attr, oid, oid_body, values_tlv, values, ext_body;
     if (!extensions.empty() || !ReadTlv(&attrs, 0x30, &attr_tlv, &attr) ||
-        !ReadTlv(&attr, 0x06, &oid, &oid_body) || !BytesEqual(oid, kExtReqOid, sizeof(kExtReqOid)) ||
+        !ReadTlv(&attr, 0x06, &oid, &oid_body) ||
+        !BytesEqual(oid, kExtReqOid, sizeof(kExtReqOid)) ||
         !ReadTlv(&attr, 0x31, &values_tlv, &values) || !attr.empty() ||
         !ReadTlv(&values, 0x30, &extensions, &ext_body) || !values.empty()) {
       return false;

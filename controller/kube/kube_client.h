@@ -14,8 +14,8 @@
 namespace meshd::kube {
 
 struct KubeResponse {
-  int status = 0;     // HTTP status
-  std::string body;   // JSON (a metav1.Status on errors)
+  int status = 0;           // HTTP status
+  std::string body;         // JSON (a metav1.Status on errors)
   std::string retry_after;  // Retry-After header, if any
 };
 
@@ -25,10 +25,9 @@ class KubeClient {
 
   // One request; `path` is absolute ("/api/v1/namespaces/default/pods?limit=500").
   // A non-2xx answer is a KubeResponse, not an error; transport failures are errors.
-  virtual absl::StatusOr<KubeResponse> Request(const std::string& method, const std::string& path,
-                                               const std::string& body = "",
-                                               const std::string& content_type =
-                                                   "application/json") = 0;
+  virtual absl::StatusOr<KubeResponse> Request(
+      const std::string& method, const std::string& path, const std::string& body = "",
+      const std::string& content_type = "application/json") = 0;
 
   // A streaming GET (a watch): `on_line` receives each newline-delimited JSON document as it
   // arrives and returns false to stop. Returns when the server ends the stream (OK), when

@@ -14,31 +14,12 @@
 #include <sstream>
 #include <string>
 
+#include "controller/common/grpc_codes.h"
 #include "meshd/test/echo.grpc.pb.h"
 
 namespace {
 
-const char* CodeName(grpc::StatusCode code) {
-  static const char* names[] = {"OK",
-                                "CANCELLED",
-                                "UNKNOWN",
-                                "INVALID_ARGUMENT",
-                                "DEADLINE_EXCEEDED",
-                                "NOT_FOUND",
-                                "ALREADY_EXISTS",
-                                "PERMISSION_DENIED",
-                                "RESOURCE_EXHAUSTED",
-                                "FAILED_PRECONDITION",
-                                "ABORTED",
-                                "OUT_OF_RANGE",
-                                "UNIMPLEMENTED",
-                                "INTERNAL",
-                                "UNAVAILABLE",
-                                "DATA_LOSS",
-                                "UNAUTHENTICATED"};
-  int i = static_cast<int>(code);
-  return i >= 0 && i <= 16 ? names[i] : "?";
-}
+const char* CodeName(grpc::StatusCode code) { return meshd::GrpcCodeName(static_cast<int>(code)); }
 
 std::string Json(const std::map<std::string, int>& m) {
   std::string out = "{";

@@ -1,4 +1,5 @@
 #include "xds/gen/grpc_generator.h"
+#include "tests/xds/test_mesh.h"
 
 #include <catch2/catch.hpp>
 
@@ -65,23 +66,7 @@ spec:
     - {destination: {host: reviews, subset: v2}, weight: 20}
 )";
 
-model::SnapshotPtr Build(const std::string& yaml) {
-  auto docs = config::ParseYamlDocuments(yaml);
-  REQUIRE(docs.ok());
-  model::Snapshot::Data data;
-  std::vector<model::ConfigPtr> ses, wes;
-  for (const auto& d : *docs) {
-    auto c = config::DecodeObject(d.value, {"test"});
-    REQUIRE(c.ok());
-    data.configs[(*c)->key] = *c;
-    if ((*c)->key.kind == model::Kind::kServiceEntry) ses.push_back(*c);
-  }
-  Registry reg = BuildServiceEntryRegistry(ses, wes, "cluster.local");
-  data.services = reg.services;
-  data.endpoints = reg.endpoints;
-  data.version = 1;
-  return std::make_shared<const model::Snapshot>(std::move(data));
-}
+model::SnapshotPtr Build(const std::string& yaml) { return testing::SnapshotFromYaml(yaml); }
 
 model::Proxy Client() {
   model::Proxy p;

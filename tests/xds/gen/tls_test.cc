@@ -1,4 +1,5 @@
 #include "xds/gen/tls.h"
+#include "tests/xds/test_mesh.h"
 
 #include <catch2/catch.hpp>
 
@@ -30,24 +31,7 @@ spec:
   - {address: 10.0.0.1, labels: {app: echo}, serviceAccount: echo-sa}
 )";
 
-model::SnapshotPtr Build(const std::string& yaml) {
-  auto docs = config::ParseYamlDocuments(yaml);
-  REQUIRE(docs.ok());
-  model::Snapshot::Data data;
-  std::vector<model::ConfigPtr> ses, wes;
-  for (const auto& d : *docs) {
-    auto c = config::DecodeObject(d.value, {"test"});
-    REQUIRE(c.ok());
-    data.configs[(*c)->key] = *c;
-    if ((*c)->key.kind == model::Kind::kServiceEntry) ses.push_back(*c);
-  }
-  Registry reg = BuildServiceEntryRegistry(ses, wes, "cluster.local");
-  data.services = reg.services;
-  data.endpoints = reg.endpoints;
-  data.domain = "cluster.local";
-  data.version = 1;
-  return std::make_shared<const model::Snapshot>(std::move(data));
-}
+model::SnapshotPtr Build(const std::string& yaml) { return testing::SnapshotFromYaml(yaml); }
 
 std::string PeerAuth(const std::string& ns, const std::string& name, const std::string& body) {
   return "---\napiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata: {name: " +
