@@ -32,7 +32,10 @@ void Controller::SourceSynced(const std::string& source) {
 
 void Controller::ReplaceConfigs(const std::string& source,
                                 const std::vector<model::ConfigPtr>& configs) {
-  std::set<model::ConfigKey> changed = store_.ReplaceSource(source, configs);
+  EnqueueConfigChanges(store_.ReplaceSource(source, configs));
+}
+
+void Controller::EnqueueConfigChanges(std::set<model::ConfigKey> changed) {
   if (changed.empty()) return;
   for (const auto& k : changed) spdlog::debug("controller: {} changed", k.ToString());
   model::PushRequest req;
@@ -44,25 +47,11 @@ void Controller::ReplaceConfigs(const std::string& source,
 }
 
 void Controller::UpsertConfig(const std::string& source, model::ConfigPtr config) {
-  std::set<model::ConfigKey> changed = store_.Upsert(source, std::move(config));
-  if (changed.empty()) return;
-  model::PushRequest req;
-  req.full = true;
-  req.configs_updated = std::move(changed);
-  req.start = clock_->Now();
-  req.merged = 1;
-  Enqueue(std::move(req));
+  EnqueueConfigChanges(store_.Upsert(source, std::move(config)));
 }
 
 void Controller::DeleteConfig(const std::string& source, const model::ConfigKey& key) {
-  std::set<model::ConfigKey> changed = store_.Delete(source, key);
-  if (changed.empty()) return;
-  model::PushRequest req;
-  req.full = true;
-  req.configs_updated = std::move(changed);
-  req.start = clock_->Now();
-  req.merged = 1;
-  Enqueue(std::move(req));
+  EnqueueConfigChanges(store_.Delete(source, key));
 }
 
 namespace {

@@ -59,6 +59,8 @@ class Controller {
  private:
   void Run();
   void Enqueue(model::PushRequest request);
+  // A full push request for changed config keys (nothing if empty).
+  void EnqueueConfigChanges(std::set<model::ConfigKey> changed);
   model::SnapshotPtr Build();
 
   const Options options_;

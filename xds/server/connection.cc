@@ -17,16 +17,6 @@ namespace {
 using envoy::service::discovery::v3::DiscoveryRequest;
 using envoy::service::discovery::v3::DiscoveryResponse;
 
-bool KnownType(const std::string& type_url) {
-  return type_url == kListenerType || type_url == kRouteType || type_url == kClusterType ||
-         type_url == kEndpointType;
-}
-
-// LDS and CDS are "full state" types: an empty subscription is a wildcard.
-bool WildcardType(const std::string& type_url) {
-  return type_url == kListenerType || type_url == kClusterType;
-}
-
 // Push order: make before break (clusters and endpoints before the routes that use them).
 const std::vector<std::string>& TypeOrder() {
   static const auto* order =
@@ -58,10 +48,6 @@ const TypeMetrics& MetricsFor(const std::string& type) {
   return it->second;
 }
 
-void CountBad(const std::string& reason) {
-  Metrics::Get().xds_bad_requests.Add({{"reason", reason}}).Increment();
-}
-
 }  // namespace
 
 void Connection::HandleRequest(const DiscoveryRequest& request) {
@@ -73,15 +59,11 @@ void Connection::HandleRequest(const DiscoveryRequest& request) {
     absl::MutexLock lock(&mu_);
     if (finishing_) return;
     if (!proxy_) {
-      auto proxy = request.has_node() ? ProxyFromNode(request.node())
-                                      : absl::InvalidArgumentError("node is required");
+      auto proxy =
+          FirstRequestProxy(request.has_node(), request.node(), "DiscoveryRequest", id_, peer_);
       if (!proxy.ok()) {
-        CountBad("no_node");
-        spdlog::warn("ads: connection {} from {}: first request rejected: {}", id_, peer_,
-                     std::string(proxy.status().message()));
-        reject = grpc::Status(
-            grpc::StatusCode::INVALID_ARGUMENT,
-            absl::StrCat("first DiscoveryRequest must carry a node: ", proxy.status().message()));
+        reject =
+            grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(proxy.status().message()));
       } else {
         proxy_ = std::move(*proxy);
         view_ = ViewKey(*proxy_);
@@ -96,8 +78,8 @@ void Connection::HandleRequest(const DiscoveryRequest& request) {
     }
     const std::string& type = request.type_url();
     if (reject) {
-    } else if (!KnownType(type)) {
-      CountBad(type.empty() ? "no_type_url" : "unknown_type");
+    } else if (!IsKnownType(type)) {
+      CountBadRequest(type.empty() ? "no_type_url" : "unknown_type");
       spdlog::warn("ads: connection {} ({}): ignoring request for unsupported type \"{}\"", id_,
                    proxy_->id, type);
     } else {
@@ -137,7 +119,7 @@ void Connection::HandleRequest(const DiscoveryRequest& request) {
         st.hosts = SubscriptionHosts();  // recomputed at the next push decision
       }
       // An empty RDS/EDS subscription asks for nothing; LDS/CDS treat it as a wildcard.
-      if (d.respond && (!rv.names.empty() || WildcardType(type))) {
+      if (d.respond && (!rv.names.empty() || IsWildcardType(type))) {
         st.pending = true;
         st.force = true;
         respond = true;
@@ -160,7 +142,7 @@ bool Connection::MarkForPush(const PushScope& scope, const model::Snapshot& next
     if (!st.subscribed) continue;
     bool affected = false;
     if (st.names.empty()) {
-      affected = WildcardType(type) &&
+      affected = IsWildcardType(type) &&
                  (scope.all || !scope.hosts.empty() || !scope.endpoint_hosts.empty());
     } else {
       if (!st.hosts.computed) st.hosts = HostsOf(type, st.names);
@@ -265,7 +247,7 @@ ConnectionStatus Connection::Status() const {
     TypeStatus t;
     t.type_url = type;
     t.names = st.names.size();
-    t.wildcard = st.names.empty() && WildcardType(type);
+    t.wildcard = st.names.empty() && IsWildcardType(type);
     t.version_sent = st.version_sent;
     t.nonce_sent = st.last_nonce;
     t.version_acked = st.version_acked;

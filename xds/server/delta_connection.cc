@@ -15,17 +15,7 @@ namespace {
 using envoy::service::discovery::v3::DeltaDiscoveryRequest;
 using envoy::service::discovery::v3::DeltaDiscoveryResponse;
 
-bool KnownType(const std::string& t) {
-  return t == kListenerType || t == kRouteType || t == kClusterType || t == kEndpointType;
-}
-
-bool WildcardType(const std::string& t) { return t == kListenerType || t == kClusterType; }
-
 std::string VersionOf(const Resource& r) { return absl::StrFormat("%016x", r.hash); }
-
-void CountBad(const std::string& reason) {
-  Metrics::Get().xds_bad_requests.Add({{"reason", reason}}).Increment();
-}
 
 }  // namespace
 
@@ -38,13 +28,11 @@ void DeltaConnection::HandleRequest(const DeltaDiscoveryRequest& request) {
     absl::MutexLock lock(&mu_);
     if (finishing_) return;
     if (!proxy_) {
-      auto proxy = request.has_node() ? ProxyFromNode(request.node())
-                                      : absl::InvalidArgumentError("node is required");
+      auto proxy = FirstRequestProxy(request.has_node(), request.node(), "DeltaDiscoveryRequest",
+                                     id_, peer_);
       if (!proxy.ok()) {
-        CountBad("no_node");
-        reject = grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                              absl::StrCat("first DeltaDiscoveryRequest must carry a node: ",
-                                           proxy.status().message()));
+        reject =
+            grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(proxy.status().message()));
       } else {
         proxy_ = std::move(*proxy);
         view_ = ViewKey(*proxy_);
@@ -55,8 +43,8 @@ void DeltaConnection::HandleRequest(const DeltaDiscoveryRequest& request) {
     }
     const std::string& type = request.type_url();
     if (reject) {
-    } else if (!KnownType(type)) {
-      CountBad(type.empty() ? "no_type_url" : "unknown_type");
+    } else if (!IsKnownType(type)) {
+      CountBadRequest(type.empty() ? "no_type_url" : "unknown_type");
       spdlog::warn("ads: delta connection {}: ignoring unsupported type \"{}\"", id_, type);
     } else {
       auto [it, created] = types_.try_emplace(type);
@@ -76,7 +64,7 @@ void DeltaConnection::HandleRequest(const DeltaDiscoveryRequest& request) {
       }
       if (created) {
         // A first request with no names subscribes LDS/CDS to everything (wildcard).
-        st.wildcard = WildcardType(type) && request.resource_names_subscribe().empty();
+        st.wildcard = IsWildcardType(type) && request.resource_names_subscribe().empty();
         for (const auto& [name, version] : request.initial_resource_versions()) {
           st.sent[name] = version;  // the client already holds these
         }

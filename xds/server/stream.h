@@ -6,8 +6,12 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "controller/model/proxy.h"
 #include "controller/model/snapshot.h"
+#include "envoy/config/core/v3/base.pb.h"
 #include "xds/server/push_queue.h"
 #include "xds/server/push_scope.h"
 
@@ -42,5 +46,18 @@ class Stream : public Pushable {
   virtual bool MarkForPush(const PushScope& scope, const model::Snapshot& next) = 0;
   virtual ConnectionStatus Status() const = 0;
 };
+
+// The four types the generators serve; LDS and CDS are "full state": an empty subscription is
+// a wildcard.
+bool IsKnownType(const std::string& type_url);
+bool IsWildcardType(const std::string& type_url);
+// Counts a malformed or protocol-breaking request (meshd_xds_bad_requests_total).
+void CountBadRequest(const std::string& reason);
+// The proxy named by a stream's first request; a missing or invalid node is counted, logged
+// with the stream, and returned as the InvalidArgument to finish the stream with.
+absl::StatusOr<model::Proxy> FirstRequestProxy(bool has_node,
+                                               const envoy::config::core::v3::Node& node,
+                                               absl::string_view request_type, uint64_t stream_id,
+                                               const std::string& peer);
 
 }  // namespace meshd::xds
