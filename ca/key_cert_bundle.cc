@@ -29,8 +29,10 @@ absl::StatusOr<KeyCertBundle> KeyCertBundle::Create(Certificate signing_cert,
   Certificate anchor = path->back();
   std::vector<Certificate> ordered;
   for (size_t i = 1; i + 1 < path->size(); ++i) ordered.push_back((*path)[i]);
+  absl::StatusOr<LeafIssuer> leaf_issuer = LeafIssuer::Create(signing_cert, signing_key);
+  if (!leaf_issuer.ok()) return leaf_issuer.status();
   return KeyCertBundle(std::move(signing_cert), std::move(signing_key), std::move(ordered),
-                       std::move(roots), std::move(anchor));
+                       std::move(roots), std::move(anchor), *std::move(leaf_issuer));
 }
 
 absl::StatusOr<KeyCertBundle> KeyCertBundle::FromPem(absl::string_view ca_cert_pem,

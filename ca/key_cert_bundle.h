@@ -48,6 +48,8 @@ class KeyCertBundle {
   std::vector<Certificate> IssuerChain() const;
   // IssuerChain() as one PEM per certificate, encoded once when the bundle is created.
   const std::vector<std::string>& IssuerChainPem() const { return issuer_chain_pem_; }
+  // The signing certificate and key prepared for issuing workload certificates.
+  const LeafIssuer& leaf_issuer() const { return leaf_issuer_; }
   // The signing certificate's NotAfter, parsed once.
   absl::Time signing_not_after() const { return signing_not_after_; }
   // The trust bundle as concatenated PEM.
@@ -56,12 +58,13 @@ class KeyCertBundle {
  private:
   KeyCertBundle(Certificate signing_cert, PrivateKey signing_key,
                 std::vector<Certificate> intermediates, std::vector<Certificate> roots,
-                Certificate anchor)
+                Certificate anchor, LeafIssuer leaf_issuer)
       : signing_cert_(std::move(signing_cert)),
         signing_key_(std::move(signing_key)),
         intermediates_(std::move(intermediates)),
         roots_(std::move(roots)),
         anchor_(std::move(anchor)),
+        leaf_issuer_(std::move(leaf_issuer)),
         signing_not_after_(signing_cert_.Info().not_after) {
     for (const Certificate& c : IssuerChain()) issuer_chain_pem_.push_back(c.ToPem());
   }
@@ -71,6 +74,7 @@ class KeyCertBundle {
   std::vector<Certificate> intermediates_;
   std::vector<Certificate> roots_;
   Certificate anchor_;
+  LeafIssuer leaf_issuer_;
   absl::Time signing_not_after_;
   std::vector<std::string> issuer_chain_pem_;
 };

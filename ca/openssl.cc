@@ -8,10 +8,13 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/rand.h>
 #include <openssl/sha.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <ctime>
 
@@ -19,6 +22,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/civil_time.h"
 
 namespace meshd::ca {
 
@@ -749,6 +753,300 @@ absl::StatusOr<Certificate> IssueCertificate(const CertificateTemplate& tmpl,
     return Internal("signing certificate");
   }
   return A::MakeCert(x.release());
+}
+
+// ---- leaf issuance from prepared DER ----------------------------------------------------------
+
+namespace {
+
+template <size_t N>
+constexpr absl::string_view Bytes(const char (&s)[N]) {
+  return absl::string_view(s, N - 1);
+}
+
+// Full TLVs of the OIDs a leaf carries.
+constexpr absl::string_view kOidSubjectKeyId = Bytes("\x06\x03\x55\x1d\x0e");
+constexpr absl::string_view kOidKeyUsage = Bytes("\x06\x03\x55\x1d\x0f");
+constexpr absl::string_view kOidSubjectAltName = Bytes("\x06\x03\x55\x1d\x11");
+constexpr absl::string_view kOidBasicConstraints = Bytes("\x06\x03\x55\x1d\x13");
+constexpr absl::string_view kOidAuthorityKeyId = Bytes("\x06\x03\x55\x1d\x23");
+constexpr absl::string_view kOidExtKeyUsage = Bytes("\x06\x03\x55\x1d\x25");
+constexpr absl::string_view kOidServerAuth = Bytes("\x06\x08\x2b\x06\x01\x05\x05\x07\x03\x01");
+constexpr absl::string_view kOidClientAuth = Bytes("\x06\x08\x2b\x06\x01\x05\x05\x07\x03\x02");
+// AlgorithmIdentifiers of the signatures X509_sign makes with SHA-256.
+constexpr absl::string_view kAlgEcdsaSha256 =
+    Bytes("\x30\x0a\x06\x08\x2a\x86\x48\xce\x3d\x04\x03\x02");
+constexpr absl::string_view kAlgRsaSha256 =
+    Bytes("\x30\x0d\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x01\x0b\x05\x00");
+constexpr absl::string_view kVersion3 = Bytes("\xa0\x03\x02\x01\x02");
+constexpr absl::string_view kEmptyName = Bytes("\x30\x00");
+constexpr absl::string_view kCritical = Bytes("\x01\x01\xff");
+
+void AppendDerLength(std::string* out, size_t len) {
+  if (len < 0x80) {
+    out->push_back(static_cast<char>(len));
+    return;
+  }
+  char buf[sizeof(size_t)];
+  int n = 0;
+  for (size_t l = len; l > 0; l >>= 8) buf[n++] = static_cast<char>(l & 0xff);
+  out->push_back(static_cast<char>(0x80 | n));
+  while (n > 0) out->push_back(buf[--n]);
+}
+
+void AppendTlv(std::string* out, uint8_t tag, absl::string_view body) {
+  out->push_back(static_cast<char>(tag));
+  AppendDerLength(out, body.size());
+  out->append(body.data(), body.size());
+}
+
+std::string Tlv(uint8_t tag, absl::string_view body) {
+  std::string out;
+  out.reserve(body.size() + 6);
+  AppendTlv(&out, tag, body);
+  return out;
+}
+
+// Extension ::= SEQUENCE { extnID, critical BOOLEAN DEFAULT FALSE, extnValue OCTET STRING }
+void AppendExtension(std::string* out, absl::string_view oid, bool critical,
+                     absl::string_view value) {
+  std::string body(oid);
+  if (critical) body.append(kCritical.data(), kCritical.size());
+  AppendTlv(&body, 0x04, value);
+  AppendTlv(out, 0x30, body);
+}
+
+// UTCTime for 1950-2049, GeneralizedTime otherwise (RFC 5280 4.1.2.5, as ASN1_TIME_set does).
+void AppendTime(std::string* out, absl::Time t) {
+  absl::CivilSecond c = absl::ToCivilSecond(t, absl::UTCTimeZone());
+  char buf[32];
+  bool utc = c.year() >= 1950 && c.year() < 2050;
+  int n =
+      utc ? std::snprintf(buf, sizeof(buf), "%02d%02d%02d%02d%02d%02dZ",
+                          static_cast<int>(c.year() % 100), c.month(), c.day(), c.hour(),
+                          c.minute(), c.second())
+          : std::snprintf(buf, sizeof(buf), "%04d%02d%02d%02d%02d%02dZ", static_cast<int>(c.year()),
+                          c.month(), c.day(), c.hour(), c.minute(), c.second());
+  AppendTlv(out, utc ? 0x17 : 0x18, absl::string_view(buf, static_cast<size_t>(n)));
+}
+
+// RFC 5280 4.2.1.2 method (1): SHA-1 of the subjectPublicKey bits of a SubjectPublicKeyInfo.
+bool KeyIdFromSpki(absl::string_view spki, std::string* key_id) {
+  absl::string_view tlv, body, alg, alg_body, bits, bits_body;
+  if (!ReadTlv(&spki, 0x30, &tlv, &body) || !ReadTlv(&body, 0x30, &alg, &alg_body) ||
+      !ReadTlv(&body, 0x03, &bits, &bits_body) || bits_body.empty()) {
+    return false;
+  }
+  unsigned char digest[SHA_DIGEST_LENGTH];
+  SHA1(U(bits_body) + 1, bits_body.size() - 1, digest);
+  key_id->assign(reinterpret_cast<const char*>(digest), sizeof(digest));
+  return true;
+}
+
+std::string SpkiDer(EVP_PKEY* key) {
+  unsigned char* der = nullptr;
+  int len = key ? i2d_PUBKEY(key, &der) : -1;
+  if (len <= 0) return "";
+  std::string out(reinterpret_cast<char*>(der), static_cast<size_t>(len));
+  OPENSSL_free(der);
+  return out;
+}
+
+// PEM of one DER certificate: base64 in lines of 64 characters.
+std::string CertificatePem(absl::string_view der) {
+  std::string b64(4 * ((der.size() + 2) / 3) + 1, '\0');
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(b64.data()), U(der),
+                          static_cast<int>(der.size()));
+  b64.resize(static_cast<size_t>(std::max(n, 0)));
+  static constexpr absl::string_view kBegin = "-----BEGIN CERTIFICATE-----\n";
+  static constexpr absl::string_view kEnd = "-----END CERTIFICATE-----\n";
+  std::string pem;
+  pem.reserve(kBegin.size() + b64.size() + b64.size() / 64 + 1 + kEnd.size());
+  pem.append(kBegin.data(), kBegin.size());
+  for (size_t i = 0; i < b64.size(); i += 64) {
+    pem.append(b64, i, 64);
+    pem.push_back('\n');
+  }
+  pem.append(kEnd.data(), kEnd.size());
+  return pem;
+}
+
+}  // namespace
+
+struct LeafIssuer::State {
+  std::string issuer_name;       // DER of the issuer's subject
+  std::string authority_key_id;  // the whole AuthorityKeyIdentifier extension
+  absl::string_view signature_algorithm;
+  std::shared_ptr<EC_KEY> ec_key;     // EC issuers: signs with ECDSA_sign
+  std::shared_ptr<EVP_PKEY> rsa_key;  // RSA issuers: EVP_DigestSign
+
+  // The signature over `tbs`, as the BIT STRING's contents.
+  absl::StatusOr<std::string> Sign(absl::string_view tbs) const {
+    std::string out(1, '\0');  // no unused bits
+    if (ec_key != nullptr) {
+      unsigned char digest[SHA256_DIGEST_LENGTH];
+      SHA256(U(tbs), tbs.size(), digest);
+      out.resize(1 + static_cast<size_t>(ECDSA_size(ec_key.get())));
+      unsigned int len = 0;
+      if (ECDSA_sign(0, digest, sizeof(digest), reinterpret_cast<unsigned char*>(&out[1]), &len,
+                     ec_key.get()) != 1) {
+        return Internal("signing certificate");
+      }
+      out.resize(1 + len);
+      return out;
+    }
+    std::unique_ptr<EVP_MD_CTX, Deleter<EVP_MD_CTX, EVP_MD_CTX_free>> ctx(EVP_MD_CTX_new());
+    size_t len = 0;
+    if (ctx == nullptr ||
+        EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, rsa_key.get()) != 1 ||
+        EVP_DigestSign(ctx.get(), nullptr, &len, U(tbs), tbs.size()) != 1) {
+      return Internal("signing certificate");
+    }
+    out.resize(1 + len);
+    if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(&out[1]), &len, U(tbs),
+                       tbs.size()) != 1) {
+      return Internal("signing certificate");
+    }
+    out.resize(1 + len);
+    return out;
+  }
+};
+
+absl::StatusOr<LeafIssuer> LeafIssuer::Create(const Certificate& issuer, const PrivateKey& key) {
+  if (!KeyMatches(key, issuer)) {
+    return absl::InvalidArgumentError("issuer key does not match the issuer certificate");
+  }
+  auto state = std::make_shared<State>();
+  X509* x = A::Get(issuer);
+  unsigned char* name = nullptr;
+  int name_len = i2d_X509_NAME(X509_get_subject_name(x), &name);
+  if (name_len <= 0) return Internal("encoding issuer name");
+  state->issuer_name.assign(reinterpret_cast<char*>(name), static_cast<size_t>(name_len));
+  OPENSSL_free(name);
+
+  // keyid: the issuer's own subject key identifier, else the hash of its key (as OpenSSL's
+  // "keyid" does).
+  std::string key_id;
+  if (const ASN1_OCTET_STRING* ski = X509_get0_subject_key_id(x); ski != nullptr) {
+    key_id = Asn1String(ski);
+  } else if (!KeyIdFromSpki(SpkiDer(X509_get0_pubkey(x)), &key_id)) {
+    return Internal("issuer key identifier");
+  }
+  AppendExtension(&state->authority_key_id, kOidAuthorityKeyId, false,
+                  Tlv(0x30, Tlv(0x80, key_id)));
+
+  EVP_PKEY* pkey = A::Get(key);
+  switch (EVP_PKEY_get_base_id(pkey)) {
+    case EVP_PKEY_EC: {
+      EC_KEY* ec = EVP_PKEY_get1_EC_KEY(pkey);  // a legacy copy with the private key
+      if (ec == nullptr) return Internal("issuer EC key");
+      state->ec_key = std::shared_ptr<EC_KEY>(ec, EC_KEY_free);
+      state->signature_algorithm = kAlgEcdsaSha256;
+      break;
+    }
+    case EVP_PKEY_RSA:
+      EVP_PKEY_up_ref(pkey);
+      state->rsa_key = A::Own(pkey);
+      state->signature_algorithm = kAlgRsaSha256;
+      break;
+    default:
+      return absl::InvalidArgumentError("issuer key is neither EC nor RSA");
+  }
+  ERR_clear_error();
+  return LeafIssuer(std::move(state));
+}
+
+absl::StatusOr<std::string> LeafIssuer::IssuePem(const CertificateTemplate& tmpl,
+                                                 const PublicKey& subject_key) const {
+  if (tmpl.is_ca) return absl::InvalidArgumentError("LeafIssuer issues no CA certificates");
+  std::string spki = SpkiDer(A::Get(subject_key));
+  std::string key_id;
+  if (spki.empty() || !KeyIdFromSpki(spki, &key_id)) return Internal("encoding subject key");
+
+  std::string tbs;
+  tbs.reserve(640);
+  tbs.append(kVersion3.data(), kVersion3.size());
+  // A positive serial with 126 random bits, top bit set: what BN_rand(127, TOP_ONE) gives.
+  unsigned char serial[16];
+  if (RAND_bytes(serial, sizeof(serial)) != 1) return Internal("generating serial");
+  serial[0] = static_cast<unsigned char>((serial[0] & 0x3f) | 0x40);
+  AppendTlv(&tbs, 0x02, absl::string_view(reinterpret_cast<const char*>(serial), sizeof(serial)));
+  tbs.append(state_->signature_algorithm.data(), state_->signature_algorithm.size());
+  tbs.append(state_->issuer_name);
+  std::string validity;
+  AppendTime(&validity, tmpl.not_before);
+  AppendTime(&validity, tmpl.not_after);
+  AppendTlv(&tbs, 0x30, validity);
+  bool empty_subject = tmpl.common_name.empty() && tmpl.organization.empty();
+  if (empty_subject) {
+    tbs.append(kEmptyName.data(), kEmptyName.size());
+  } else {
+    absl::StatusOr<NamePtr> subject = BuildName(tmpl.common_name, tmpl.organization);
+    if (!subject.ok()) return subject.status();
+    unsigned char* der = nullptr;
+    int len = i2d_X509_NAME(subject->get(), &der);
+    if (len <= 0) return Internal("encoding subject");
+    tbs.append(reinterpret_cast<char*>(der), static_cast<size_t>(len));
+    OPENSSL_free(der);
+  }
+  tbs.append(spki);
+
+  // The extensions in IssueCertificate's order and encoding.
+  std::string exts;
+  AppendExtension(&exts, kOidBasicConstraints, true, kEmptyName);  // CA:FALSE
+  AppendExtension(&exts, kOidSubjectKeyId, false, Tlv(0x04, key_id));
+  exts.append(state_->authority_key_id);
+  if (tmpl.key_usage != 0) {
+    unsigned bits = 0;  // KeyUsage bit n is 0x80 >> n of the first octet
+    if (tmpl.key_usage & kDigitalSignature) bits |= 0x80;
+    if (tmpl.key_usage & kKeyEncipherment) bits |= 0x20;
+    if (tmpl.key_usage & kKeyCertSign) bits |= 0x04;
+    if (tmpl.key_usage & kCrlSign) bits |= 0x02;
+    if (bits == 0) return absl::InvalidArgumentError("unknown key usage bits");
+    int unused = 0;
+    while (!(bits & (1u << unused))) ++unused;
+    const char value[] = {0x03, 0x02, static_cast<char>(unused), static_cast<char>(bits)};
+    AppendExtension(&exts, kOidKeyUsage, true, absl::string_view(value, sizeof(value)));
+  }
+  if (tmpl.ext_key_usage != 0) {
+    std::string purposes;
+    if (tmpl.ext_key_usage & kServerAuth)
+      purposes.append(kOidServerAuth.data(), kOidServerAuth.size());
+    if (tmpl.ext_key_usage & kClientAuth)
+      purposes.append(kOidClientAuth.data(), kOidClientAuth.size());
+    AppendExtension(&exts, kOidExtKeyUsage, false, Tlv(0x30, purposes));
+  }
+  if (!tmpl.dns_sans.empty() || !tmpl.uri_sans.empty()) {
+    std::string names;
+    for (const std::string& d : tmpl.dns_sans) {
+      if (absl::Status s = CheckSanValue(d); !s.ok()) return s;
+      AppendTlv(&names, 0x82, d);  // [2] dNSName
+    }
+    for (const std::string& u : tmpl.uri_sans) {
+      if (absl::Status s = CheckSanValue(u); !s.ok()) return s;
+      AppendTlv(&names, 0x86, u);  // [6] uniformResourceIdentifier
+    }
+    AppendExtension(&exts, kOidSubjectAltName, empty_subject, Tlv(0x30, names));
+  }
+  AppendTlv(&tbs, 0xa3, Tlv(0x30, exts));
+  std::string tbs_tlv = Tlv(0x30, tbs);
+
+  absl::StatusOr<std::string> signature = state_->Sign(tbs_tlv);
+  if (!signature.ok()) return signature.status();
+  std::string cert = std::move(tbs_tlv);
+  cert.append(state_->signature_algorithm.data(), state_->signature_algorithm.size());
+  AppendTlv(&cert, 0x03, *signature);
+  return CertificatePem(Tlv(0x30, cert));
+}
+
+std::string CertificateText(const Certificate& cert) {
+  BioPtr bio(BIO_new(BIO_s_mem()));
+  if (bio == nullptr || X509_print_ex(bio.get(), A::Get(cert), XN_FLAG_ONELINE,
+                                      X509_FLAG_NO_SERIAL | X509_FLAG_NO_SIGDUMP) != 1) {
+    ERR_clear_error();
+    return "";
+  }
+  return BioContents(bio.get());
 }
 
 absl::StatusOr<std::vector<Certificate>> VerifyChain(const Certificate& leaf,

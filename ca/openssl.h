@@ -178,6 +178,31 @@ absl::StatusOr<Certificate> IssueCertificate(const CertificateTemplate& tmpl,
                                              const Certificate* issuer,
                                              const PrivateKey& issuer_key);
 
+// An issuer's certificate and key prepared for issuing end-entity certificates (the CA's hot
+// path): its name, authority key identifier and signature algorithm are encoded once, and an
+// EC key signs through the EC_KEY API instead of fetching the algorithm from a provider on
+// every call. Issue encodes the TBSCertificate's DER directly and gives the same certificate
+// IssueCertificate builds for the same template (extensions in the same order and encoding),
+// about twice as fast.
+class LeafIssuer {
+ public:
+  // `issuer` must hold the public half of `key`, an EC or RSA key.
+  static absl::StatusOr<LeafIssuer> Create(const Certificate& issuer, const PrivateKey& key);
+
+  // A certificate for `subject_key` described by `tmpl`, which must not be a CA, as PEM.
+  absl::StatusOr<std::string> IssuePem(const CertificateTemplate& tmpl,
+                                       const PublicKey& subject_key) const;
+
+ private:
+  struct State;  // defined in openssl.cc
+  explicit LeafIssuer(std::shared_ptr<const State> state) : state_(std::move(state)) {}
+  std::shared_ptr<const State> state_;
+};
+
+// The certificate as `openssl x509 -text` prints it, without the serial number and the
+// signature value (what two issuances of the same template have in common).
+std::string CertificateText(const Certificate& cert);
+
 // Verifies `leaf` up to one of `roots` through `intermediates` (untrusted, any order) as of
 // `at`. Returns the verified path: `leaf` first, the anchoring root last (a self-signed root
 // verified against itself gives a path of one). The failure names OpenSSL's reason.

@@ -70,16 +70,15 @@ absl::StatusOr<IssuedKeyCert> Signer::Issue(const PublicKey& key, std::vector<st
   tmpl.ext_key_usage = kServerAuth | kClientAuth;
   tmpl.dns_sans = std::move(dns_sans);
   tmpl.uri_sans = std::move(uri_sans);
-  absl::StatusOr<Certificate> leaf =
-      IssueCertificate(tmpl, key, &bundle->signing_cert(), bundle->signing_key());
-  if (!leaf.ok()) return leaf.status();
+  absl::StatusOr<std::string> leaf_pem = bundle->leaf_issuer().IssuePem(tmpl, key);
+  if (!leaf_pem.ok()) return leaf_pem.status();
 
   IssuedKeyCert issued;
   // What the certificate says: X.509 times have whole seconds (no need to parse it back).
   issued.not_before = absl::FromTimeT(absl::ToTimeT(tmpl.not_before));
   issued.not_after = absl::FromTimeT(absl::ToTimeT(tmpl.not_after));
   issued.chain_pem.reserve(1 + bundle->IssuerChainPem().size());
-  issued.chain_pem.push_back(leaf->ToPem());
+  issued.chain_pem.push_back(*std::move(leaf_pem));
   for (const std::string& pem : bundle->IssuerChainPem()) issued.chain_pem.push_back(pem);
   return issued;
 }

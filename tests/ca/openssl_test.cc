@@ -126,6 +126,81 @@ TEST_CASE("IssueCertificate builds a leaf that verifies to its root", "[ca][open
   }
 }
 
+TEST_CASE("LeafIssuer issues what IssueCertificate issues", "[ca][openssl]") {
+  testing::TestCa root = MakeRoot(kNow);
+  testing::TestCa mid = MakeIntermediate(root, kNow, "mid");
+  PrivateKey rsa_root_key = Unwrap(PrivateKey::Generate(KeyType::kRsa2048));
+  CertificateTemplate ca;
+  ca.organization = "rsa-root";
+  ca.not_before = kNow - absl::Hours(1);
+  ca.not_after = kNow + absl::Hours(24);
+  ca.is_ca = true;
+  ca.key_usage = kKeyCertSign | kCrlSign;
+  testing::TestCa rsa_root{
+      rsa_root_key, Unwrap(IssueCertificate(ca, rsa_root_key.public_key(), nullptr, rsa_root_key))};
+
+  CertificateTemplate tmpl;
+  tmpl.not_before = kNow - absl::Minutes(2);
+  tmpl.not_after = kNow + absl::Hours(24);
+  tmpl.key_usage = kDigitalSignature | kKeyEncipherment;
+  tmpl.ext_key_usage = kServerAuth | kClientAuth;
+  tmpl.uri_sans = {"spiffe://cluster.local/ns/default/sa/sleep"};
+  SECTION("workload template") {}
+  SECTION("DNS and URI names") { tmpl.dns_sans = {"istiod.istio-system.svc", "b.example"}; }
+  SECTION("a subject makes the SAN non-critical") {
+    tmpl.common_name = "leaf";
+    tmpl.organization = "org";
+  }
+  SECTION("no SANs, one usage, dates past 2049 as GeneralizedTime") {
+    tmpl.uri_sans.clear();
+    tmpl.common_name = "x";
+    tmpl.key_usage = kDigitalSignature;
+    tmpl.ext_key_usage = kClientAuth;
+    tmpl.not_after = absl::FromCivil(absl::CivilSecond(2051, 1, 2, 3, 4, 5), absl::UTCTimeZone());
+  }
+  SECTION("no key usages") {
+    tmpl.key_usage = 0;
+    tmpl.ext_key_usage = 0;
+  }
+
+  // The subject key as the signer sees it: from a CSR (fast path for P-256), or RSA.
+  testing::Csr ec_csr = MakeCsr();
+  PublicKey ec_key = Unwrap(ParseCsr(ec_csr.pem)).public_key;
+  PublicKey rsa_key = Unwrap(PrivateKey::Generate(KeyType::kRsa2048)).public_key();
+  for (const testing::TestCa* issuer : {&root, &mid, &rsa_root}) {
+    for (const PublicKey* key : {&ec_key, &rsa_key}) {
+      LeafIssuer leaf_issuer = Unwrap(LeafIssuer::Create(issuer->cert, issuer->key));
+      Certificate fast = Unwrap(Certificate::FromPem(Unwrap(leaf_issuer.IssuePem(tmpl, *key))));
+      Certificate general = Unwrap(IssueCertificate(tmpl, *key, &issuer->cert, issuer->key));
+      INFO(CertificateText(fast));
+      CHECK(CertificateText(fast) == CertificateText(general));
+      CHECK(fast.Info().serial_hex.size() == 32);
+      CHECK(fast.Info().serial_hex != general.Info().serial_hex);
+      std::vector<Certificate> intermediates;
+      if (issuer == &mid) intermediates.push_back(mid.cert);
+      const Certificate& anchor = issuer == &rsa_root ? rsa_root.cert : root.cert;
+      CHECK(VerifyChain(fast, intermediates, {anchor}, kNow).ok());
+    }
+  }
+}
+
+TEST_CASE("LeafIssuer refuses CA templates, mismatched keys and smuggled names", "[ca][openssl]") {
+  testing::TestCa root = MakeRoot(kNow);
+  PrivateKey other = Unwrap(PrivateKey::Generate(KeyType::kEcdsaP256));
+  CHECK(LeafIssuer::Create(root.cert, other).status().code() == absl::StatusCode::kInvalidArgument);
+  LeafIssuer issuer = Unwrap(LeafIssuer::Create(root.cert, root.key));
+  CertificateTemplate tmpl;
+  tmpl.not_before = kNow;
+  tmpl.not_after = kNow + absl::Hours(1);
+  tmpl.is_ca = true;
+  CHECK(issuer.IssuePem(tmpl, other.public_key()).status().code() ==
+        absl::StatusCode::kInvalidArgument);
+  tmpl.is_ca = false;
+  tmpl.uri_sans = {"spiffe://x/ns/a/sa/b, DNS:evil"};
+  CHECK(issuer.IssuePem(tmpl, other.public_key()).status().code() ==
+        absl::StatusCode::kInvalidArgument);
+}
+
 TEST_CASE("Certificates round-trip through PEM, one or many", "[ca][openssl]") {
   testing::TestCa a = MakeRoot(kNow, "a");
   testing::TestCa b = MakeRoot(kNow, "b");
