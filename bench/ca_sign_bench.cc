@@ -8,7 +8,7 @@
 //     the client process shares those cores;
 //   - CA efficiency: certificates per CPU-second of the CA process (all its threads: gRPC,
 //     authentication, signing) over the one-core limit.
-//   ca_sign_bench [--inflight 32] [--seconds 5] [--workers 2] [--csrs 1024] [--no-openssl]
+//   ca_sign_bench [--inflight 32] [--seconds 5] [--workers 8] [--csrs 1024] [--no-openssl]
 //   ca_sign_bench --client-of HOST:PORT ...   (the client role; started by the bench itself)
 #include <grpcpp/grpcpp.h>
 #include <spawn.h>
@@ -44,7 +44,7 @@ namespace {
 struct Flags {
   int inflight = 32;
   int seconds = 5;
-  int workers = 2;
+  int workers = 8;
   int csrs = 1024;
   bool run_openssl = true;
   std::string client_of;  // non-empty: run as the client process
