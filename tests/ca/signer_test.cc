@@ -1,6 +1,8 @@
 #include "ca/signer.h"
 
 #include <catch2/catch.hpp>
+#include <set>
+#include <thread>
 
 #include "controller/common/clock.h"
 #include "tests/ca/test_ca.h"
@@ -122,6 +124,35 @@ TEST_CASE("Sign uses random serials and accepts RSA CSRs", "[ca][signer]") {
   CertificateInfo b = f.SignInfo(absl::ZeroDuration());
   CHECK(a.serial_hex != b.serial_hex);
   CHECK(f.SignChain(MakeCsr(KeyType::kRsa2048).pem).size() == 2);
+}
+
+TEST_CASE("Sign is safe from many threads: every certificate verifies", "[ca][signer]") {
+  Fixture f;
+  std::vector<testing::Csr> csrs;
+  for (int i = 0; i < 8; ++i) csrs.push_back(MakeCsr());
+  constexpr int kThreads = 4, kPerThread = 50;
+  std::vector<std::vector<std::string>> leaves(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        absl::StatusOr<std::vector<std::string>> chain =
+            f.signer.Sign(csrs[(t + i) % csrs.size()].pem, kSleep, absl::ZeroDuration());
+        leaves[t].push_back(chain.ok() ? chain->front() : chain.status().ToString());
+      }
+    });
+  }
+  for (std::thread& th : threads) th.join();
+  std::set<std::string> serials;
+  for (int t = 0; t < kThreads; ++t) {
+    for (int i = 0; i < kPerThread; ++i) {
+      Certificate leaf = Unwrap(Certificate::FromPem(leaves[t][i]));
+      CHECK(VerifyChain(leaf, {}, {f.root.cert}, f.clock.Now()).ok());
+      CHECK(leaf.public_key().Equals(csrs[(t + i) % csrs.size()].key.public_key()));
+      serials.insert(leaf.Info().serial_hex);
+    }
+  }
+  CHECK(serials.size() == kThreads * kPerThread);
 }
 
 TEST_CASE("Sign returns leaf, intermediates, root for a plug-in CA", "[ca][signer]") {
