@@ -144,6 +144,7 @@ void Controller::Stop() {
 model::SnapshotPtr Controller::Build() {
   model::Snapshot::Data data;
   data.domain = options_.domain;
+  data.trust_domain = options_.trust_domain;
   data.root_namespace = options_.root_namespace;
   data.configs = store_.Merged();
   std::vector<model::ConfigPtr> ses, wes;

@@ -25,6 +25,8 @@ class Controller {
  public:
   struct Options {
     std::string domain = "cluster.local";
+    // The SPIFFE trust domain of workload identities (--trustDomain).
+    std::string trust_domain = "cluster.local";
     std::string root_namespace = "istio-system";
     absl::Duration debounce_quiet = absl::Milliseconds(100);
     absl::Duration debounce_max = absl::Seconds(10);

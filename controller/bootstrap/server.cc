@@ -67,6 +67,7 @@ absl::Status Server::Start() {
   ads_ = std::make_unique<xds::AdsServer>(xds::AdsServer::Options{options_.push_workers});
   Controller::Options copts;
   copts.domain = options_.domain;
+  copts.trust_domain = options_.trust_domain;
   copts.debounce_quiet = options_.debounce_after;
   copts.debounce_max = options_.debounce_max;
   controller_ = std::make_unique<Controller>(copts, ads_.get());

@@ -19,6 +19,7 @@ class Snapshot {
   struct Data {
     uint64_t version = 0;
     std::string domain = "cluster.local";
+    std::string trust_domain = "cluster.local";  // SPIFFE IDs: spiffe://<trust_domain>/ns/..
     std::string root_namespace = "istio-system";
     std::map<ConfigKey, ConfigPtr> configs;
     std::map<std::string, Service> services;                 // by hostname
@@ -29,6 +30,7 @@ class Snapshot {
 
   uint64_t version() const { return data_.version; }
   const std::string& domain() const { return data_.domain; }
+  const std::string& trust_domain() const { return data_.trust_domain; }
 
   // Configs of one kind, ordered by namespace/name.
   const std::vector<ConfigPtr>& Configs(Kind kind) const;

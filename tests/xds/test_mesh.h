@@ -9,7 +9,8 @@
 
 namespace meshd::testing {
 
-inline model::SnapshotPtr SnapshotFromYaml(const std::string& yaml, uint64_t version = 1) {
+inline model::SnapshotPtr SnapshotFromYaml(const std::string& yaml, uint64_t version = 1,
+                                           const std::string& trust_domain = "cluster.local") {
   auto docs = config::ParseYamlDocuments(yaml);
   REQUIRE(docs.ok());
   model::Snapshot::Data data;
@@ -25,6 +26,7 @@ inline model::SnapshotPtr SnapshotFromYaml(const std::string& yaml, uint64_t ver
   data.services = reg.services;
   data.endpoints = reg.endpoints;
   data.version = version;
+  data.trust_domain = trust_domain;
   return std::make_shared<const model::Snapshot>(std::move(data));
 }
 

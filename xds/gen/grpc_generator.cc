@@ -465,7 +465,7 @@ Resources GrpcGenerator::Clusters(const model::Proxy& proxy, const model::Snapsh
       if (tp.tls != nullptr)
         sans.assign(tp.tls->subject_alt_names().begin(), tp.tls->subject_alt_names().end());
       if (sans.empty()) {
-        sans = EndpointIdentities(snapshot, cn.host, cn.port, selector, snapshot.domain());
+        sans = EndpointIdentities(snapshot, cn.host, cn.port, selector, snapshot.trust_domain());
       }
       *cluster.mutable_transport_socket() = TlsTransportSocket(BuildUpstreamTlsContext(sans, sni));
     }

@@ -124,6 +124,17 @@ TEST_CASE("CDS: auto mTLS for STRICT destinations, with the endpoints' SPIFFE SA
   REQUIRE(v.match_subject_alt_names_size() == 1);
   CHECK(v.match_subject_alt_names(0).exact() == "spiffe://cluster.local/ns/default/sa/echo-sa");
   CHECK(ctx.common_tls_context().tls_certificate_provider_instance().instance_name() == "default");
+
+  SECTION("the SANs carry the trust domain, not the DNS domain") {
+    Cluster other = OutboundCluster(*testing::SnapshotFromYaml(
+        kMesh + PeerAuth("istio-system", "default", "{mtls: {mode: STRICT}}"), 1, "example.org"));
+    tls::UpstreamTlsContext other_ctx;
+    REQUIRE(other.transport_socket().typed_config().UnpackTo(&other_ctx));
+    const auto& ov =
+        other_ctx.common_tls_context().combined_validation_context().default_validation_context();
+    REQUIRE(ov.match_subject_alt_names_size() == 1);
+    CHECK(ov.match_subject_alt_names(0).exact() == "spiffe://example.org/ns/default/sa/echo-sa");
+  }
 }
 
 TEST_CASE("CDS: DestinationRule ISTIO_MUTUAL turns mTLS on, DISABLE keeps it off", "[tls]") {
