@@ -183,6 +183,10 @@ absl::Status Informer::DoList() {
   do {
     std::string path = type_.CollectionPath();
     std::string sep = "?";
+    if (!options_.field_selector.empty()) {
+      absl::StrAppend(&path, sep, "fieldSelector=", QueryEscape(options_.field_selector));
+      sep = "&";
+    }
     if (paginate) {
       absl::StrAppend(&path, sep, "limit=", options_.page_size);
       sep = "&";
@@ -270,6 +274,9 @@ absl::Status Informer::DoWatch() {
   std::string path =
       absl::StrCat(type_.CollectionPath(), "?watch=true&allowWatchBookmarks=true",
                    "&resourceVersion=", QueryEscape(rv), "&timeoutSeconds=", timeout);
+  if (!options_.field_selector.empty()) {
+    absl::StrAppend(&path, "&fieldSelector=", QueryEscape(options_.field_selector));
+  }
   absl::Time start = clock_->Now();
   int received = 0;
   bool expired = false;

@@ -80,6 +80,8 @@ class Informer {
     // The watch's timeoutSeconds is drawn from [min, max] (client-go: 300..600 s).
     int min_watch_seconds = 300;
     int max_watch_seconds = 600;
+    // Sent as fieldSelector on every list and watch ("metadata.name=x"); empty: none.
+    std::string field_selector;
     Backoff::Options backoff;
   };
 

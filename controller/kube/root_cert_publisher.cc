@@ -95,6 +95,11 @@ void RootCertPublisher::Enqueue(const std::string& ns) {
   pending_.insert(ns);
 }
 
+void RootCertPublisher::Recheck(const std::string& ns) {
+  absl::MutexLock lock(&mu_);
+  if (running_ && known_.count(ns) > 0) pending_.insert(ns);
+}
+
 void RootCertPublisher::OnRootChange() {
   absl::MutexLock lock(&mu_);
   if (!running_) return;
@@ -127,6 +132,25 @@ void RootCertPublisher::Start() {
   };
   informer_->AddHandler(std::move(handler));
   informer_->Start();
+
+  // Our own ConfigMaps, by name: a deleted or edited one is put right (Publish is a no-op for a
+  // current one, so the events of our own writes cost one GET).
+  Informer::Options cm_options = options_.informer;
+  cm_options.field_selector = absl::StrCat("metadata.name=", options_.name);
+  configmaps_ = std::make_unique<Informer>(ResourceType{"v1", "ConfigMap", "configmaps"}, client_,
+                                           clock_, cm_options);
+  Informer::Handler cm_handler;
+  auto ns_of = [](const json& obj) -> std::string {
+    if (!obj.is_object()) return "";
+    auto md = obj.find("metadata");
+    if (md == obj.end() || !md->is_object()) return "";
+    auto ns = md->find("namespace");
+    return ns != md->end() && ns->is_string() ? ns->get<std::string>() : "";
+  };
+  cm_handler.on_update = [this, ns_of](const json&, const json& obj) { Recheck(ns_of(obj)); };
+  cm_handler.on_delete = [this, ns_of](const json& obj) { Recheck(ns_of(obj)); };
+  configmaps_->AddHandler(std::move(cm_handler));
+  configmaps_->Start();
   thread_ = std::thread([this] { Run(); });
   spdlog::info("kube: publishing configmap {} in every namespace (leader)", options_.name);
 }
@@ -140,9 +164,11 @@ void RootCertPublisher::Stop() {
     stopping_ = true;
   }
   informer_->Stop();
+  configmaps_->Stop();
   thread_.join();
   thread_ = std::thread();
   informer_.reset();
+  configmaps_.reset();
   spdlog::info("kube: stopped publishing configmap {}", options_.name);
 }
 

@@ -1,11 +1,13 @@
 // RootCertPublisher: leader-only; keeps ConfigMap `istio-ca-root-cert` (key `root-cert.pem`,
 // the CA's trust bundle PEM) current in every namespace, as istiod's namespace controller does.
 //
-// Start() (on becoming leader) runs a Namespace informer of its own and a worker: every
-// namespace listed or added is queued, and the worker creates the ConfigMap (POST) or updates
-// it when its PEM differs (JSON merge patch carrying the resourceVersion read, so a concurrent
-// change is a 409 and a retry). OnRootChange() queues every known namespace. Failures are
-// logged with namespace/name and retried after `retry`; a namespace that is gone (404) or
+// Start() (on becoming leader) runs a Namespace informer of its own, a ConfigMap informer
+// limited to the name `istio-ca-root-cert` (fieldSelector), and a worker: every namespace
+// listed or added is queued, so is the namespace of a ConfigMap that is deleted or changed by
+// someone else (istiod's namespace controller does the same), and the worker creates the ConfigMap
+// (POST) or updates it when its PEM differs (JSON merge patch carrying the resourceVersion read, so
+// a concurrent change is a 409 and a retry). OnRootChange() queues every known namespace. Failures
+// are logged with namespace/name and retried after `retry`; a namespace that is gone (404) or
 // terminating (403) is dropped. Stop() (leadership lost) stops at once: no request is started
 // after it returns. Publish() is one synchronous step, for tests. Thread-safe.
 #pragma once
@@ -53,6 +55,8 @@ class RootCertPublisher {
 
  private:
   void Enqueue(const std::string& ns);
+  // Re-publishes in `ns` if it is a known namespace (a ConfigMap event).
+  void Recheck(const std::string& ns);
   void Run();
 
   KubeClient* const client_;
@@ -62,6 +66,7 @@ class RootCertPublisher {
 
   absl::Mutex start_mu_ ABSL_ACQUIRED_BEFORE(mu_);  // serialises Start/Stop
   std::unique_ptr<Informer> informer_ ABSL_GUARDED_BY(start_mu_);
+  std::unique_ptr<Informer> configmaps_ ABSL_GUARDED_BY(start_mu_);
   std::thread thread_ ABSL_GUARDED_BY(start_mu_);
 
   mutable absl::Mutex mu_;

@@ -308,6 +308,16 @@ users: [{{name: fake, user: {{token: fake-token}}}}]
     api.call("POST", "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "extra"}})
     namespaces, got = root_cms()
     check(got.get("extra") == root_pem, "a new namespace gets configmap istio-ca-root-cert")
+    t_del = time.time()
+    api.call("DELETE", "/api/v1/namespaces/extra/configmaps/istio-ca-root-cert")
+    namespaces, got = root_cms()
+    check(got.get("extra") == root_pem,
+          f"a deleted configmap istio-ca-root-cert is recreated ({time.time() - t_del:.2f} s)")
+    st, cm = api.get("/api/v1/namespaces/extra/configmaps/istio-ca-root-cert")
+    cm["data"]["root-cert.pem"] = "tampered"
+    api.call("PUT", "/api/v1/namespaces/extra/configmaps/istio-ca-root-cert", cm)
+    namespaces, got = root_cms()
+    check(got.get("extra") == root_pem, "an edited configmap istio-ca-root-cert is put right")
 
     bootstrap = os.path.join(workdir, "bootstrap.json")
     write_bootstrap(bootstrap, meshd.grpc)

@@ -84,6 +84,31 @@ TEST_CASE("informer: paginated list fills the cache and delivers adds", "[kube][
   CHECK(f.informer->Get("default/a")->at("kind") == "Service");
 }
 
+TEST_CASE("informer: a field selector goes on every list and watch", "[kube][informer]") {
+  FakeClock clock;
+  FakeKubeClient client;
+  Informer::Options o;
+  o.page_size = 2;
+  o.field_selector = "metadata.name=istio-ca-root-cert";
+  Informer informer(ResourceType{"v1", "ConfigMap", "configmaps"}, &client, &clock, o,
+                    [] { return 0.5; });
+  client.on_request = [](const std::string&, const std::string&, const std::string&) {
+    KubeResponse r;
+    r.status = 200;
+    r.body = List({}, "10");
+    return absl::StatusOr<KubeResponse>(r);
+  };
+  REQUIRE(informer.Step().ok());
+  CHECK(client.requests == std::vector<std::string>{"GET /api/v1/configmaps?fieldSelector="
+                                                    "metadata.name%3Distio-ca-root-cert&limit=2"});
+  client.streams.push_back({});
+  clock.Advance(absl::Seconds(300));  // the watch lasted until its timeout
+  informer.Step().IgnoreError();
+  REQUIRE(client.stream_paths.size() == 1);
+  CHECK(
+      absl::EndsWith(client.stream_paths[0], "&fieldSelector=metadata.name%3Distio-ca-root-cert"));
+}
+
 TEST_CASE("informer: watch applies events and bookmarks, re-watches from the last RV",
           "[kube][informer]") {
   Fixture f;
