@@ -3,6 +3,8 @@
 #include <grpcpp/grpcpp.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "ca/server/ca_server.h"
@@ -194,7 +196,23 @@ absl::Status Server::StartCa() {
   o.serving_dns_names = ca::ServingDnsNames({"istiod"}, options_.ns);
   for (const auto& n : options_.tls_dns_names) o.serving_dns_names.push_back(n);
   o.serving_dir = options_.ca_state_dir + "/serving";
-  auto server = ca::CaServer::Create(std::move(o), std::move(reviewer), RealClock::Get());
+  // In Kubernetes the root lives in the API server, which may not answer yet (meshd started
+  // first, or the API server is restarting): wait for it as the informers do instead of
+  // exiting; give up after kCaStartTimeout. Other errors (a bad plug-in CA) fail at once.
+  constexpr absl::Duration kCaStartTimeout = absl::Minutes(5);
+  const absl::Time give_up = absl::Now() + kCaStartTimeout;
+  absl::Duration delay = absl::Milliseconds(500);
+  absl::StatusOr<std::unique_ptr<ca::CaServer>> server;
+  while (true) {
+    server = ca::CaServer::Create(o, reviewer, RealClock::Get());
+    if (server.ok() || !absl::IsUnavailable(server.status()) || absl::Now() + delay > give_up) {
+      break;
+    }
+    spdlog::warn("ca: cannot load the CA root yet, retrying in {}: {}", absl::FormatDuration(delay),
+                 server.status().ToString());
+    absl::SleepFor(delay);
+    delay = std::min(delay * 2, absl::Seconds(10));
+  }
   if (!server.ok()) return server.status();
   ca_ = std::move(*server);
   if (kube_client_) {

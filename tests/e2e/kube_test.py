@@ -456,6 +456,23 @@ users: [{{name: fake, user: {{token: fake-token}}}}]
           if took else "leader killed: the new replica leads")
     other = meshd_c
     wait_converged(other, api, "the surviving replica")
+
+    # A replica that starts while the API server is down waits for it (the CA root lives
+    # there) instead of exiting, and comes up with the same root once the API answers.
+    api.kill()
+    env_d = dict(os.environ, POD_NAME="meshd-d")
+    meshd_d = Meshd(args.meshd, None, workdir, extra=common + ["--caStateDir", os.path.join(workdir, "ca-d")], name="meshd-d", env=env_d)
+    time.sleep(2.0)
+    check(meshd_d.proc.poll() is None and "cannot load the CA root yet" in meshd_d.log_text(),
+          "a replica started while the API server is down waits for it")
+    t0 = time.time()
+    api.start()
+    meshd_d.wait_ready(timeout=40)
+    with open(os.path.join(workdir, "ca-d", "serving", "root-cert.pem")) as f:
+        d_roots = f.read()
+    check(root_pem.strip() in d_roots,
+          f"... and is ready {time.time() - t0:.2f} s after the API server is back, with the same root")
+    wait_converged(meshd_d, api, "the late replica")
     log(f"     total {time.time() - t_start:.1f} s")
 
 
