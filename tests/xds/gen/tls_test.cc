@@ -112,28 +112,29 @@ TEST_CASE("inbound listener: PERMISSIVE and DISABLE serve plaintext", "[tls]") {
   CHECK(GrpcGenerator().Listeners(Server(), *disable, {"xds.istio.io/grpc/lds/inbound/x"}).empty());
 }
 
-TEST_CASE("CDS: auto mTLS for STRICT destinations, with the endpoints' SPIFFE SANs", "[tls]") {
-  CHECK_FALSE(OutboundCluster(*Build(kMesh)).has_transport_socket());
-  Cluster c = OutboundCluster(
-      *Build(kMesh + PeerAuth("istio-system", "default", "{mtls: {mode: STRICT}}")));
-  REQUIRE(c.has_transport_socket());
+// The cluster's UpstreamTlsContext and the exact SANs it matches.
+tls::UpstreamTlsContext UpstreamTls(const Cluster& c, std::vector<std::string>* sans) {
   tls::UpstreamTlsContext ctx;
+  REQUIRE(c.has_transport_socket());
   REQUIRE(c.transport_socket().typed_config().UnpackTo(&ctx));
   const auto& v =
       ctx.common_tls_context().combined_validation_context().default_validation_context();
-  REQUIRE(v.match_subject_alt_names_size() == 1);
-  CHECK(v.match_subject_alt_names(0).exact() == "spiffe://cluster.local/ns/default/sa/echo-sa");
+  for (const auto& m : v.match_subject_alt_names()) sans->push_back(m.exact());
+  return ctx;
+}
+
+TEST_CASE("CDS: auto mTLS for STRICT destinations, with the endpoints' SPIFFE SANs", "[tls]") {
+  CHECK_FALSE(OutboundCluster(*Build(kMesh)).has_transport_socket());
+  const std::string strict = kMesh + PeerAuth("istio-system", "default", "{mtls: {mode: STRICT}}");
+  std::vector<std::string> sans;
+  tls::UpstreamTlsContext ctx = UpstreamTls(OutboundCluster(*Build(strict)), &sans);
+  CHECK(sans == std::vector<std::string>{"spiffe://cluster.local/ns/default/sa/echo-sa"});
   CHECK(ctx.common_tls_context().tls_certificate_provider_instance().instance_name() == "default");
 
   SECTION("the SANs carry the trust domain, not the DNS domain") {
-    Cluster other = OutboundCluster(*testing::SnapshotFromYaml(
-        kMesh + PeerAuth("istio-system", "default", "{mtls: {mode: STRICT}}"), 1, "example.org"));
-    tls::UpstreamTlsContext other_ctx;
-    REQUIRE(other.transport_socket().typed_config().UnpackTo(&other_ctx));
-    const auto& ov =
-        other_ctx.common_tls_context().combined_validation_context().default_validation_context();
-    REQUIRE(ov.match_subject_alt_names_size() == 1);
-    CHECK(ov.match_subject_alt_names(0).exact() == "spiffe://example.org/ns/default/sa/echo-sa");
+    std::vector<std::string> other;
+    UpstreamTls(OutboundCluster(*testing::SnapshotFromYaml(strict, 1, "example.org")), &other);
+    CHECK(other == std::vector<std::string>{"spiffe://example.org/ns/default/sa/echo-sa"});
   }
 }
 
