@@ -99,6 +99,20 @@ std::string BioContents(BIO* bio) {
   return std::string(data, len > 0 ? static_cast<size_t>(len) : 0);
 }
 
+// What an OpenSSL i2d function writes (`i2d(&der)`), or "" when it fails.
+template <typename I2d>
+std::string DerOf(I2d i2d) {
+  unsigned char* der = nullptr;
+  int len = i2d(&der);
+  if (len <= 0) {
+    ERR_clear_error();
+    return "";
+  }
+  std::string out(reinterpret_cast<char*>(der), static_cast<size_t>(len));
+  OPENSSL_free(der);
+  return out;
+}
+
 // True when the last error on the queue means "no more PEM blocks".
 bool AtPemEnd() {
   unsigned long e = ERR_peek_last_error();
@@ -365,15 +379,8 @@ std::string Certificate::ToPem() const {
 }
 
 std::string Certificate::ToDer() const {
-  unsigned char* der = nullptr;
-  int len = i2d_X509(x509_.get(), &der);
-  if (len <= 0) {
-    ERR_clear_error();
-    return "";
-  }
-  std::string out(reinterpret_cast<char*>(der), static_cast<size_t>(len));
-  OPENSSL_free(der);
-  return out;
+  X509* x = x509_.get();
+  return DerOf([x](unsigned char** der) { return i2d_X509(x, der); });
 }
 
 CertificateInfo Certificate::Info() const {
@@ -844,12 +851,8 @@ bool KeyIdFromSpki(absl::string_view spki, std::string* key_id) {
 }
 
 std::string SpkiDer(EVP_PKEY* key) {
-  unsigned char* der = nullptr;
-  int len = key ? i2d_PUBKEY(key, &der) : -1;
-  if (len <= 0) return "";
-  std::string out(reinterpret_cast<char*>(der), static_cast<size_t>(len));
-  OPENSSL_free(der);
-  return out;
+  if (key == nullptr) return "";
+  return DerOf([key](unsigned char** der) { return i2d_PUBKEY(key, der); });
 }
 
 // PEM of one DER certificate: base64 in lines of 64 characters.
@@ -918,11 +921,9 @@ absl::StatusOr<LeafIssuer> LeafIssuer::Create(const Certificate& issuer, const P
   }
   auto state = std::make_shared<State>();
   X509* x = A::Get(issuer);
-  unsigned char* name = nullptr;
-  int name_len = i2d_X509_NAME(X509_get_subject_name(x), &name);
-  if (name_len <= 0) return Internal("encoding issuer name");
-  state->issuer_name.assign(reinterpret_cast<char*>(name), static_cast<size_t>(name_len));
-  OPENSSL_free(name);
+  state->issuer_name =
+      DerOf([x](unsigned char** der) { return i2d_X509_NAME(X509_get_subject_name(x), der); });
+  if (state->issuer_name.empty()) return Internal("encoding issuer name");
 
   // keyid: the issuer's own subject key identifier, else the hash of its key (as OpenSSL's
   // "keyid" does).
@@ -983,11 +984,10 @@ absl::StatusOr<std::string> LeafIssuer::IssuePem(const CertificateTemplate& tmpl
   } else {
     absl::StatusOr<NamePtr> subject = BuildName(tmpl.common_name, tmpl.organization);
     if (!subject.ok()) return subject.status();
-    unsigned char* der = nullptr;
-    int len = i2d_X509_NAME(subject->get(), &der);
-    if (len <= 0) return Internal("encoding subject");
-    tbs.append(reinterpret_cast<char*>(der), static_cast<size_t>(len));
-    OPENSSL_free(der);
+    X509_NAME* name = subject->get();
+    std::string der = DerOf([name](unsigned char** out) { return i2d_X509_NAME(name, out); });
+    if (der.empty()) return Internal("encoding subject");
+    tbs.append(der);
   }
   tbs.append(spki);
 

@@ -114,8 +114,10 @@ std::optional<json> Informer::Get(const std::string& key) const {
   return it->second;
 }
 
+std::string Informer::NamespaceOf(const json& obj) { return Str(obj, "metadata", "namespace"); }
+
 std::string Informer::KeyOf(const json& obj) {
-  std::string ns = Str(obj, "metadata", "namespace");
+  std::string ns = NamespaceOf(obj);
   std::string name = Str(obj, "metadata", "name");
   return ns.empty() ? name : absl::StrCat(ns, "/", name);
 }

@@ -113,6 +113,8 @@ class Informer {
   void Stop();
 
   static std::string KeyOf(const nlohmann::json& obj);
+  // metadata.namespace, or "" (cluster-scoped, or not an object of the API).
+  static std::string NamespaceOf(const nlohmann::json& obj);
 
  private:
   struct Event {

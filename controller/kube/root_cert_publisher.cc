@@ -140,15 +140,10 @@ void RootCertPublisher::Start() {
   configmaps_ = std::make_unique<Informer>(ResourceType{"v1", "ConfigMap", "configmaps"}, client_,
                                            clock_, cm_options);
   Informer::Handler cm_handler;
-  auto ns_of = [](const json& obj) -> std::string {
-    if (!obj.is_object()) return "";
-    auto md = obj.find("metadata");
-    if (md == obj.end() || !md->is_object()) return "";
-    auto ns = md->find("namespace");
-    return ns != md->end() && ns->is_string() ? ns->get<std::string>() : "";
+  cm_handler.on_update = [this](const json&, const json& obj) {
+    Recheck(Informer::NamespaceOf(obj));
   };
-  cm_handler.on_update = [this, ns_of](const json&, const json& obj) { Recheck(ns_of(obj)); };
-  cm_handler.on_delete = [this, ns_of](const json& obj) { Recheck(ns_of(obj)); };
+  cm_handler.on_delete = [this](const json& obj) { Recheck(Informer::NamespaceOf(obj)); };
   configmaps_->AddHandler(std::move(cm_handler));
   configmaps_->Start();
   thread_ = std::thread([this] { Run(); });
