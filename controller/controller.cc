@@ -90,7 +90,7 @@ void Controller::SetKubeService(const std::string& hostname,
   }
   spdlog::debug("controller: Kubernetes service {} changed", hostname);
   req.full = true;
-  req.endpoint_hosts.insert(hostname);
+  req.service_hosts.insert(hostname);
   req.start = clock_->Now();
   req.merged = 1;
   Enqueue(std::move(req));

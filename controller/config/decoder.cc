@@ -6,6 +6,7 @@
 #include "absl/strings/str_split.h"
 #include "controller/common/field_errors.h"
 #include "controller/config/json_to_proto.h"
+#include "controller/config/to_model.h"
 #include "controller/config/validate.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
@@ -160,6 +161,12 @@ absl::StatusOr<model::ConfigPtr> DecodeObject(const json& object, const DecodeOp
   }
   config->content_hash =
       absl::HashOf(bytes, config->labels, config->annotations, config->creation_timestamp);
+  if (*kind == Kind::kVirtualService) {
+    config->model = ToModel(static_cast<const istio::networking::v1alpha3::VirtualService&>(*spec));
+  } else if (*kind == Kind::kDestinationRule) {
+    config->model =
+        ToModel(static_cast<const istio::networking::v1alpha3::DestinationRule&>(*spec));
+  }
   config->spec = std::move(spec);
   return config;
 }

@@ -8,9 +8,11 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "absl/strings/string_view.h"
+#include "controller/model/networking.h"
 #include "google/protobuf/message.h"
 
 namespace meshd::model {
@@ -73,9 +75,19 @@ struct Config {
   // equal configs.
   uint64_t content_hash = 0;
 
+  // The plain model form of the spec for the kinds generators read (networking.h); built
+  // once at decode time. monostate for the other kinds.
+  std::variant<std::monostate, VirtualService, DestinationRule> model;
+
+  // The wire spec; T must be the kind's message type (see config/decoder.h).
   template <typename T>
   const T& Spec() const {
     return static_cast<const T&>(*spec);
+  }
+  // The model form, or null when this config is of another kind.
+  const VirtualService* AsVirtualService() const { return std::get_if<VirtualService>(&model); }
+  const DestinationRule* AsDestinationRule() const {
+    return std::get_if<DestinationRule>(&model);
   }
 };
 

@@ -24,6 +24,15 @@ struct Proxy {
   std::string istio_version;
   std::map<std::string, std::string> labels;
   std::vector<std::string> ips;
+  // Node.locality as "region/zone/subzone" (empty parts kept), "" when unset.
+  std::string locality;
+  std::string interception_mode;  // INTERCEPTION_MODE: REDIRECT (default), TPROXY, NONE
+  std::string workload_name;      // WORKLOAD_NAME
+  std::string istio_revision;     // ISTIO_REVISION
+
+  bool IsRouter() const { return type == "router"; }
+  // An Envoy proxy (sidecar or gateway), as opposed to a proxyless gRPC client.
+  bool IsEnvoy() const { return generator != "grpc" && type != "proxyless"; }
 };
 
 // Parses Istio's node id `<type>~<ip>~<pod>.<ns>~<ns>.svc.<domain>` into `proxy`'s fields.

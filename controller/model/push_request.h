@@ -16,6 +16,9 @@ struct PushRequest {
   std::set<ConfigKey> configs_updated;
   // Service hostnames whose endpoints changed.
   std::set<std::string> endpoint_hosts;
+  // Service hostnames whose definition (ports, addresses, resolution) changed, or that were
+  // added or removed: a full push for those hosts, whatever else the request merged.
+  std::set<std::string> service_hosts;
   // When the first change of this request arrived.
   absl::Time start = absl::InfiniteFuture();
   // How many source events were merged into it.
@@ -25,6 +28,7 @@ struct PushRequest {
     full = full || other.full;
     configs_updated.insert(other.configs_updated.begin(), other.configs_updated.end());
     endpoint_hosts.insert(other.endpoint_hosts.begin(), other.endpoint_hosts.end());
+    service_hosts.insert(other.service_hosts.begin(), other.service_hosts.end());
     start = std::min(start, other.start);
     merged += other.merged;
   }

@@ -4,8 +4,6 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "istio/networking/v1alpha3/destination_rule.pb.h"
-#include "istio/networking/v1alpha3/virtual_service.pb.h"
 
 namespace meshd::model {
 namespace {
@@ -40,16 +38,20 @@ const std::vector<ConfigPtr>& Empty() {
 Snapshot::Snapshot(Data data) : data_(std::move(data)) {
   for (const auto& [key, config] : data_.configs) by_kind_[key.kind].push_back(config);
   for (const auto& vs : Configs(Kind::kVirtualService)) {
-    const auto& spec = vs->Spec<istio::networking::v1alpha3::VirtualService>();
+    const VirtualService* spec = vs->AsVirtualService();
     // Only mesh VirtualServices route proxyless/sidecar traffic.
-    bool mesh = spec.gateways().empty();
-    for (const auto& g : spec.gateways()) mesh = mesh || g == "mesh";
-    if (!mesh) continue;
-    for (const auto& h : spec.hosts()) vs_by_host_[ResolveShortName(h, vs->key.ns)].push_back(vs);
+    if (spec == nullptr || !spec->AppliesToMesh()) continue;
+    for (const auto& h : spec->hosts) vs_by_host_[ResolveShortName(h, vs->key.ns)].push_back(vs);
   }
   for (const auto& dr : Configs(Kind::kDestinationRule)) {
-    const auto& spec = dr->Spec<istio::networking::v1alpha3::DestinationRule>();
-    dr_by_host_[ResolveShortName(spec.host(), dr->key.ns)].push_back(dr);
+    const DestinationRule* spec = dr->AsDestinationRule();
+    if (spec == nullptr) continue;
+    dr_by_host_[ResolveShortName(spec->host, dr->key.ns)].push_back(dr);
+  }
+  for (const auto& [host, eps] : data_.endpoints) {
+    const Service* svc = FindService(host);
+    if (svc == nullptr) continue;
+    for (const auto& ep : eps) endpoints_by_address_[ep.address].push_back({svc, &ep});
   }
   for (auto* index : {&vs_by_host_, &dr_by_host_}) {
     for (auto& [host, list] : *index) std::stable_sort(list.begin(), list.end(), Older);
@@ -77,6 +79,12 @@ const std::vector<Endpoint>& Snapshot::Endpoints(const std::string& hostname) co
   return it == data_.endpoints.end() ? *empty : it->second;
 }
 
+const std::vector<Snapshot::EndpointRef>& Snapshot::EndpointsAt(const std::string& address) const {
+  static const auto* empty = new std::vector<EndpointRef>();
+  auto it = endpoints_by_address_.find(address);
+  return it == endpoints_by_address_.end() ? *empty : it->second;
+}
+
 std::string Snapshot::ResolveShortName(const std::string& name, const std::string& ns) const {
   if (name == "*" || absl::StrContains(name, '.') || ns.empty()) return name;
   return absl::StrCat(name, ".", ns, ".svc.", data_.domain);
@@ -99,18 +107,68 @@ std::string Snapshot::ResolveClientHost(const std::string& name,
   return "";
 }
 
+bool HostMatches(absl::string_view pattern, absl::string_view host) {
+  if (pattern == host || pattern == "*") return true;
+  if (absl::StartsWith(pattern, "*.")) {
+    return absl::EndsWith(host, pattern.substr(1)) && host.size() > pattern.size() - 1;
+  }
+  return false;
+}
+
+const std::vector<ConfigPtr>* Snapshot::MostSpecific(
+    const std::map<std::string, std::vector<ConfigPtr>>& index, const std::string& host) {
+  auto it = index.find(host);
+  if (it != index.end()) return &it->second;
+  // Wildcards: the longest pattern that covers the host wins ("*.ns.svc.cluster.local" over
+  // "*.local" over "*"), as istiod picks the most specific host.
+  const std::vector<ConfigPtr>* best = nullptr;
+  size_t best_len = 0;
+  for (const auto& [pattern, list] : index) {
+    if (pattern.empty() || pattern[0] != '*') continue;
+    if (!HostMatches(pattern, host)) continue;
+    if (best == nullptr || pattern.size() > best_len) {
+      best = &list;
+      best_len = pattern.size();
+    }
+  }
+  return best;
+}
+
 ConfigPtr Snapshot::VirtualServiceFor(const std::string& host, const std::string& proxy_ns) const {
-  auto it = vs_by_host_.find(host);
-  if (it == vs_by_host_.end()) return nullptr;
-  return PickByNamespace(it->second, {proxy_ns});
+  const std::vector<ConfigPtr>* list = MostSpecific(vs_by_host_, host);
+  if (list == nullptr) return nullptr;
+  return PickByNamespace(*list, {proxy_ns});
 }
 
 ConfigPtr Snapshot::DestinationRuleFor(const std::string& host, const std::string& proxy_ns) const {
-  auto it = dr_by_host_.find(host);
-  if (it == dr_by_host_.end()) return nullptr;
+  // istiod: a rule in the proxy's namespace, then in the service's namespace, then in the root
+  // namespace; within each namespace the most specific host.
   const Service* svc = FindService(host);
-  return PickByNamespace(it->second,
-                         {proxy_ns, svc ? svc->ns : std::string(), data_.root_namespace});
+  for (const std::string& ns :
+       {proxy_ns, svc ? svc->ns : std::string(), data_.root_namespace}) {
+    if (ns.empty()) continue;
+    const std::vector<ConfigPtr>* best = nullptr;
+    size_t best_len = 0;
+    for (const auto& [pattern, list] : dr_by_host_) {
+      if (!HostMatches(pattern, host)) continue;
+      bool in_ns = false;
+      for (const auto& c : list) in_ns = in_ns || c->key.ns == ns;
+      if (!in_ns) continue;
+      size_t len = pattern == host ? std::string::npos : pattern.size();
+      if (best == nullptr || len > best_len) {
+        best = &list;
+        best_len = len;
+      }
+    }
+    if (best != nullptr) {
+      for (const auto& c : *best) {
+        if (c->key.ns == ns) return c;
+      }
+    }
+  }
+  // Otherwise (a rule elsewhere that exports to everyone): the oldest for the host.
+  const std::vector<ConfigPtr>* list = MostSpecific(dr_by_host_, host);
+  return list == nullptr || list->empty() ? nullptr : list->front();
 }
 
 }  // namespace meshd::model

@@ -9,10 +9,15 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/string_view.h"
 #include "controller/model/config.h"
 #include "controller/model/service.h"
 
 namespace meshd::model {
+
+// Istio host matching: `pattern` equals `host`, is "*", or is "*.suffix" and `host` ends with
+// ".suffix".
+bool HostMatches(absl::string_view pattern, absl::string_view host);
 
 class Snapshot {
  public:
@@ -42,24 +47,38 @@ class Snapshot {
   // Endpoints of a service (every port), empty if none.
   const std::vector<Endpoint>& Endpoints(const std::string& hostname) const;
 
+  // The service endpoints at `address` (a workload's IP): what the workload serves, for the
+  // inbound side of its sidecar. Indexed once per snapshot.
+  struct EndpointRef {
+    const Service* service;
+    const Endpoint* endpoint;
+  };
+  const std::vector<EndpointRef>& EndpointsAt(const std::string& address) const;
+
   // Istio's short-name rule: a name without dots is `<name>.<ns>.svc.<domain>`.
   std::string ResolveShortName(const std::string& name, const std::string& ns) const;
   // The registry host a client's target names, trying the forms a gRPC client may use
   // ("reviews", "reviews.default", "reviews.default.svc", FQDN). Empty if none matches.
   std::string ResolveClientHost(const std::string& name, const std::string& proxy_ns) const;
 
-  // The VirtualService that routes `host` for a proxy in `proxy_ns`: one in the proxy's
+  // The VirtualService that routes `host` for a proxy in `proxy_ns`: the exact host, else the
+  // most specific wildcard host ("*.example.com", "*"); among those, one in the proxy's
   // namespace first, then the oldest/lexically first elsewhere (Istio's precedence).
   ConfigPtr VirtualServiceFor(const std::string& host, const std::string& proxy_ns) const;
   // The DestinationRule for `host`: proxy namespace, then the service's namespace, then the
-  // root namespace.
+  // root namespace; in each, the exact host before the most specific wildcard (so a mesh-wide
+  // "*.local" ISTIO_MUTUAL rule in the root namespace applies where nothing closer does).
   ConfigPtr DestinationRuleFor(const std::string& host, const std::string& proxy_ns) const;
 
  private:
+  static const std::vector<ConfigPtr>* MostSpecific(
+      const std::map<std::string, std::vector<ConfigPtr>>& index, const std::string& host);
+
   Data data_;
   std::map<Kind, std::vector<ConfigPtr>> by_kind_;
   std::map<std::string, std::vector<ConfigPtr>> vs_by_host_;
   std::map<std::string, std::vector<ConfigPtr>> dr_by_host_;
+  std::map<std::string, std::vector<EndpointRef>> endpoints_by_address_;
 };
 
 using SnapshotPtr = std::shared_ptr<const Snapshot>;

@@ -8,6 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
 #include "envoy/config/cluster/v3/cluster.pb.h"
 #include "envoy/config/endpoint/v3/endpoint.pb.h"
 #include "envoy/config/listener/v3/listener.pb.h"
@@ -15,8 +16,8 @@
 #include "envoy/extensions/filters/http/fault/v3/fault.pb.h"
 #include "envoy/extensions/filters/http/router/v3/router.pb.h"
 #include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb.h"
-#include "istio/networking/v1alpha3/destination_rule.pb.h"
-#include "istio/networking/v1alpha3/virtual_service.pb.h"
+#include "re2/re2.h"
+#include "spdlog/spdlog.h"
 #include "xds/gen/server_listener.h"
 #include "xds/gen/tls.h"
 #include "xds/gen/traffic_policy.h"
@@ -24,7 +25,6 @@
 namespace meshd::xds {
 namespace {
 
-namespace net = istio::networking::v1alpha3;
 namespace hcm = envoy::extensions::filters::network::http_connection_manager::v3;
 using envoy::config::cluster::v3::Cluster;
 using envoy::config::endpoint::v3::ClusterLoadAssignment;
@@ -46,11 +46,6 @@ ResourcePtr Pack(const std::string& name, const google::protobuf::Message& messa
 void SetAds(envoy::config::core::v3::ConfigSource* source) {
   source->mutable_ads();
   source->set_resource_api_version(envoy::config::core::v3::V3);
-}
-
-void SetDuration(const google::protobuf::Duration& from, google::protobuf::Duration* to) {
-  to->set_seconds(from.seconds());
-  to->set_nanos(from.nanos());
 }
 
 // "<host>:<port>" → registry host and port; the port may be omitted when the service has one.
@@ -82,126 +77,158 @@ std::vector<std::string> AllListenerNames(const model::Snapshot& snapshot) {
   return out;
 }
 
-envoy::type::v3::FractionalPercent ToFraction(const net::Percent* percent, int legacy_percent) {
-  envoy::type::v3::FractionalPercent out;
-  if (percent != nullptr) {
-    out.set_numerator(static_cast<uint32_t>(percent->value() * 10000 + 0.5));
-    out.set_denominator(envoy::type::v3::FractionalPercent::MILLION);
-  } else if (legacy_percent > 0) {
-    out.set_numerator(legacy_percent);
-    out.set_denominator(envoy::type::v3::FractionalPercent::HUNDRED);
-  } else {
-    out.set_numerator(100);  // Istio: an unset percentage means every request
-    out.set_denominator(envoy::type::v3::FractionalPercent::HUNDRED);
-  }
-  return out;
-}
-
-void SetHeaderMatch(const std::string& name, const net::StringMatch& m, bool invert,
+void SetHeaderMatch(const std::string& name, const model::StringMatch& m, bool invert,
                     envoy::config::route::v3::HeaderMatcher* out) {
   out->set_name(name);
   out->set_invert_match(invert);
-  switch (m.match_type_case()) {
-    case net::StringMatch::kExact:
-      out->set_exact_match(m.exact());
+  switch (m.type) {
+    case model::StringMatch::Type::kExact:
+      out->set_exact_match(m.value);
       break;
-    case net::StringMatch::kPrefix:
-      if (m.prefix().empty()) {
+    case model::StringMatch::Type::kPrefix:
+      if (m.value.empty()) {
         out->set_present_match(true);
       } else {
-        out->set_prefix_match(m.prefix());
+        out->set_prefix_match(m.value);
       }
       break;
-    case net::StringMatch::kRegex:
-      out->mutable_safe_regex_match()->set_regex(m.regex());
+    case model::StringMatch::Type::kRegex:
+      out->mutable_safe_regex_match()->set_regex(m.value);
       break;
-    default:
+    case model::StringMatch::Type::kAny:
       out->set_present_match(true);  // `headers: {x: {}}` means "present" in Istio
   }
 }
 
+// Whether an Istio StringMatch accepts `value` (used for facts that are fixed for gRPC).
+bool Accepts(const model::StringMatch& m, const std::string& value) {
+  switch (m.type) {
+    case model::StringMatch::Type::kExact:
+      return m.value == value;
+    case model::StringMatch::Type::kPrefix:
+      return absl::StartsWith(value, m.value);
+    case model::StringMatch::Type::kRegex:
+      return RE2::FullMatch(value, m.value);
+    case model::StringMatch::Type::kAny:
+      return true;
+  }
+  return false;
+}
+
+void WarnDropped(const std::string& config, const std::string& route, const std::string& why) {
+  static absl::Mutex mu;
+  static auto* seen = new std::set<std::string>();
+  std::string key = absl::StrCat(config, "|", route, "|", why);
+  {
+    absl::MutexLock lock(&mu);
+    if (!seen->insert(key).second) return;
+  }
+  spdlog::warn("grpc generator: {} route \"{}\" is not served to proxyless gRPC clients: {}",
+               config, route, why);
+}
+
 // Fills `out` from one Istio match. Returns false if the match can never apply to this
-// proxy (port, source labels/namespace, gateways) or uses what gRPC cannot evaluate.
-bool BuildMatch(const net::HTTPMatchRequest& m, const model::Proxy& proxy, uint32_t port,
-                envoy::config::route::v3::RouteMatch* out) {
-  if (m.port() != 0 && m.port() != port) return false;
-  if (!m.source_namespace().empty() && m.source_namespace() != proxy.ns) return false;
-  std::map<std::string, std::string> selector(m.source_labels().begin(), m.source_labels().end());
-  if (!model::LabelsMatch(selector, proxy.labels)) return false;
-  if (!m.gateways().empty()) {
+// proxy (port, source labels/namespace, gateways), or uses what a gRPC client cannot
+// evaluate: the route is then left out rather than widened (`why` says which).
+bool BuildMatch(const model::HttpMatch& m, const model::Proxy& proxy, uint32_t port,
+                envoy::config::route::v3::RouteMatch* out, std::string* why) {
+  if (m.port != 0 && m.port != port) return false;
+  if (!m.source_namespace.empty() && m.source_namespace != proxy.ns) return false;
+  if (!model::LabelsMatch(m.source_labels, proxy.labels)) return false;
+  if (!m.gateways.empty()) {
     bool mesh = false;
-    for (const auto& g : m.gateways()) mesh = mesh || g == "mesh";
+    for (const auto& g : m.gateways) mesh = mesh || g == "mesh";
     if (!mesh) return false;
   }
-  if (!m.query_params().empty()) return false;  // gRPC requests carry no query parameters
-  if (m.has_uri()) {
-    switch (m.uri().match_type_case()) {
-      case net::StringMatch::kExact:
-        out->set_path(m.uri().exact());
+  // gRPC requests carry no query string, are always POST, and gRPC clients do not match the
+  // scheme or authority pseudo-headers: a match on them is decided here or the route dropped.
+  if (!m.query_params.empty()) {
+    *why = "queryParams match (gRPC requests have no query string)";
+    return false;
+  }
+  if (m.method && !Accepts(*m.method, "POST")) return false;  // never matches a gRPC call
+  if (m.scheme) {
+    *why = "scheme match (not evaluated by gRPC clients)";
+    return false;
+  }
+  if (m.authority) {
+    *why = "authority match (not evaluated by gRPC clients)";
+    return false;
+  }
+  if (m.uri) {
+    switch (m.uri->type) {
+      case model::StringMatch::Type::kExact:
+        out->set_path(m.uri->value);
         break;
-      case net::StringMatch::kPrefix:
-        out->set_prefix(m.uri().prefix());
+      case model::StringMatch::Type::kPrefix:
+        out->set_prefix(m.uri->value);
         break;
-      case net::StringMatch::kRegex:
-        out->mutable_safe_regex()->set_regex(m.uri().regex());
+      case model::StringMatch::Type::kRegex:
+        out->mutable_safe_regex()->set_regex(m.uri->value);
         break;
-      default:
+      case model::StringMatch::Type::kAny:
         out->set_prefix("");
     }
   } else {
     out->set_prefix("");
   }
-  if (m.ignore_uri_case()) out->mutable_case_sensitive()->set_value(false);
-  for (const auto& [name, sm] : m.headers()) SetHeaderMatch(name, sm, false, out->add_headers());
-  for (const auto& [name, sm] : m.without_headers()) {
-    SetHeaderMatch(name, sm, true, out->add_headers());
+  if (m.ignore_uri_case) out->mutable_case_sensitive()->set_value(false);
+  for (const auto& h : m.headers) SetHeaderMatch(h.name, h.match, false, out->add_headers());
+  for (const auto& h : m.without_headers) {
+    SetHeaderMatch(h.name, h.match, true, out->add_headers());
   }
   return true;
 }
 
-uint32_t DestinationPort(const net::Destination& d, const model::Service* svc, uint32_t port) {
-  if (d.has_port() && d.port().number() != 0) return d.port().number();
+uint32_t DestinationPort(const model::Destination& d, const model::Service* svc, uint32_t port) {
+  if (d.port != 0) return d.port;
   if (svc != nullptr && svc->FindPort(port) != nullptr) return port;
   if (svc != nullptr && svc->ports.size() == 1) return svc->ports[0].number;
   return port;
 }
 
-void AddHashPolicy(const net::LoadBalancerSettings* lb, envoy::config::route::v3::RouteAction* a) {
-  if (lb == nullptr || !lb->has_consistent_hash()) return;
-  const auto& ch = lb->consistent_hash();
-  if (!ch.http_header_name().empty()) {
-    a->add_hash_policy()->mutable_header()->set_header_name(ch.http_header_name());
-  } else if (ch.use_source_ip()) {
+void AddHashPolicy(const model::LoadBalancer* lb, envoy::config::route::v3::RouteAction* a) {
+  if (lb == nullptr || !lb->consistent_hash) return;
+  const model::ConsistentHash& ch = *lb->consistent_hash;
+  if (ch.key == model::ConsistentHash::Key::kHeader) {
+    a->add_hash_policy()->mutable_header()->set_header_name(ch.name);
+  } else if (ch.key == model::ConsistentHash::Key::kSourceIp) {
     // gRPC has no source IP per request; its channel id is the per-client equivalent.
     a->add_hash_policy()->mutable_filter_state()->set_key("io.grpc.channel_id");
   }
 }
 
-void BuildRouteAction(const net::HTTPRoute& r, const model::Proxy& proxy,
+envoy::type::v3::FractionalPercent ToFraction(double percent) {
+  envoy::type::v3::FractionalPercent out;
+  out.set_numerator(static_cast<uint32_t>(percent * 10000 + 0.5));
+  out.set_denominator(envoy::type::v3::FractionalPercent::MILLION);
+  return out;
+}
+
+void BuildRouteAction(const model::HttpRoute& r, const model::Proxy& proxy,
                       const model::Snapshot& snapshot, const std::string& ns, uint32_t port,
                       Route* out) {
-  if (r.has_redirect()) {
+  if (r.redirect) {
     auto* redirect = out->mutable_redirect();
-    if (!r.redirect().uri().empty()) redirect->set_path_redirect(r.redirect().uri());
-    if (!r.redirect().authority().empty()) redirect->set_host_redirect(r.redirect().authority());
+    if (!r.redirect->uri.empty()) redirect->set_path_redirect(r.redirect->uri);
+    if (!r.redirect->authority.empty()) redirect->set_host_redirect(r.redirect->authority);
     return;
   }
-  if (r.has_direct_response()) {
-    out->mutable_direct_response()->set_status(r.direct_response().status());
+  if (r.direct_response) {
+    out->mutable_direct_response()->set_status(r.direct_response->status);
     return;
   }
   auto* action = out->mutable_route();
   std::vector<std::pair<std::string, uint32_t>> clusters;
-  const net::LoadBalancerSettings* lb = nullptr;
-  for (const auto& d : r.route()) {
-    if (r.route_size() > 1 && d.weight() <= 0) continue;
-    std::string host = snapshot.ResolveShortName(d.destination().host(), ns);
+  const model::LoadBalancer* lb = nullptr;
+  for (const auto& d : r.destinations) {
+    if (d.weight == 0) continue;
+    std::string host = snapshot.ResolveShortName(d.destination.host, ns);
     const model::Service* svc = snapshot.FindService(host);
-    uint32_t dport = DestinationPort(d.destination(), svc, port);
-    clusters.emplace_back(BuildClusterName(dport, d.destination().subset(), host),
-                          r.route_size() > 1 ? d.weight() : 100);
+    uint32_t dport = DestinationPort(d.destination, svc, port);
+    clusters.emplace_back(BuildClusterName(dport, d.destination.subset, host), d.weight);
     if (clusters.size() == 1) {
-      TrafficPolicy tp = EffectivePolicy(snapshot, proxy, host, dport, d.destination().subset());
+      TrafficPolicy tp = EffectivePolicy(snapshot, proxy, host, dport, d.destination.subset);
       lb = tp.load_balancer;
     }
   }
@@ -221,40 +248,38 @@ void BuildRouteAction(const net::HTTPRoute& r, const model::Proxy& proxy,
     wc->mutable_total_weight()->set_value(total);
   }
   AddHashPolicy(lb, action);
-  if (r.has_timeout() && (r.timeout().seconds() > 0 || r.timeout().nanos() > 0)) {
-    SetDuration(r.timeout(), action->mutable_timeout());
-    SetDuration(r.timeout(), action->mutable_max_stream_duration()->mutable_max_stream_duration());
-    SetDuration(r.timeout(),
-                action->mutable_max_stream_duration()->mutable_grpc_timeout_header_max());
+  if (r.timeout && *r.timeout > absl::ZeroDuration()) {
+    *action->mutable_timeout() = DurationProto(*r.timeout);
+    *action->mutable_max_stream_duration()->mutable_max_stream_duration() =
+        DurationProto(*r.timeout);
+    *action->mutable_max_stream_duration()->mutable_grpc_timeout_header_max() =
+        DurationProto(*r.timeout);
   }
-  if (r.has_retries() && r.retries().attempts() > 0) {
+  if (r.retries && r.retries->attempts > 0) {
     auto* rp = action->mutable_retry_policy();
-    rp->set_retry_on(r.retries().retry_on().empty()
+    rp->set_retry_on(r.retries->retry_on.empty()
                          ? "connect-failure,refused-stream,unavailable,cancelled,"
                            "retriable-status-codes"
-                         : r.retries().retry_on());
-    rp->mutable_num_retries()->set_value(r.retries().attempts());
-    if (r.retries().has_per_try_timeout()) {
-      SetDuration(r.retries().per_try_timeout(), rp->mutable_per_try_timeout());
+                         : r.retries->retry_on);
+    rp->mutable_num_retries()->set_value(r.retries->attempts);
+    if (r.retries->per_try_timeout) {
+      *rp->mutable_per_try_timeout() = DurationProto(*r.retries->per_try_timeout);
     }
   }
-  if (r.has_fault()) {
+  if (r.fault) {
     envoy::extensions::filters::http::fault::v3::HTTPFault fault;
-    if (r.fault().has_delay()) {
-      const auto& d = r.fault().delay();
-      SetDuration(d.fixed_delay(), fault.mutable_delay()->mutable_fixed_delay());
-      *fault.mutable_delay()->mutable_percentage() =
-          ToFraction(d.has_percentage() ? &d.percentage() : nullptr, d.percent());
+    if (r.fault->delay) {
+      *fault.mutable_delay()->mutable_fixed_delay() = DurationProto(r.fault->delay->fixed);
+      *fault.mutable_delay()->mutable_percentage() = ToFraction(r.fault->delay->percent);
     }
-    if (r.fault().has_abort()) {
-      const auto& a = r.fault().abort();
+    if (r.fault->abort) {
       auto* abort = fault.mutable_abort();
-      if (a.error_type_case() == net::HTTPFaultInjection::Abort::kGrpcStatus) {
-        abort->set_grpc_status(GrpcStatusCode(a.grpc_status()));
+      if (!r.fault->abort->grpc_status.empty()) {
+        abort->set_grpc_status(GrpcStatusCode(r.fault->abort->grpc_status));
       } else {
-        abort->set_http_status(a.http_status());
+        abort->set_http_status(r.fault->abort->http_status);
       }
-      *abort->mutable_percentage() = ToFraction(a.has_percentage() ? &a.percentage() : nullptr, 0);
+      *abort->mutable_percentage() = ToFraction(r.fault->abort->percent);
     }
     (*out->mutable_typed_per_filter_config())[kFaultFilter].PackFrom(fault);
   }
@@ -268,30 +293,35 @@ RouteConfiguration BuildRouteConfig(const std::string& name, const std::string& 
   vh->set_name(absl::StrCat(host, ":", port));
   vh->add_domains("*");
   model::ConfigPtr vs = snapshot.VirtualServiceFor(host, proxy.ns);
-  if (vs != nullptr) {
-    const auto& spec = vs->Spec<net::VirtualService>();
-    for (const auto& r : spec.http()) {
-      if (r.has_delegate()) continue;  // delegates apply to gateways only
-      std::vector<net::HTTPMatchRequest> matches(r.match().begin(), r.match().end());
+  const model::VirtualService* spec = vs == nullptr ? nullptr : vs->AsVirtualService();
+  if (spec != nullptr) {
+    // As istiod: the VirtualService's routes only. A request no route matches fails
+    // (UNAVAILABLE for gRPC, 404 on Envoy); no catch-all is invented.
+    for (const auto& r : spec->http) {
+      if (r.delegate) continue;  // delegates apply to gateways only
+      std::vector<model::HttpMatch> matches = r.matches;
       if (matches.empty()) matches.emplace_back();
       for (const auto& m : matches) {
         Route route;
-        if (!BuildMatch(m, proxy, port, route.mutable_match())) continue;
-        route.set_name(r.name().empty() ? m.name() : r.name());
+        std::string why;
+        if (!BuildMatch(m, proxy, port, route.mutable_match(), &why)) {
+          if (!why.empty()) WarnDropped(vs->key.ToString(), r.name.empty() ? m.name : r.name, why);
+          continue;
+        }
+        route.set_name(r.name.empty() ? m.name : r.name);
         BuildRouteAction(r, proxy, snapshot, vs->key.ns, port, &route);
         *vh->add_routes() = std::move(route);
       }
     }
+    return rc;
   }
-  // Traffic no route matched goes to the service itself, as in Istio.
+  // No VirtualService: every request goes to the service itself.
   auto* fallback = vh->add_routes();
   fallback->set_name("default");
   fallback->mutable_match()->set_prefix("");
   fallback->mutable_route()->set_cluster(BuildClusterName(port, "", host));
-  if (vs == nullptr) {
-    TrafficPolicy tp = EffectivePolicy(snapshot, proxy, host, port, "");
-    AddHashPolicy(tp.load_balancer, fallback->mutable_route());
-  }
+  TrafficPolicy tp = EffectivePolicy(snapshot, proxy, host, port, "");
+  AddHashPolicy(tp.load_balancer, fallback->mutable_route());
   return rc;
 }
 
@@ -457,13 +487,12 @@ Resources GrpcGenerator::Clusters(const model::Proxy& proxy, const model::Snapsh
     ApplyTrafficPolicy(tp, &cluster);
     // mTLS: DestinationRule ISTIO_MUTUAL, or automatically when no TLS mode is set and every
     // destination workload is STRICT.
-    bool mtls = tp.tls != nullptr ? tp.tls->mode() == net::ClientTLSSettings::ISTIO_MUTUAL
+    bool mtls = tp.tls != nullptr ? tp.tls->mode == model::ClientTls::Mode::kIstioMutual
                                   : DestinationRequiresMtls(snapshot, cn.host, cn.port, selector);
     if (mtls) {
-      std::string sni = tp.tls != nullptr ? tp.tls->sni() : "";
+      std::string sni = tp.tls != nullptr ? tp.tls->sni : "";
       std::vector<std::string> sans;
-      if (tp.tls != nullptr)
-        sans.assign(tp.tls->subject_alt_names().begin(), tp.tls->subject_alt_names().end());
+      if (tp.tls != nullptr) sans = tp.tls->subject_alt_names;
       if (sans.empty()) {
         sans = EndpointIdentities(snapshot, cn.host, cn.port, selector, snapshot.trust_domain());
       }

@@ -16,6 +16,7 @@
 
 #include "controller/model/proxy.h"
 #include "controller/model/snapshot.h"
+#include "xds/gen/generator.h"
 #include "xds/gen/resource.h"
 
 namespace meshd::xds {
@@ -30,12 +31,13 @@ struct ClusterName {
 std::string BuildClusterName(uint32_t port, const std::string& subset, const std::string& host);
 bool ParseClusterName(const std::string& name, ClusterName* out);
 
-class GrpcGenerator {
+class GrpcGenerator : public Generator {
  public:
   // Resources of `type_url` named in `names`; an empty `names` means every resource of the
   // type (wildcard), which only LDS and CDS support. Unknown names are left out.
   Resources Generate(const std::string& type_url, const model::Proxy& proxy,
-                     const model::Snapshot& snapshot, const std::vector<std::string>& names) const;
+                     const model::Snapshot& snapshot,
+                     const std::vector<std::string>& names) const override;
 
   Resources Listeners(const model::Proxy& proxy, const model::Snapshot& snapshot,
                       const std::vector<std::string>& names) const;

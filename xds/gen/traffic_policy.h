@@ -10,17 +10,17 @@
 
 #include "controller/model/proxy.h"
 #include "controller/model/snapshot.h"
+#include "controller/model/networking.h"
 #include "envoy/config/cluster/v3/cluster.pb.h"
-#include "istio/networking/v1alpha3/destination_rule.pb.h"
 
 namespace meshd::xds {
 
-// Pointers into the snapshot's configs; valid while the snapshot lives.
+// Pointers into the snapshot's configs (model structs); valid while the snapshot lives.
 struct TrafficPolicy {
-  const istio::networking::v1alpha3::LoadBalancerSettings* load_balancer = nullptr;
-  const istio::networking::v1alpha3::ConnectionPoolSettings* connection_pool = nullptr;
-  const istio::networking::v1alpha3::OutlierDetection* outlier_detection = nullptr;
-  const istio::networking::v1alpha3::ClientTLSSettings* tls = nullptr;
+  const model::LoadBalancer* load_balancer = nullptr;
+  const model::ConnectionPool* connection_pool = nullptr;
+  const model::OutlierDetection* outlier_detection = nullptr;
+  const model::ClientTls* tls = nullptr;
 };
 
 TrafficPolicy EffectivePolicy(const model::Snapshot& snapshot, const model::Proxy& proxy,
@@ -34,8 +34,18 @@ bool SubsetSelector(const model::Snapshot& snapshot, const model::Proxy& proxy,
                     const std::string& host, const std::string& subset,
                     std::map<std::string, std::string>* labels);
 
-// Load balancer, circuit breakers and outlier detection onto `cluster`.
+// Load balancer, circuit breakers and outlier detection onto `cluster`, in the form gRPC
+// clients accept (ROUND_ROBIN or RING_HASH only).
 void ApplyTrafficPolicy(const TrafficPolicy& policy, envoy::config::cluster::v3::Cluster* cluster);
+
+// Circuit breakers / connect timeout, and outlier detection, as both Envoy and gRPC read them.
+void ApplyConnectionPool(const model::ConnectionPool* pool,
+                         envoy::config::cluster::v3::Cluster* cluster);
+void ApplyOutlierDetection(const model::OutlierDetection* od,
+                           envoy::config::cluster::v3::Cluster* cluster);
+
+// absl::Duration → google.protobuf.Duration.
+google::protobuf::Duration DurationProto(absl::Duration d);
 
 // The gRPC status code for an Istio grpcStatus name; UNKNOWN if unrecognised.
 uint32_t GrpcStatusCode(const std::string& name);

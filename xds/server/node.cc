@@ -25,6 +25,17 @@ absl::StatusOr<model::Proxy> ProxyFromNode(const envoy::config::core::v3::Node& 
   proxy.cluster_id = StringField(md, "CLUSTER_ID");
   proxy.service_account = StringField(md, "SERVICE_ACCOUNT");
   proxy.istio_version = StringField(md, "ISTIO_VERSION");
+  proxy.interception_mode = StringField(md, "INTERCEPTION_MODE");
+  proxy.workload_name = StringField(md, "WORKLOAD_NAME");
+  proxy.istio_revision = StringField(md, "ISTIO_REVISION");
+  if (node.has_locality()) {
+    const auto& l = node.locality();
+    if (!l.region().empty() || !l.zone().empty() || !l.sub_zone().empty()) {
+      proxy.locality = l.region();
+      if (!l.zone().empty() || !l.sub_zone().empty()) proxy.locality += "/" + l.zone();
+      if (!l.sub_zone().empty()) proxy.locality += "/" + l.sub_zone();
+    }
+  }
   if (auto it = md.fields().find("LABELS");
       it != md.fields().end() && it->second.has_struct_value()) {
     for (const auto& [k, v] : it->second.struct_value().fields()) {
@@ -35,7 +46,8 @@ absl::StatusOr<model::Proxy> ProxyFromNode(const envoy::config::core::v3::Node& 
        absl::StrSplit(StringField(md, "INSTANCE_IPS"), ',', absl::SkipWhitespace())) {
     proxy.ips.emplace_back(absl::StripAsciiWhitespace(ip));
   }
-  if (proxy.ip.empty() && !proxy.ips.empty()) proxy.ip = proxy.ips[0];
+  // As istiod: INSTANCE_IPS is preferred over the IP in the node id.
+  if (!proxy.ips.empty()) proxy.ip = proxy.ips[0];
   if (proxy.ips.empty() && !proxy.ip.empty()) proxy.ips.push_back(proxy.ip);
   if (proxy.type.empty()) proxy.type = proxy.generator == "grpc" ? "proxyless" : "sidecar";
   return proxy;

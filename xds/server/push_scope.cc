@@ -20,12 +20,14 @@ using model::Kind;
 void AddHosts(const model::Config& c, const model::Snapshot& s, std::set<std::string>* out) {
   switch (c.key.kind) {
     case Kind::kVirtualService:
-      for (const auto& h : c.Spec<net::VirtualService>().hosts()) {
-        out->insert(s.ResolveShortName(h, c.key.ns));
+      if (const model::VirtualService* vs = c.AsVirtualService()) {
+        for (const auto& h : vs->hosts) out->insert(s.ResolveShortName(h, c.key.ns));
       }
       break;
     case Kind::kDestinationRule:
-      out->insert(s.ResolveShortName(c.Spec<net::DestinationRule>().host(), c.key.ns));
+      if (const model::DestinationRule* dr = c.AsDestinationRule()) {
+        out->insert(s.ResolveShortName(dr->host, c.key.ns));
+      }
       break;
     case Kind::kServiceEntry:
       for (const auto& h : c.Spec<net::ServiceEntry>().hosts()) out->insert(h);
@@ -60,10 +62,12 @@ PushScope ComputeScope(const model::Snapshot* previous, const model::Snapshot& n
     scope.endpoint_hosts = request.endpoint_hosts;
     return scope;
   }
-  if (previous == nullptr || request.configs_updated.empty()) {
+  if (previous == nullptr || (request.configs_updated.empty() && request.service_hosts.empty())) {
     scope.all = true;
     return scope;
   }
+  // A changed Service is a full push for its host even when merged with config changes.
+  scope.hosts.insert(request.service_hosts.begin(), request.service_hosts.end());
   for (const auto& key : request.configs_updated) {
     model::ConfigPtr before = previous->FindConfig(key);
     model::ConfigPtr after = next.FindConfig(key);
@@ -88,6 +92,13 @@ PushScope ComputeScope(const model::Snapshot* previous, const model::Snapshot& n
       default:
         scope.all = true;
         return scope;
+    }
+  }
+  // A wildcard host ("*.example.com", "*") may cover any service: push everything.
+  for (const auto& h : scope.hosts) {
+    if (!h.empty() && h[0] == '*') {
+      scope.all = true;
+      return scope;
     }
   }
   // The registry's services and endpoints may also come from other sources (Kubernetes):

@@ -6,7 +6,7 @@
 namespace meshd::xds {
 
 uint64_t ViewKey(const model::Proxy& proxy) {
-  return absl::HashOf(proxy.ns, proxy.labels, proxy.generator);
+  return absl::HashOf(proxy.ns, proxy.labels, proxy.generator, proxy.type, proxy.locality);
 }
 
 std::string ResourceCache::Key(const std::string& type_url, uint64_t view,

@@ -16,7 +16,9 @@
 
 namespace meshd::xds {
 
-// What of a proxy the generators may read (see GrpcGenerator): namespace, labels, generator.
+// What of a proxy the shared (cached) output may depend on: namespace, labels, generator,
+// type (sidecar/router/proxyless) and locality. Anything else of the proxy (its IP, for the
+// inbound side of an Envoy sidecar) goes into Generator::GenerateOwn, which is never cached.
 uint64_t ViewKey(const model::Proxy& proxy);
 
 class ResourceCache {
