@@ -70,6 +70,7 @@ Registry BuildServiceEntryRegistry(const std::vector<model::ConfigPtr>& service_
       svc.resolution = ToResolution(se.resolution());
       svc.mesh_external = se.location() == net::ServiceEntry::MESH_EXTERNAL;
       svc.addresses.assign(se.addresses().begin(), se.addresses().end());
+      svc.export_to.assign(se.export_to().begin(), se.export_to().end());
       svc.origin = config->key.ToString();
       for (const auto& p : se.ports()) {
         svc.ports.push_back(

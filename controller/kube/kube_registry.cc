@@ -7,6 +7,8 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 
 namespace meshd::kube {
 namespace {
@@ -88,6 +90,13 @@ std::optional<model::Service> ServiceFromKube(const json& service, const std::st
   svc.hostname = ServiceHost(name, ns, domain);
   svc.ns = ns;
   svc.origin = absl::StrCat("Service/", ns, "/", name);
+  if (auto annotations = meta.find("annotations");
+      annotations != meta.end() && annotations->is_object()) {
+    std::string export_to = Str(*annotations, "networking.istio.io/exportTo");
+    for (absl::string_view ns_name : absl::StrSplit(export_to, ',', absl::SkipWhitespace())) {
+      svc.export_to.emplace_back(absl::StripAsciiWhitespace(ns_name));
+    }
+  }
   svc.resolution =
       Str(spec, "type") == "ExternalName" ? model::Resolution::kDns : model::Resolution::kStatic;
   if (std::string ip = Str(spec, "clusterIP"); !ip.empty() && ip != "None") {

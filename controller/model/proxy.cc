@@ -5,8 +5,9 @@
 namespace meshd::model {
 
 void ParseNodeId(absl::string_view id, Proxy* proxy) {
-  proxy->id = std::string(id);
-  std::vector<std::string> parts = absl::StrSplit(id, '~');
+  std::string copy(id);  // `id` may view proxy->id itself
+  proxy->id = copy;
+  std::vector<std::string> parts = absl::StrSplit(copy, '~');
   if (parts.size() != 4) return;
   proxy->type = parts[0];
   proxy->ip = parts[1];

@@ -25,6 +25,9 @@ struct Service {
   Resolution resolution = Resolution::kStatic;
   bool mesh_external = false;
   std::vector<std::string> addresses;
+  // exportTo (ServiceEntry field, or the Service's networking.istio.io/exportTo annotation):
+  // empty means visible everywhere.
+  std::vector<std::string> export_to;
   std::string origin;  // "ServiceEntry/default/reviews"
 
   const ServicePort* FindPort(uint32_t number) const {

@@ -16,6 +16,17 @@ inline constexpr char kClusterType[] = "type.googleapis.com/envoy.config.cluster
 inline constexpr char kEndpointType[] =
     "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment";
 
+// Types istio-agent asks istiod for besides the four above. meshd answers NDS, PCDS, ECDS and
+// SDS (empty where it has nothing), so no request stays pending; HealthInfo is a report the
+// agent sends and istiod never answers.
+inline constexpr char kSecretType[] =
+    "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret";
+inline constexpr char kExtensionConfigType[] =
+    "type.googleapis.com/envoy.config.core.v3.TypedExtensionConfig";
+inline constexpr char kNameTableType[] = "type.googleapis.com/istio.networking.nds.v1.NameTable";
+inline constexpr char kProxyConfigType[] = "type.googleapis.com/istio.mesh.v1alpha1.ProxyConfig";
+inline constexpr char kHealthInfoType[] = "type.googleapis.com/istio.v1.HealthInformation";
+
 struct Resource {
   std::string name;
   google::protobuf::Any any;

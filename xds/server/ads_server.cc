@@ -35,14 +35,29 @@ AdsServer::DeltaAggregatedResources(grpc::CallbackServerContext* context) {
   return reactor;
 }
 
+const Generator& AdsServer::GeneratorFor(const model::Proxy& proxy) const {
+  if (proxy.IsEnvoy()) return envoy_generator_;
+  return grpc_generator_;
+}
+
 Resources AdsServer::Generate(const std::string& type, const model::Proxy& proxy, uint64_t view,
                               const model::Snapshot& snapshot,
                               const std::vector<std::string>& names) {
   const uint64_t version = snapshot.version();
+  const Generator& generator = GeneratorFor(proxy);
   if (names.empty()) {  // wildcard
-    if (auto hit = cache_.Get(version, type, view, "*")) return *hit;
-    Resources all = generator_.Generate(type, proxy, snapshot, {});
-    cache_.Put(version, type, view, "*", all);
+    Resources own = generator.GenerateOwn(type, proxy, snapshot);
+    std::shared_ptr<const Resources> shared = cache_.Get(version, type, view, "*");
+    if (shared == nullptr) {
+      Resources all = generator.Generate(type, proxy, snapshot, {});
+      cache_.Put(version, type, view, "*", all);
+      if (own.empty()) return all;
+      all.insert(all.end(), own.begin(), own.end());
+      return all;
+    }
+    if (own.empty()) return *shared;
+    Resources all = *shared;
+    all.insert(all.end(), own.begin(), own.end());
     return all;
   }
   Resources out;
@@ -52,7 +67,7 @@ Resources AdsServer::Generate(const std::string& type, const model::Proxy& proxy
       out.insert(out.end(), hit->begin(), hit->end());
       continue;
     }
-    Resources generated = generator_.Generate(type, proxy, snapshot, {name});
+    Resources generated = generator.Generate(type, proxy, snapshot, {name});
     out.insert(out.end(), generated.begin(), generated.end());
     cache_.Put(version, type, view, name, std::move(generated));
   }

@@ -11,6 +11,7 @@
 #include "absl/synchronization/mutex.h"
 #include "controller/model/snapshot_sink.h"
 #include "envoy/service/discovery/v3/ads.grpc.pb.h"
+#include "xds/gen/envoy_generator.h"
 #include "xds/gen/grpc_generator.h"
 #include "xds/server/connection.h"
 #include "xds/server/delta_connection.h"
@@ -45,13 +46,15 @@ class AdsServer final
   void OnSnapshot(model::SnapshotPtr snapshot, const model::PushRequest& request) override;
 
   // The resources of `names` (every resource of the type, if empty) for a proxy view, from
-  // the shared cache, generating and caching what is missing.
+  // the shared cache, generating and caching what is missing; a wildcard response also gets
+  // the proxy's own part (Generator::GenerateOwn, never cached).
   Resources Generate(const std::string& type, const model::Proxy& proxy, uint64_t view,
                      const model::Snapshot& snapshot, const std::vector<std::string>& names);
 
   model::SnapshotPtr snapshot() const;
   absl::Time snapshot_time() const;
-  const GrpcGenerator& generator() const { return generator_; }
+  // The generator for a proxy: proxyless gRPC or Envoy.
+  const Generator& GeneratorFor(const model::Proxy& proxy) const;
   PushQueue& queue() { return queue_; }
   ResourceCache& cache() { return cache_; }
 
@@ -61,7 +64,8 @@ class AdsServer final
   size_t connections() const;
 
  private:
-  GrpcGenerator generator_;
+  GrpcGenerator grpc_generator_;
+  EnvoyGenerator envoy_generator_;
   ResourceCache cache_;
   PushQueue queue_;
   std::atomic<uint64_t> next_id_{1};

@@ -78,6 +78,9 @@ void Connection::HandleRequest(const DiscoveryRequest& request) {
     }
     const std::string& type = request.type_url();
     if (reject) {
+    } else if (IsReportType(type)) {
+      spdlog::debug("ads: connection {}: {} report received (not answered, as istiod)", id_,
+                    type);
     } else if (!IsKnownType(type)) {
       CountBadRequest(type.empty() ? "no_type_url" : "unknown_type");
       spdlog::warn("ads: connection {} ({}): ignoring request for unsupported type \"{}\"", id_,

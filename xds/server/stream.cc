@@ -9,10 +9,16 @@
 namespace meshd::xds {
 
 bool IsKnownType(const std::string& t) {
-  return t == kListenerType || t == kRouteType || t == kClusterType || t == kEndpointType;
+  return t == kListenerType || t == kRouteType || t == kClusterType || t == kEndpointType ||
+         t == kSecretType || t == kExtensionConfigType || t == kNameTableType ||
+         t == kProxyConfigType;
 }
 
-bool IsWildcardType(const std::string& t) { return t == kListenerType || t == kClusterType; }
+bool IsWildcardType(const std::string& t) {
+  return t == kListenerType || t == kClusterType || t == kNameTableType || t == kProxyConfigType;
+}
+
+bool IsReportType(const std::string& t) { return t == kHealthInfoType; }
 
 void CountBadRequest(const std::string& reason) {
   Metrics::Get().xds_bad_requests.Add({{"reason", reason}}).Increment();

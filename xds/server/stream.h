@@ -47,10 +47,13 @@ class Stream : public Pushable {
   virtual ConnectionStatus Status() const = 0;
 };
 
-// The four types the generators serve; LDS and CDS are "full state": an empty subscription is
-// a wildcard.
+// The types meshd answers: the four the generators serve, plus SDS, ECDS, NDS and PCDS
+// (answered, possibly empty). LDS, CDS, NDS and PCDS are "full state": an empty subscription
+// is a wildcard.
 bool IsKnownType(const std::string& type_url);
 bool IsWildcardType(const std::string& type_url);
+// Reports a client sends that are never answered (istio-agent's HealthInfo).
+bool IsReportType(const std::string& type_url);
 // Counts a malformed or protocol-breaking request (meshd_xds_bad_requests_total).
 void CountBadRequest(const std::string& reason);
 // The proxy named by a stream's first request; a missing or invalid node is counted, logged

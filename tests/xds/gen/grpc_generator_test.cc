@@ -105,14 +105,16 @@ TEST_CASE("LDS: api_listener with RDS over ADS, fault then router", "[gen]") {
   CHECK(gen.Listeners(Client(), *snap, {}).size() == 1);  // wildcard: every service port
 }
 
-TEST_CASE("RDS: matches, weights with exact total, fault, timeout, retries, fallback", "[gen]") {
+TEST_CASE("RDS: matches, weights with exact total, fault, timeout, retries; no invented catch-all",
+          "[gen]") {
   auto snap = Build(kMesh);
   Resources r = GrpcGenerator().Routes(Client(), *snap, {"outbound|9080||" + kHost});
   REQUIRE(r.size() == 1);
   auto rc = Unpack<RouteConfiguration>(r[0]);
   REQUIRE(rc.virtual_hosts_size() == 1);
   const auto& routes = rc.virtual_hosts(0).routes();
-  REQUIRE(routes.size() == 3);
+  // istiod routes by the VirtualService's routes only: no catch-all route is appended.
+  REQUIRE(routes.size() == 2);
   CHECK(routes[0].match().prefix() == "/meshd.test.Echo/");
   CHECK(routes[0].match().headers(0).name() == "end-user");
   CHECK(routes[0].match().headers(0).exact_match() == "jason");
@@ -132,7 +134,6 @@ TEST_CASE("RDS: matches, weights with exact total, fault, timeout, retries, fall
   CHECK(split.max_stream_duration().grpc_timeout_header_max().seconds() == 3);
   CHECK(split.retry_policy().num_retries().value() == 2);
   CHECK(split.retry_policy().retry_on() == "unavailable");
-  CHECK(routes[2].route().cluster() == "outbound|9080||" + kHost);
 }
 
 TEST_CASE("CDS: EDS over ADS, policies per subset, ring hash, limits, outliers", "[gen]") {

@@ -1,0 +1,371 @@
+#include "xds/gen/envoy_generator.h"
+#include "tests/xds/test_mesh.h"
+
+#include <catch2/catch.hpp>
+
+#include "envoy/config/cluster/v3/cluster.pb.h"
+#include "envoy/config/endpoint/v3/endpoint.pb.h"
+#include "envoy/config/listener/v3/listener.pb.h"
+#include "envoy/config/route/v3/route.pb.h"
+#include "envoy/extensions/filters/http/fault/v3/fault.pb.h"
+#include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb.h"
+#include "envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy.pb.h"
+#include "envoy/extensions/transport_sockets/tls/v3/tls.pb.h"
+
+namespace meshd::xds {
+namespace {
+
+using envoy::config::cluster::v3::Cluster;
+using envoy::config::endpoint::v3::ClusterLoadAssignment;
+using envoy::config::listener::v3::Listener;
+using envoy::config::route::v3::RouteConfiguration;
+namespace hcm = envoy::extensions::filters::network::http_connection_manager::v3;
+
+// Bookinfo, in the shape the tests of istiod's simulation use: reviews v1/v2/v3 (HTTP 9080),
+// ratings, details, a MySQL TCP service with a VIP, and the productpage workload whose sidecar
+// is under test (10.1.0.1).
+const char* kBookinfo = R"(
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: reviews, namespace: default}
+spec:
+  hosts: [reviews.default.svc.cluster.local]
+  addresses: [10.0.0.10]
+  location: MESH_INTERNAL
+  resolution: STATIC
+  ports: [{number: 9080, name: http, protocol: HTTP}]
+  endpoints:
+  - {address: 10.1.0.11, labels: {app: reviews, version: v1, security.istio.io/tlsMode: istio}, serviceAccount: bookinfo-reviews, locality: us/east/a}
+  - {address: 10.1.0.12, labels: {app: reviews, version: v2, security.istio.io/tlsMode: istio}, serviceAccount: bookinfo-reviews, locality: us/east/b}
+  - {address: 10.1.0.13, labels: {app: reviews, version: v3}, serviceAccount: bookinfo-reviews, locality: eu/west/a}
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: ratings, namespace: default}
+spec:
+  hosts: [ratings.default.svc.cluster.local]
+  addresses: [10.0.0.11]
+  location: MESH_INTERNAL
+  resolution: STATIC
+  ports: [{number: 9080, name: http, protocol: HTTP}]
+  endpoints:
+  - {address: 10.1.0.21, labels: {app: ratings, security.istio.io/tlsMode: istio}}
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: productpage, namespace: default}
+spec:
+  hosts: [productpage.default.svc.cluster.local]
+  addresses: [10.0.0.12]
+  location: MESH_INTERNAL
+  resolution: STATIC
+  ports: [{number: 9080, name: http, protocol: HTTP}]
+  endpoints:
+  - {address: 10.1.0.1, labels: {app: productpage, security.istio.io/tlsMode: istio}}
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: mysql, namespace: db}
+spec:
+  hosts: [mysql.db.svc.cluster.local]
+  addresses: [10.0.0.20]
+  location: MESH_INTERNAL
+  resolution: STATIC
+  ports: [{number: 3306, name: tcp, protocol: TCP}]
+  endpoints:
+  - {address: 10.1.0.31, labels: {app: mysql}}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: reviews, namespace: default}
+spec:
+  host: reviews
+  subsets:
+  - {name: v1, labels: {version: v1}}
+  - {name: v2, labels: {version: v2}}
+  - {name: v3, labels: {version: v3}}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews, namespace: default}
+spec:
+  hosts: [reviews]
+  http:
+  - name: jason
+    match: [{headers: {end-user: {exact: jason}}}]
+    route: [{destination: {host: reviews, subset: v2}}]
+  - name: split
+    route:
+    - {destination: {host: reviews, subset: v1}, weight: 80}
+    - {destination: {host: reviews, subset: v3}, weight: 20}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: ratings, namespace: default}
+spec:
+  hosts: [ratings]
+  http:
+  - fault: {abort: {httpStatus: 500, percentage: {value: 100}}}
+    match: [{method: {exact: POST}, queryParams: {debug: {exact: "1"}}}]
+    route: [{destination: {host: ratings}}]
+    timeout: 1s
+)";
+
+model::Proxy Sidecar(const std::string& ip = "10.1.0.1", const std::string& ns = "default") {
+  model::Proxy p;
+  p.id = "sidecar~" + ip + "~productpage-v1-abc." + ns + "~" + ns + ".svc.cluster.local";
+  model::ParseNodeId(p.id, &p);
+  p.ips = {ip};
+  p.labels = {{"app", "productpage"}};
+  return p;
+}
+
+template <typename T>
+std::map<std::string, T> Unpack(const Resources& rs) {
+  std::map<std::string, T> out;
+  for (const auto& r : rs) {
+    T msg;
+    REQUIRE(r->any.UnpackTo(&msg));
+    out[r->name] = msg;
+  }
+  return out;
+}
+
+std::vector<std::string> Names(const Resources& rs) {
+  std::vector<std::string> out;
+  for (const auto& r : rs) out.push_back(r->name);
+  return out;
+}
+
+TEST_CASE("Envoy sidecar listeners carry istiod's names", "[envoy]") {
+  auto snap = testing::SnapshotFromYaml(kBookinfo);
+  EnvoyGenerator gen;
+  model::Proxy proxy = Sidecar();
+  auto listeners = Unpack<Listener>(gen.Generate(kListenerType, proxy, *snap, {}));
+  CHECK(Names(gen.Generate(kListenerType, proxy, *snap, {})) ==
+        std::vector<std::string>{"virtualOutbound", "0.0.0.0_9080", "10.0.0.20_3306"});
+  const Listener& vo = listeners["virtualOutbound"];
+  CHECK(vo.address().socket_address().port_value() == 15001);
+  CHECK(vo.use_original_dst().value());
+  CHECK(vo.filter_chains(0).name() == "virtualOutbound-catchall-tcp");
+
+  const Listener& http = listeners["0.0.0.0_9080"];
+  CHECK_FALSE(http.bind_to_port().value());
+  hcm::HttpConnectionManager m;
+  REQUIRE(http.filter_chains(0).filters(0).typed_config().UnpackTo(&m));
+  CHECK(m.rds().route_config_name() == "9080");
+  CHECK(m.http_filters(m.http_filters_size() - 1).name() == "envoy.filters.http.router");
+
+  envoy::extensions::filters::network::tcp_proxy::v3::TcpProxy tcp;
+  REQUIRE(listeners["10.0.0.20_3306"].filter_chains(0).filters(0).typed_config().UnpackTo(&tcp));
+  CHECK(tcp.cluster() == "outbound|3306||mysql.db.svc.cluster.local");
+
+  auto inbound = Unpack<Listener>(gen.GenerateOwn(kListenerType, proxy, *snap));
+  REQUIRE(inbound.count("virtualInbound"));
+  const Listener& vi = inbound["virtualInbound"];
+  CHECK(vi.address().socket_address().port_value() == 15006);
+  CHECK(vi.listener_filters(0).name() == "envoy.filters.listener.original_dst");
+  // PERMISSIVE by default: mTLS, the workload's own TLS, plaintext on 9080, then catch-alls.
+  std::vector<std::string> chains;
+  for (const auto& fc : vi.filter_chains()) chains.push_back(fc.name());
+  CHECK(chains == std::vector<std::string>{
+                      "inbound|9080||-mtls", "inbound|9080||-tls", "inbound|9080||-plaintext",
+                      "virtualInbound-catchall-mtls", "virtualInbound-catchall-tls",
+                      "virtualInbound-catchall-plaintext"});
+}
+
+TEST_CASE("PeerAuthentication STRICT leaves only the mTLS inbound chain", "[envoy]") {
+  std::string yaml = std::string(kBookinfo) + R"(
+---
+apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: {name: default, namespace: default}
+spec: {mtls: {mode: STRICT}}
+)";
+  auto snap = testing::SnapshotFromYaml(yaml);
+  EnvoyGenerator gen;
+  auto inbound = Unpack<Listener>(gen.GenerateOwn(kListenerType, Sidecar(), *snap));
+  const Listener& vi = inbound["virtualInbound"];
+  std::vector<std::string> chains;
+  for (const auto& fc : vi.filter_chains()) chains.push_back(fc.name());
+  CHECK(chains ==
+        std::vector<std::string>{"inbound|9080||-mtls", "virtualInbound-catchall-mtls"});
+  const auto& m = vi.filter_chains(0).filter_chain_match();
+  CHECK(m.destination_port().value() == 9080);
+  CHECK(m.transport_protocol() == "tls");
+  CHECK(m.application_protocols_size() == 3);
+  envoy::extensions::transport_sockets::tls::v3::DownstreamTlsContext ctx;
+  REQUIRE(vi.filter_chains(0).transport_socket().typed_config().UnpackTo(&ctx));
+  CHECK(ctx.require_client_certificate().value());
+  CHECK(ctx.common_tls_context().tls_certificate_sds_secret_configs(0).name() == "default");
+}
+
+TEST_CASE("Envoy clusters: outbound per subset, LEAST_REQUEST, auto mTLS, special clusters",
+          "[envoy]") {
+  auto snap = testing::SnapshotFromYaml(kBookinfo);
+  EnvoyGenerator gen;
+  model::Proxy proxy = Sidecar();
+  auto clusters = Unpack<Cluster>(gen.Generate(kClusterType, proxy, *snap, {}));
+  for (const char* name :
+       {"outbound|9080||reviews.default.svc.cluster.local",
+        "outbound|9080|v1|reviews.default.svc.cluster.local",
+        "outbound|9080|v2|reviews.default.svc.cluster.local",
+        "outbound|9080|v3|reviews.default.svc.cluster.local",
+        "outbound|9080||ratings.default.svc.cluster.local",
+        "outbound|3306||mysql.db.svc.cluster.local", "PassthroughCluster", "BlackHoleCluster",
+        "InboundPassthroughCluster"}) {
+    CHECK(clusters.count(name) == 1);
+  }
+  const Cluster& v1 = clusters["outbound|9080|v1|reviews.default.svc.cluster.local"];
+  CHECK(v1.type() == Cluster::EDS);
+  CHECK(v1.lb_policy() == Cluster::LEAST_REQUEST);
+  REQUIRE(v1.transport_socket_matches_size() == 2);
+  CHECK(v1.transport_socket_matches(0).name() == "tlsMode-istio");
+  CHECK(v1.transport_socket_matches(0).match().fields().at("tlsMode").string_value() == "istio");
+  envoy::extensions::transport_sockets::tls::v3::UpstreamTlsContext up;
+  REQUIRE(v1.transport_socket_matches(0).transport_socket().typed_config().UnpackTo(&up));
+  CHECK(up.sni() == "outbound_.9080_.v1_.reviews.default.svc.cluster.local");
+  CHECK(up.common_tls_context().tls_certificate_sds_secret_configs(0).name() == "default");
+  CHECK(up.common_tls_context()
+            .combined_validation_context()
+            .validation_context_sds_secret_config()
+            .name() == "ROOTCA");
+  CHECK(clusters["PassthroughCluster"].type() == Cluster::ORIGINAL_DST);
+  CHECK(clusters["BlackHoleCluster"].type() == Cluster::STATIC);
+
+  auto own = Unpack<Cluster>(gen.GenerateOwn(kClusterType, proxy, *snap));
+  REQUIRE(own.count("inbound|9080||"));
+  CHECK(own["inbound|9080||"].upstream_bind_config().source_address().address() == "127.0.0.6");
+}
+
+TEST_CASE("Envoy routes: VirtualService order, weights, header match; unmatched gets 404",
+          "[envoy]") {
+  auto snap = testing::SnapshotFromYaml(kBookinfo);
+  EnvoyGenerator gen;
+  auto routes = Unpack<RouteConfiguration>(gen.Generate(kRouteType, Sidecar(), *snap, {"9080"}));
+  const RouteConfiguration& rc = routes["9080"];
+  std::map<std::string, const envoy::config::route::v3::VirtualHost*> vhosts;
+  for (const auto& vh : rc.virtual_hosts()) vhosts[vh.name()] = &vh;
+  REQUIRE(vhosts.count("reviews.default.svc.cluster.local:9080"));
+  REQUIRE(vhosts.count("allow_any"));
+  const auto& reviews = *vhosts["reviews.default.svc.cluster.local:9080"];
+  std::set<std::string> domains(reviews.domains().begin(), reviews.domains().end());
+  for (const char* d : {"reviews.default.svc.cluster.local", "reviews.default.svc.cluster.local:9080",
+                        "reviews", "reviews:9080", "reviews.default", "10.0.0.10:9080"}) {
+    CHECK(domains.count(d) == 1);
+  }
+  REQUIRE(reviews.routes_size() == 2);  // no catch-all appended
+  CHECK(reviews.routes(0).name() == "jason");
+  CHECK(reviews.routes(0).match().headers(0).name() == "end-user");
+  CHECK(reviews.routes(0).route().cluster() == "outbound|9080|v2|reviews.default.svc.cluster.local");
+  const auto& wc = reviews.routes(1).route().weighted_clusters();
+  REQUIRE(wc.clusters_size() == 2);
+  CHECK(wc.clusters(0).weight().value() == 80);
+  CHECK(wc.clusters(1).name() == "outbound|9080|v3|reviews.default.svc.cluster.local");
+
+  const auto& ratings = *vhosts["ratings.default.svc.cluster.local:9080"];
+  REQUIRE(ratings.routes_size() == 1);
+  const auto& match = ratings.routes(0).match();
+  // method and query parameter are honoured, never widened.
+  REQUIRE(match.headers_size() == 1);
+  CHECK(match.headers(0).name() == ":method");
+  REQUIRE(match.query_parameters_size() == 1);
+  CHECK(match.query_parameters(0).name() == "debug");
+  CHECK(ratings.routes(0).route().timeout().seconds() == 1);
+  CHECK(ratings.routes(0).typed_per_filter_config().count("envoy.filters.http.fault") == 1);
+}
+
+TEST_CASE("Envoy routes: no VirtualService gives istiod's default route and retry policy",
+          "[envoy]") {
+  auto snap = testing::SnapshotFromYaml(kBookinfo);
+  EnvoyGenerator gen;
+  auto routes = Unpack<RouteConfiguration>(gen.Generate(kRouteType, Sidecar(), *snap, {"9080"}));
+  for (const auto& vh : routes["9080"].virtual_hosts()) {
+    if (vh.name() != "productpage.default.svc.cluster.local:9080") continue;
+    REQUIRE(vh.routes_size() == 1);
+    CHECK(vh.routes(0).name() == "default");
+    CHECK(vh.routes(0).route().cluster() == "outbound|9080||productpage.default.svc.cluster.local");
+    CHECK(vh.routes(0).route().retry_policy().num_retries().value() == 2);
+    CHECK(vh.routes(0).route().timeout().seconds() == 0);
+    return;
+  }
+  FAIL("no productpage virtual host");
+}
+
+TEST_CASE("Every RDS and EDS name asked for is answered", "[envoy]") {
+  auto snap = testing::SnapshotFromYaml(kBookinfo);
+  EnvoyGenerator gen;
+  CHECK(Names(gen.Generate(kRouteType, Sidecar(), *snap, {"7777", "weird"})) ==
+        std::vector<std::string>{"7777", "weird"});
+  CHECK(Names(gen.Generate(kEndpointType, Sidecar(), *snap,
+                           {"outbound|1|x|nope.svc", "garbage"})) ==
+        std::vector<std::string>{"outbound|1|x|nope.svc", "garbage"});
+}
+
+TEST_CASE("EDS carries tlsMode metadata and locality priorities with outlier detection",
+          "[envoy]") {
+  std::string yaml = std::string(kBookinfo) + R"(
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: reviews-locality, namespace: istio-system}
+spec:
+  host: reviews.default.svc.cluster.local
+  trafficPolicy:
+    outlierDetection: {consecutive5xxErrors: 3}
+)";
+  // The rule in the proxy's namespace (no outlier detection) wins over the root namespace's.
+  auto snap = testing::SnapshotFromYaml(yaml);
+  EnvoyGenerator gen;
+  model::Proxy proxy = Sidecar();
+  proxy.locality = "us/east/a";
+  auto eds = Unpack<ClusterLoadAssignment>(gen.Generate(
+      kEndpointType, proxy, *snap, {"outbound|9080||reviews.default.svc.cluster.local"}));
+  const auto& cla = eds["outbound|9080||reviews.default.svc.cluster.local"];
+  for (const auto& g : cla.endpoints()) CHECK(g.priority() == 0);
+
+  model::Proxy other = proxy;
+  other.ns = "other";
+  auto eds2 = Unpack<ClusterLoadAssignment>(gen.Generate(
+      kEndpointType, other, *snap, {"outbound|9080||reviews.default.svc.cluster.local"}));
+  std::map<std::string, uint32_t> priority;
+  bool tls_metadata = false;
+  for (const auto& g : eds2["outbound|9080||reviews.default.svc.cluster.local"].endpoints()) {
+    priority[g.locality().region() + "/" + g.locality().zone()] = g.priority();
+    for (const auto& ep : g.lb_endpoints()) {
+      auto it = ep.metadata().filter_metadata().find("envoy.transport_socket_match");
+      if (it != ep.metadata().filter_metadata().end()) tls_metadata = true;
+    }
+  }
+  // DestinationRuleFor: namespace "other" has none, the service's namespace has one without
+  // outlier detection: still no priorities.
+  CHECK(priority["us/east"] == 0);
+  CHECK(tls_metadata);
+}
+
+TEST_CASE("Sidecar egress hosts scope what a sidecar sees; REGISTRY_ONLY blackholes",
+          "[envoy]") {
+  std::string yaml = std::string(kBookinfo) + R"(
+---
+apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: {name: default, namespace: default}
+spec:
+  egress: [{hosts: ["./*"]}]
+  outboundTrafficPolicy: {mode: REGISTRY_ONLY}
+)";
+  auto snap = testing::SnapshotFromYaml(yaml);
+  EnvoyGenerator gen;
+  model::Proxy proxy = Sidecar();
+  auto clusters = Unpack<Cluster>(gen.Generate(kClusterType, proxy, *snap, {}));
+  CHECK(clusters.count("outbound|3306||mysql.db.svc.cluster.local") == 0);
+  CHECK(clusters.count("outbound|9080||reviews.default.svc.cluster.local") == 1);
+  auto listeners = Unpack<Listener>(gen.Generate(kListenerType, proxy, *snap, {}));
+  CHECK(listeners["virtualOutbound"].filter_chains(0).name() == "virtualOutbound-blackhole");
+  auto routes = Unpack<RouteConfiguration>(gen.Generate(kRouteType, proxy, *snap, {"9080"}));
+  const auto& rc = routes["9080"];
+  CHECK(rc.virtual_hosts(rc.virtual_hosts_size() - 1).name() == "block_all");
+}
+
+}  // namespace
+}  // namespace meshd::xds

@@ -1,0 +1,174 @@
+#include "xds/gen/envoy_util.h"
+
+#include <algorithm>
+
+#include "absl/hash/hash.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_split.h"
+#include "istio/networking/v1alpha3/sidecar.pb.h"
+
+namespace meshd::xds {
+namespace {
+
+namespace net = istio::networking::v1alpha3;
+namespace tls = envoy::extensions::transport_sockets::tls::v3;
+
+}  // namespace
+
+ResourcePtr PackResource(const std::string& name, const google::protobuf::Message& message) {
+  auto r = std::make_shared<Resource>();
+  r->name = name;
+  r->any.PackFrom(message);
+  r->hash = absl::HashOf(r->name, r->any.value());
+  return r;
+}
+
+void SetAdsSource(envoy::config::core::v3::ConfigSource* source) {
+  source->mutable_ads();
+  source->set_resource_api_version(envoy::config::core::v3::V3);
+}
+
+tls::SdsSecretConfig AgentSdsSecret(const std::string& name) {
+  tls::SdsSecretConfig out;
+  out.set_name(name);
+  auto* source = out.mutable_sds_config();
+  source->set_resource_api_version(envoy::config::core::v3::V3);
+  auto* api = source->mutable_api_config_source();
+  api->set_api_type(envoy::config::core::v3::ApiConfigSource::GRPC);
+  api->set_transport_api_version(envoy::config::core::v3::V3);
+  api->set_set_node_on_first_message_only(true);
+  api->add_grpc_services()->mutable_envoy_grpc()->set_cluster_name("sds-grpc");
+  return out;
+}
+
+tls::UpstreamTlsContext IstioMtlsUpstream(const std::vector<std::string>& sans,
+                                          const std::string& sni, bool http2) {
+  tls::UpstreamTlsContext out;
+  auto* common = out.mutable_common_tls_context();
+  *common->add_tls_certificate_sds_secret_configs() = AgentSdsSecret("default");
+  auto* combined = common->mutable_combined_validation_context();
+  for (const auto& san : sans) {
+    auto* m = combined->mutable_default_validation_context()->add_match_typed_subject_alt_names();
+    m->set_san_type(tls::SubjectAltNameMatcher::URI);
+    m->mutable_matcher()->set_exact(san);
+  }
+  if (sans.empty()) combined->mutable_default_validation_context();
+  *combined->mutable_validation_context_sds_secret_config() = AgentSdsSecret("ROOTCA");
+  // istiod: the peer-exchange ALPN first, then "istio" (and h2 for HTTP/2 upstreams).
+  common->add_alpn_protocols("istio-peer-exchange");
+  common->add_alpn_protocols("istio");
+  if (http2) common->add_alpn_protocols("h2");
+  out.set_sni(sni);
+  return out;
+}
+
+tls::DownstreamTlsContext IstioMtlsDownstream(bool http) {
+  tls::DownstreamTlsContext out;
+  out.mutable_require_client_certificate()->set_value(true);
+  auto* common = out.mutable_common_tls_context();
+  *common->add_tls_certificate_sds_secret_configs() = AgentSdsSecret("default");
+  auto* combined = common->mutable_combined_validation_context();
+  combined->mutable_default_validation_context();
+  *combined->mutable_validation_context_sds_secret_config() = AgentSdsSecret("ROOTCA");
+  if (http) {
+    common->add_alpn_protocols("h2");
+    common->add_alpn_protocols("http/1.1");
+  }
+  return out;
+}
+
+google::protobuf::Duration Seconds(int64_t seconds) {
+  google::protobuf::Duration d;
+  d.set_seconds(seconds);
+  return d;
+}
+
+bool IsHttpProtocol(const std::string& protocol) {
+  return protocol == "HTTP" || protocol == "HTTP2" || protocol == "GRPC" ||
+         protocol == "GRPC-WEB";
+}
+
+bool IsHttp2Protocol(const std::string& protocol) {
+  return protocol == "HTTP2" || protocol == "GRPC";
+}
+
+std::string ServiceVip(const model::Service& service) {
+  for (const auto& a : service.addresses) {
+    if (!a.empty() && a != "0.0.0.0" && a.find('/') == std::string::npos) return a;
+  }
+  return "";
+}
+
+bool ExportedTo(const std::vector<std::string>& export_to, const std::string& config_ns,
+                const std::string& proxy_ns) {
+  if (export_to.empty()) return true;
+  for (const auto& e : export_to) {
+    if (e == "*") return true;
+    if (e == "." && config_ns == proxy_ns) return true;
+    if (e == proxy_ns) return true;
+  }
+  return false;
+}
+
+bool SidecarScope::Includes(const model::Service& service) const {
+  if (sidecar == nullptr || egress_hosts.empty()) return true;
+  for (const auto& [ns, host] : egress_hosts) {
+    // "./host" was resolved to the Sidecar's namespace; "~" imports nothing.
+    if (ns != "*" && ns != service.ns) continue;
+    if (host == "~") continue;
+    if (model::HostMatches(host, service.hostname)) return true;
+  }
+  return false;
+}
+
+SidecarScope ScopeFor(const model::Proxy& proxy, const model::Snapshot& snapshot) {
+  SidecarScope scope;
+  if (proxy.IsRouter()) return scope;  // Sidecar resources do not apply to gateways
+  const model::Config* ns_default = nullptr;
+  const model::Config* root_default = nullptr;
+  for (const auto& c : snapshot.Configs(model::Kind::kSidecar)) {
+    const auto& spec = c->Spec<net::Sidecar>();
+    if (c->key.ns == proxy.ns) {
+      if (spec.has_workload_selector() && !spec.workload_selector().labels().empty()) {
+        std::map<std::string, std::string> selector(spec.workload_selector().labels().begin(),
+                                                    spec.workload_selector().labels().end());
+        if (scope.sidecar == nullptr && model::LabelsMatch(selector, proxy.labels)) {
+          scope.sidecar = c.get();
+        }
+      } else if (ns_default == nullptr) {
+        ns_default = c.get();
+      }
+    } else if (c->key.ns == "istio-system" && !spec.has_workload_selector() &&
+               root_default == nullptr) {
+      root_default = c.get();
+    }
+  }
+  if (scope.sidecar == nullptr) scope.sidecar = ns_default != nullptr ? ns_default : root_default;
+  if (scope.sidecar == nullptr) return scope;
+  const auto& spec = scope.sidecar->Spec<net::Sidecar>();
+  scope.registry_only = spec.has_outbound_traffic_policy() &&
+                        spec.outbound_traffic_policy().mode() == net::OutboundTrafficPolicy::REGISTRY_ONLY;
+  for (const auto& egress : spec.egress()) {
+    for (const auto& h : egress.hosts()) {
+      std::vector<std::string> parts = absl::StrSplit(h, absl::MaxSplits('/', 1));
+      if (parts.size() != 2) continue;  // validation requires "<ns>/<host>"
+      std::string ns = parts[0] == "." ? proxy.ns : parts[0];
+      scope.egress_hosts.emplace_back(ns, parts[1]);
+    }
+  }
+  return scope;
+}
+
+std::vector<const model::Service*> VisibleServices(const model::Proxy& proxy,
+                                                   const model::Snapshot& snapshot,
+                                                   const SidecarScope& scope) {
+  std::vector<const model::Service*> out;
+  for (const auto& [host, svc] : snapshot.Services()) {
+    if (!ExportedTo(svc.export_to, svc.ns, proxy.ns)) continue;
+    if (!scope.Includes(svc)) continue;
+    out.push_back(&svc);
+  }
+  return out;
+}
+
+}  // namespace meshd::xds
