@@ -464,6 +464,9 @@ void Walker::WalkField(const Message& m, const FieldDescriptor* f, const std::st
     }
     return;
   }
+  if (f->real_containing_oneof() != nullptr && !r->HasField(m, f)) {
+    return;  // rules of a oneof member, `required` included, apply only when it is the one set
+  }
   if (f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
     if (!r->HasField(m, f)) {
       bool required = rules.message().required() ||
