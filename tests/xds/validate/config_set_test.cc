@@ -12,7 +12,14 @@ namespace meshd::xds {
 namespace {
 
 using Errors = std::vector<std::string>;
-using namespace meshd::xds::testing;  // NOLINT: test resource builders
+using testing::IstioMtls;
+using testing::kCluster;
+using testing::Pack;
+using testing::RdsHcm;
+using testing::SidecarCluster;
+using testing::SidecarEndpoints;
+using testing::SidecarListener;
+using testing::SidecarRoutes;
 using envoy::extensions::filters::network::tcp_proxy::v3::TcpProxy;
 
 constexpr char kHcm[] =

@@ -18,7 +18,13 @@ namespace meshd::xds {
 namespace {
 
 using Errors = std::vector<std::string>;
-using namespace meshd::xds::testing;  // NOLINT: test resource builders
+using testing::IstioMtls;
+using testing::Pack;
+using testing::RdsHcm;
+using testing::SidecarCluster;
+using testing::SidecarEndpoints;
+using testing::SidecarListener;
+using testing::SidecarRoutes;
 
 constexpr char kHcmPath[] =
     "filter_chains[0].filters[0].typed_config(envoy.extensions.filters.network."
