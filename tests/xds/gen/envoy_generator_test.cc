@@ -3,6 +3,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "absl/strings/str_join.h"
+
 #include "envoy/config/cluster/v3/cluster.pb.h"
 #include "envoy/config/endpoint/v3/endpoint.pb.h"
 #include "envoy/config/listener/v3/listener.pb.h"
@@ -11,6 +13,7 @@
 #include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb.h"
 #include "envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy.pb.h"
 #include "envoy/extensions/transport_sockets/tls/v3/tls.pb.h"
+#include "xds/validate/config_set.h"
 
 namespace meshd::xds {
 namespace {
@@ -365,6 +368,161 @@ spec:
   auto routes = Unpack<RouteConfiguration>(gen.Generate(kRouteType, proxy, *snap, {"9080"}));
   const auto& rc = routes["9080"];
   CHECK(rc.virtual_hosts(rc.virtual_hosts_size() - 1).name() == "block_all");
+}
+
+// Everything the proxy would receive: LDS and CDS (shared and own parts), every RDS name its
+// listeners reference and every EDS cluster's assignment — what Envoy would hold once warm.
+Resources FullConfig(const EnvoyGenerator& gen, const model::Proxy& proxy,
+                     const model::Snapshot& snap) {
+  Resources all = gen.Generate(kListenerType, proxy, snap, {});
+  Resources own = gen.GenerateOwn(kListenerType, proxy, snap);
+  all.insert(all.end(), own.begin(), own.end());
+  std::vector<std::string> rds, eds;
+  for (const auto& [name, l] : Unpack<Listener>(all)) {
+    for (const auto& fc : l.filter_chains()) {
+      for (const auto& f : fc.filters()) {
+        hcm::HttpConnectionManager m;
+        if (f.typed_config().UnpackTo(&m) && m.has_rds()) {
+          rds.push_back(m.rds().route_config_name());
+        }
+      }
+    }
+  }
+  Resources clusters = gen.Generate(kClusterType, proxy, snap, {});
+  Resources own_clusters = gen.GenerateOwn(kClusterType, proxy, snap);
+  clusters.insert(clusters.end(), own_clusters.begin(), own_clusters.end());
+  for (const auto& [name, c] : Unpack<Cluster>(clusters)) {
+    if (c.type() == Cluster::EDS) eds.push_back(name);
+  }
+  std::sort(rds.begin(), rds.end());
+  rds.erase(std::unique(rds.begin(), rds.end()), rds.end());
+  for (const auto& r : {gen.Generate(kRouteType, proxy, snap, rds), clusters,
+                        gen.Generate(kEndpointType, proxy, snap, eds)}) {
+    all.insert(all.end(), r.begin(), r.end());
+  }
+  return all;
+}
+
+std::vector<std::string> Validate(const Resources& resources) {
+  auto set = ConfigSetFromResources(resources);
+  REQUIRE(set.ok());
+  return ValidateConfigSet(*set);
+}
+
+TEST_CASE("Sidecar config is clean under Envoy's validation rules (PERMISSIVE, STRICT, scoped)",
+          "[envoy][validate]") {
+  EnvoyGenerator gen;
+  for (const char* extra : {"", R"(
+---
+apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: {name: default, namespace: istio-system}
+spec: {mtls: {mode: STRICT}}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: ratings, namespace: default}
+spec:
+  host: ratings
+  trafficPolicy:
+    loadBalancer: {consistentHash: {httpCookie: {name: user, ttl: 10s}}}
+    connectionPool: {tcp: {maxConnections: 10, connectTimeout: 2s}, http: {http2MaxRequests: 100}}
+    outlierDetection: {consecutive5xxErrors: 2, interval: 5s, baseEjectionTime: 30s}
+    tls: {mode: ISTIO_MUTUAL}
+)",
+                            R"(
+---
+apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: {name: default, namespace: default}
+spec:
+  egress: [{hosts: ["./*", "istio-system/*"]}]
+  outboundTrafficPolicy: {mode: REGISTRY_ONLY}
+)"}) {
+    auto snap = testing::SnapshotFromYaml(std::string(kBookinfo) + extra);
+    std::vector<std::string> errors = Validate(FullConfig(gen, Sidecar(), *snap));
+    INFO(absl::StrJoin(errors, "\n"));
+    CHECK(errors.empty());
+  }
+}
+
+const char* kGateway = R"(
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: istio-ingressgateway, namespace: istio-system}
+spec:
+  hosts: [istio-ingressgateway.istio-system.svc.cluster.local]
+  location: MESH_INTERNAL
+  resolution: STATIC
+  ports:
+  - {number: 80, name: http2, protocol: HTTP2, targetPort: 8080}
+  - {number: 443, name: https, protocol: HTTPS, targetPort: 8443}
+  endpoints:
+  - {address: 10.2.0.1, labels: {istio: ingressgateway}}
+---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: bookinfo-gateway, namespace: default}
+spec:
+  selector: {istio: ingressgateway}
+  servers:
+  - port: {number: 80, name: http, protocol: HTTP}
+    hosts: ["*"]
+  - port: {number: 443, name: https, protocol: HTTPS}
+    hosts: [bookinfo.example.com]
+    tls: {mode: SIMPLE, credentialName: bookinfo-cert}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: bookinfo, namespace: default}
+spec:
+  hosts: ["*"]
+  gateways: [bookinfo-gateway]
+  http:
+  - match: [{uri: {exact: /productpage}}, {uri: {prefix: /static}}]
+    route: [{destination: {host: productpage, port: {number: 9080}}}]
+)";
+
+TEST_CASE("Gateway: servers become 0.0.0.0_<targetPort> listeners, http.<port> and https RDS",
+          "[envoy]") {
+  auto snap = testing::SnapshotFromYaml(std::string(kBookinfo) + kGateway);
+  EnvoyGenerator gen;
+  model::Proxy gw;
+  gw.id = "router~10.2.0.1~istio-ingressgateway-abc.istio-system~istio-system.svc.cluster.local";
+  model::ParseNodeId(gw.id, &gw);
+  gw.ips = {"10.2.0.1"};
+  gw.labels = {{"istio", "ingressgateway"}};
+  REQUIRE(gw.IsRouter());
+  Resources lds = gen.Generate(kListenerType, gw, *snap, {});
+  CHECK(Names(lds) == std::vector<std::string>{"0.0.0.0_8080", "0.0.0.0_8443"});
+  CHECK(gen.GenerateOwn(kListenerType, gw, *snap).empty());
+  auto listeners = Unpack<Listener>(lds);
+  const Listener& https = listeners["0.0.0.0_8443"];
+  REQUIRE(https.filter_chains_size() == 1);
+  CHECK(https.filter_chains(0).filter_chain_match().server_names(0) == "bookinfo.example.com");
+  envoy::extensions::transport_sockets::tls::v3::DownstreamTlsContext ctx;
+  REQUIRE(https.filter_chains(0).transport_socket().typed_config().UnpackTo(&ctx));
+  CHECK(ctx.common_tls_context().tls_certificate_sds_secret_configs(0).name() ==
+        "kubernetes://bookinfo-cert");
+  hcm::HttpConnectionManager m;
+  REQUIRE(https.filter_chains(0).filters(0).typed_config().UnpackTo(&m));
+  CHECK(m.rds().route_config_name() == "https.443.https.bookinfo-gateway.default");
+
+  auto routes = Unpack<RouteConfiguration>(gen.Generate(
+      kRouteType, gw, *snap, {"http.8080", "https.443.https.bookinfo-gateway.default"}));
+  const auto& http = routes["http.8080"];
+  REQUIRE(http.virtual_hosts_size() == 1);
+  CHECK(http.virtual_hosts(0).name() == "*:80");
+  REQUIRE(http.virtual_hosts(0).routes_size() == 2);
+  CHECK(http.virtual_hosts(0).routes(0).match().path() == "/productpage");
+  CHECK(http.virtual_hosts(0).routes(1).route().cluster() ==
+        "outbound|9080||productpage.default.svc.cluster.local");
+  CHECK(routes["https.443.https.bookinfo-gateway.default"].virtual_hosts(0).name() == "*:443");
+
+  std::vector<std::string> errors = Validate(FullConfig(gen, gw, *snap));
+  INFO(absl::StrJoin(errors, "\n"));
+  CHECK(errors.empty());
 }
 
 }  // namespace
