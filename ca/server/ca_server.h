@@ -63,6 +63,9 @@ class CaServer {
   void Stop();
 
   CaService* service() { return service_.get(); }
+  // Who a caller is (client certificate, else bearer token by TokenReview); also used to
+  // authenticate xDS streams on the secure port. Thread-safe; may block.
+  Authenticator* authenticator() { return authenticator_.get(); }
   RootStore* roots() { return roots_.get(); }
   const Signer* signer() const { return signer_.get(); }
   // TLS for the secure port, reading the files in serving_dir.

@@ -215,6 +215,15 @@ absl::Status Server::StartCa() {
   }
   if (!server.ok()) return server.status();
   ca_ = std::move(*server);
+  // xDS on the secure port: every stream authenticated as CreateCertificate callers are (its
+  // client certificate, or a service-account token reviewed by the API server).
+  ca::Authenticator* authenticator = ca_->authenticator();
+  ads_->SetStreamAuthenticator(
+      [authenticator](const grpc::CallbackServerContext& context) -> absl::StatusOr<std::string> {
+        absl::StatusOr<ca::Identity> id = authenticator->Authenticate(context);
+        if (!id.ok()) return id.status();
+        return id->ns;
+      });
   if (kube_client_) {
     // Leader-only: ConfigMap istio-ca-root-cert in every namespace.
     ca::CaServer* ca = ca_.get();

@@ -42,6 +42,11 @@ Metrics::Metrics()
                            .Name("meshd_xds_bad_requests_total")
                            .Help("xDS requests that were malformed or broke the protocol.")
                            .Register(*registry_)),
+      xds_invalid_resources(
+          prometheus::BuildCounter()
+              .Name("meshd_xds_invalid_resources_total")
+              .Help("Generated xDS resources not sent because they fail Envoy's validation.")
+              .Register(*registry_)),
       xds_config_size(prometheus::BuildHistogram()
                           .Name("pilot_xds_config_size_bytes")
                           .Help("Distribution of configuration sizes pushed to clients.")

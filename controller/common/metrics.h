@@ -36,6 +36,8 @@ class Metrics {
   prometheus::Family<prometheus::Counter>& xds_rejects;
   // Requests that were malformed or violated the protocol, by reason.
   prometheus::Family<prometheus::Counter>& xds_bad_requests;
+  // Generated resources withheld because they break Envoy's validation rules, by type.
+  prometheus::Family<prometheus::Counter>& xds_invalid_resources;
   // Bytes of serialized resources sent, by type (istiod: pilot_xds_config_size_bytes).
   prometheus::Family<prometheus::Histogram>& xds_config_size;
   // Time to generate one push for one connection (istiod: pilot_xds_push_time).

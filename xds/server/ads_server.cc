@@ -4,6 +4,7 @@
 #include "controller/common/metrics.h"
 #include "spdlog/spdlog.h"
 #include "xds/server/delta_connection.h"
+#include "xds/validate/envoy_validator.h"
 
 namespace meshd::xds {
 
@@ -20,7 +21,14 @@ void AdsServer::Stop() { queue_.Stop(); }
 grpc::ServerBidiReactor<envoy::service::discovery::v3::DiscoveryRequest,
                         envoy::service::discovery::v3::DiscoveryResponse>*
 AdsServer::StreamAggregatedResources(grpc::CallbackServerContext* context) {
+  absl::StatusOr<std::string> ns = Authenticate(*context);
+  if (!ns.ok()) {
+    return new RejectedStream<envoy::service::discovery::v3::DiscoveryRequest,
+                              envoy::service::discovery::v3::DiscoveryResponse>(
+        grpc::Status(grpc::StatusCode::UNAUTHENTICATED, std::string(ns.status().message())));
+  }
   auto connection = std::make_shared<Connection>(this, next_id_++, context->peer());
+  connection->SetIdentityNamespace(*ns);
   Connection* reactor = connection.get();
   reactor->Begin(std::move(connection));
   return reactor;
@@ -29,10 +37,59 @@ AdsServer::StreamAggregatedResources(grpc::CallbackServerContext* context) {
 grpc::ServerBidiReactor<envoy::service::discovery::v3::DeltaDiscoveryRequest,
                         envoy::service::discovery::v3::DeltaDiscoveryResponse>*
 AdsServer::DeltaAggregatedResources(grpc::CallbackServerContext* context) {
+  absl::StatusOr<std::string> ns = Authenticate(*context);
+  if (!ns.ok()) {
+    return new RejectedStream<envoy::service::discovery::v3::DeltaDiscoveryRequest,
+                              envoy::service::discovery::v3::DeltaDiscoveryResponse>(
+        grpc::Status(grpc::StatusCode::UNAUTHENTICATED, std::string(ns.status().message())));
+  }
   auto connection = std::make_shared<DeltaConnection>(this, next_id_++, context->peer());
+  connection->SetIdentityNamespace(*ns);
   DeltaConnection* reactor = connection.get();
   reactor->Begin(std::move(connection));
   return reactor;
+}
+
+namespace {
+
+// Envoy's own rules (xds/validate) on freshly generated resources: a resource that breaks them
+// would be NACKed and block every update of its type, so it is withheld, named and counted,
+// and the rest of the mesh keeps getting updates. Runs on cache misses only.
+Resources Checked(const std::string& type, const model::Proxy& proxy, Resources resources) {
+  Resources out;
+  out.reserve(resources.size());
+  for (auto& r : resources) {
+    std::vector<std::string> errors = ValidateAny(r->any);
+    if (errors.empty()) {
+      out.push_back(std::move(r));
+      continue;
+    }
+    Metrics::Get().xds_invalid_resources.Add({{"type", ShortType(type)}}).Increment();
+    spdlog::error("ads: {} {} for {} withheld: fails Envoy validation: {}", ShortType(type),
+                  r->name, proxy.id, errors.front());
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> AdsServer::Authenticate(const grpc::CallbackServerContext& context) {
+  if (!authenticator_) return std::string();
+  std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
+  bool tls = false;
+  if (auth != nullptr) {
+    for (const auto& v : auth->FindPropertyValues("transport_security_type")) {
+      tls = tls || v == "ssl";
+    }
+  }
+  if (!tls) return std::string();  // the plaintext port, as istiod's 15010
+  absl::StatusOr<std::string> ns = authenticator_(context);
+  if (!ns.ok()) {
+    CountBadRequest("unauthenticated");
+    spdlog::warn("ads: stream from {} refused: {}", context.peer(), ns.status().message());
+    return absl::UnauthenticatedError("authentication failed");
+  }
+  return ns;
 }
 
 const Generator& AdsServer::GeneratorFor(const model::Proxy& proxy) const {
@@ -46,10 +103,10 @@ Resources AdsServer::Generate(const std::string& type, const model::Proxy& proxy
   const uint64_t version = snapshot.version();
   const Generator& generator = GeneratorFor(proxy);
   if (names.empty()) {  // wildcard
-    Resources own = generator.GenerateOwn(type, proxy, snapshot);
+    Resources own = Checked(type, proxy, generator.GenerateOwn(type, proxy, snapshot));
     std::shared_ptr<const Resources> shared = cache_.Get(version, type, view, "*");
     if (shared == nullptr) {
-      Resources all = generator.Generate(type, proxy, snapshot, {});
+      Resources all = Checked(type, proxy, generator.Generate(type, proxy, snapshot, {}));
       cache_.Put(version, type, view, "*", all);
       if (own.empty()) return all;
       all.insert(all.end(), own.begin(), own.end());
@@ -67,7 +124,7 @@ Resources AdsServer::Generate(const std::string& type, const model::Proxy& proxy
       out.insert(out.end(), hit->begin(), hit->end());
       continue;
     }
-    Resources generated = generator.Generate(type, proxy, snapshot, {name});
+    Resources generated = Checked(type, proxy, generator.Generate(type, proxy, snapshot, {name}));
     out.insert(out.end(), generated.begin(), generated.end());
     cache_.Put(version, type, view, name, std::move(generated));
   }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 
@@ -31,6 +32,15 @@ class AdsServer final
 
   explicit AdsServer(Options options);
   ~AdsServer() override;
+
+  // Authenticates a stream that arrived over TLS (the :15012 port): the caller's namespace,
+  // or why not. Plaintext streams (:15010) are not authenticated, as istiod's.
+  using StreamAuthenticator =
+      std::function<absl::StatusOr<std::string>(const grpc::CallbackServerContext& context)>;
+  // Before Start.
+  void SetStreamAuthenticator(StreamAuthenticator authenticator) {
+    authenticator_ = std::move(authenticator);
+  }
 
   void Start();
   void Stop();
@@ -64,6 +74,10 @@ class AdsServer final
   size_t connections() const;
 
  private:
+  // The caller's namespace for a TLS stream ("" for plaintext), or the status to refuse with.
+  absl::StatusOr<std::string> Authenticate(const grpc::CallbackServerContext& context);
+
+  StreamAuthenticator authenticator_;
   GrpcGenerator grpc_generator_;
   EnvoyGenerator envoy_generator_;
   ResourceCache cache_;

@@ -44,6 +44,10 @@ class AdsStream : public grpc::ServerBidiReactor<Request, Response>,
 
   uint64_t id() const override { return id_; }
 
+  // The namespace of the authenticated caller (TLS port), before Begin; empty when the
+  // stream is not authenticated (plaintext port). A node in another namespace is refused.
+  void SetIdentityNamespace(std::string ns) { identity_ns_ = std::move(ns); }
+
   void OnReadDone(bool ok) override {
     if (!ok) {  // the client half-closed or the stream broke: end our side
       FinishWith(grpc::Status::OK);
@@ -125,6 +129,7 @@ class AdsStream : public grpc::ServerBidiReactor<Request, Response>,
   const uint64_t id_;
   const std::string peer_;
   const absl::Time connected_ = absl::Now();
+  std::string identity_ns_;  // set before Begin, then read-only
 
   absl::Mutex push_mu_;  // one Push at a time per stream
   mutable absl::Mutex mu_;
@@ -147,6 +152,15 @@ class AdsStream : public grpc::ServerBidiReactor<Request, Response>,
   bool write_in_flight_ ABSL_GUARDED_BY(mu_) = false;
   std::optional<grpc::Status> finish_after_write_ ABSL_GUARDED_BY(mu_);
   std::shared_ptr<AdsStream> self_ ABSL_GUARDED_BY(mu_);
+};
+
+// A stream refused before it started (authentication failed): finishes at once with `status`
+// and deletes itself when gRPC is done with it.
+template <typename Request, typename Response>
+class RejectedStream final : public grpc::ServerBidiReactor<Request, Response> {
+ public:
+  explicit RejectedStream(grpc::Status status) { this->Finish(std::move(status)); }
+  void OnDone() override { delete this; }
 };
 
 }  // namespace meshd::xds

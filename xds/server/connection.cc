@@ -60,10 +60,10 @@ void Connection::HandleRequest(const DiscoveryRequest& request) {
     if (finishing_) return;
     if (!proxy_) {
       auto proxy =
-          FirstRequestProxy(request.has_node(), request.node(), "DiscoveryRequest", id_, peer_);
+          FirstRequestProxy(request.has_node(), request.node(), "DiscoveryRequest", id_, peer_, identity_ns_);
       if (!proxy.ok()) {
-        reject =
-            grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(proxy.status().message()));
+        reject = grpc::Status(static_cast<grpc::StatusCode>(proxy.status().code()),
+                              std::string(proxy.status().message()));
       } else {
         proxy_ = std::move(*proxy);
         view_ = ViewKey(*proxy_);

@@ -27,8 +27,17 @@ void CountBadRequest(const std::string& reason) {
 absl::StatusOr<model::Proxy> FirstRequestProxy(bool has_node,
                                                const envoy::config::core::v3::Node& node,
                                                absl::string_view request_type, uint64_t stream_id,
-                                               const std::string& peer) {
+                                               const std::string& peer,
+                                               const std::string& identity_ns) {
   auto proxy = has_node ? ProxyFromNode(node) : absl::InvalidArgumentError("node is required");
+  if (proxy.ok() && !identity_ns.empty() && proxy->ns != identity_ns) {
+    CountBadRequest("identity_mismatch");
+    spdlog::warn("ads: stream {} from {}: node {} claims namespace {} but the caller is "
+                 "authenticated in {}",
+                 stream_id, peer, proxy->id, proxy->ns, identity_ns);
+    return absl::PermissionDeniedError(absl::StrCat("node namespace ", proxy->ns,
+                                                    " does not match the caller's identity"));
+  }
   if (proxy.ok()) return proxy;
   CountBadRequest("no_node");
   spdlog::warn("ads: stream {} from {}: first request rejected: {}", stream_id, peer,

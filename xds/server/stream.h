@@ -57,10 +57,13 @@ bool IsReportType(const std::string& type_url);
 // Counts a malformed or protocol-breaking request (meshd_xds_bad_requests_total).
 void CountBadRequest(const std::string& reason);
 // The proxy named by a stream's first request; a missing or invalid node is counted, logged
-// with the stream, and returned as the InvalidArgument to finish the stream with.
+// with the stream, and returned as the InvalidArgument to finish the stream with. On an
+// authenticated stream (`identity_ns` set) a node of another namespace is PermissionDenied,
+// as istiod's XDS authorization refuses a proxy that claims to be someone else.
 absl::StatusOr<model::Proxy> FirstRequestProxy(bool has_node,
                                                const envoy::config::core::v3::Node& node,
                                                absl::string_view request_type, uint64_t stream_id,
-                                               const std::string& peer);
+                                               const std::string& peer,
+                                               const std::string& identity_ns = "");
 
 }  // namespace meshd::xds

@@ -126,7 +126,9 @@ TEST_CASE("RDS: matches, weights with exact total, fault, timeout, retries; no i
   CHECK(fault.delay().percentage().numerator() == 125000);
   CHECK(fault.delay().percentage().denominator() == envoy::type::v3::FractionalPercent::MILLION);
   CHECK(fault.abort().grpc_status() == 14);
-  CHECK(fault.abort().percentage().numerator() == 100);
+  // An unset percentage is every request (1,000,000 per million).
+  CHECK(fault.abort().percentage().numerator() == 1000000);
+  CHECK(fault.abort().percentage().denominator() == envoy::type::v3::FractionalPercent::MILLION);
   const auto& split = routes[1].route();
   REQUIRE(split.weighted_clusters().clusters_size() == 2);
   CHECK(split.weighted_clusters().clusters(0).weight().value() == 80);
