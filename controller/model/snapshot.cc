@@ -20,6 +20,7 @@ bool Older(const ConfigPtr& a, const ConfigPtr& b) {
   return a->key < b->key;
 }
 
+// The first candidate in the first of `namespaces` that has one; nullptr if none.
 ConfigPtr PickByNamespace(const std::vector<ConfigPtr>& candidates,
                           const std::vector<std::string>& namespaces) {
   for (const auto& ns : namespaces) {
@@ -27,7 +28,7 @@ ConfigPtr PickByNamespace(const std::vector<ConfigPtr>& candidates,
       if (c->key.ns == ns) return c;
     }
   }
-  return candidates.empty() ? nullptr : candidates.front();
+  return nullptr;
 }
 
 const std::vector<ConfigPtr>& Empty() {
@@ -102,13 +103,17 @@ std::string Snapshot::ResolveClientHost(const std::string& name,
 ConfigPtr Snapshot::VirtualServiceFor(const std::string& host, const std::string& proxy_ns) const {
   auto it = vs_by_host_.find(host);
   if (it == vs_by_host_.end()) return nullptr;
-  return PickByNamespace(it->second, {proxy_ns});
+  // The proxy's own namespace first, then the oldest anywhere (the list is sorted).
+  ConfigPtr local = PickByNamespace(it->second, {proxy_ns});
+  return local != nullptr ? local : it->second.front();
 }
 
 ConfigPtr Snapshot::DestinationRuleFor(const std::string& host, const std::string& proxy_ns) const {
   auto it = dr_by_host_.find(host);
   if (it == dr_by_host_.end()) return nullptr;
   const Service* svc = FindService(host);
+  // Only these three namespaces, as istiod's destinationRule(): a rule elsewhere applies to
+  // proxies of its own namespace only.
   return PickByNamespace(it->second,
                          {proxy_ns, svc ? svc->ns : std::string(), data_.root_namespace});
 }
