@@ -767,7 +767,6 @@ void ValidateGateway(const net::Gateway& gw, const std::string& path, FieldError
     if (s.has_tls()) {
       const auto& tls = s.tls();
       std::string tp = P(sp, "tls");
-      const bool file_certs = !tls.server_certificate().empty() || !tls.private_key().empty();
       if ((tls.mode() == net::ServerTLSSettings::SIMPLE ||
            tls.mode() == net::ServerTLSSettings::MUTUAL ||
            tls.mode() == net::ServerTLSSettings::OPTIONAL_MUTUAL) &&
@@ -787,9 +786,6 @@ void ValidateGateway(const net::Gateway& gw, const std::string& path, FieldError
                       absl::StrCat("mode ", net::ServerTLSSettings::TLSmode_Name(tls.mode()),
                                    " requires credentialName or caCertificates"));
         }
-      }
-      if (!tls.credential_name().empty() && file_certs) {
-        errors->Add(tp, "only one of credentialName or serverCertificate/privateKey may be set");
       }
     }
   }
@@ -988,13 +984,10 @@ void ValidateWorkloadGroup(const net::WorkloadGroup& wg, const std::string& path
   if (!wg.has_template_()) {
     errors->Add(P(path, "template"), "required field is missing");
   } else {
-    // Not the WorkloadEntry rules: the address is filled in per workload, so the template
-    // leaves it out; its ports and labels are checked.
+    // Not the WorkloadEntry rules (istiod skips them: the address is filled in per
+    // workload); its ports and labels are checked.
     const net::WorkloadEntry& t = wg.template_();
     std::string tp = P(path, "template");
-    if (!t.address().empty()) {
-      errors->Add(P(tp, "address"), "the template must not set an address");
-    }
     for (const auto& [name, port] : t.ports())
       CheckPort(port, KeyPath(P(tp, "ports"), name), errors);
     CheckLabels(t.labels(), P(tp, "labels"), errors);
@@ -1010,14 +1003,6 @@ void ValidateProxyConfig(const istio::networking::v1beta1::ProxyConfig& pc, cons
   if (pc.has_selector()) ValidateSelector(pc.selector(), P(path, "selector"), errors);
   if (pc.has_concurrency() && pc.concurrency().value() < 0) {
     errors->Add(P(path, "concurrency"), "must be greater than or equal to 0");
-  }
-  if (pc.has_image() && !pc.image().image_type().empty()) {
-    static const auto* types = new std::set<std::string>{"default", "debug", "distroless"};
-    if (types->count(pc.image().image_type()) == 0) {
-      errors->Add(P(path, "image.imageType"),
-                  absl::StrCat("\"", pc.image().image_type(),
-                               "\" must be one of default, debug, distroless"));
-    }
   }
 }
 
