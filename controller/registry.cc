@@ -49,9 +49,13 @@ Registry BuildServiceEntryRegistry(const std::vector<model::ConfigPtr>& service_
                                    const std::string& domain) {
   Registry reg;
   std::vector<model::ConfigPtr> ordered = service_entries;
+  // Oldest first; an entry without a creation time (a file) counts as the newest, then
+  // namespace/name. (Comparing timestamps only when both are set was not a strict weak order
+  // once timed and untimed entries mixed.)
   std::stable_sort(ordered.begin(), ordered.end(), [](const auto& a, const auto& b) {
-    if (a->creation_timestamp != b->creation_timestamp && !a->creation_timestamp.empty() &&
-        !b->creation_timestamp.empty()) {
+    if (a->creation_timestamp != b->creation_timestamp) {
+      if (a->creation_timestamp.empty()) return false;
+      if (b->creation_timestamp.empty()) return true;
       return a->creation_timestamp < b->creation_timestamp;
     }
     return a->key < b->key;

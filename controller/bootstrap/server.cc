@@ -6,10 +6,12 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "ca/server/ca_server.h"
 #include "controller/common/http_server.h"
 #include "controller/common/metrics.h"
+#include "controller/config/decoder.h"
 #include "controller/controller.h"
 #include "controller/file/directory_source.h"
 #include "controller/kube/ca_secret_store.h"
@@ -363,11 +365,18 @@ void Server::RegisterDebugHandlers(HttpServer* http) {
         std::string spec;
         google::protobuf::util::JsonPrintOptions opts;
         (void)google::protobuf::util::MessageToJsonString(*c->spec, &spec, opts);
-        configs.push_back({{"kind", std::string(model::KindName(key.kind))},
-                           {"namespace", key.ns},
-                           {"name", key.name},
-                           {"origin", c->origin},
-                           {"spec", json::parse(spec, nullptr, false)}});
+        json entry = {{"kind", std::string(model::KindName(key.kind))},
+                      {"namespace", key.ns},
+                      {"name", key.name},
+                      {"origin", c->origin},
+                      {"spec", json::parse(spec, nullptr, false)}};
+        std::vector<std::string> not_applied = config::ProxyTypesNotApplying(key.kind);
+        if (!not_applied.empty()) {
+          entry["status"] =
+              absl::StrCat("accepted, not applied to ", absl::StrJoin(not_applied, ", "));
+        }
+        if (!c->warnings.empty()) entry["warnings"] = c->warnings;
+        configs.push_back(std::move(entry));
       }
       json services = json::array();
       for (const auto& [host, svc] : s->Services()) {

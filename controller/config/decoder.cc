@@ -1,5 +1,7 @@
 #include "controller/config/decoder.h"
 
+#include <set>
+
 #include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -10,12 +12,17 @@
 #include "controller/config/validate.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "istio/extensions/v1alpha1/wasm.pb.h"
 #include "istio/networking/v1alpha3/destination_rule.pb.h"
+#include "istio/networking/v1alpha3/envoy_filter.pb.h"
 #include "istio/networking/v1alpha3/gateway.pb.h"
 #include "istio/networking/v1alpha3/service_entry.pb.h"
 #include "istio/networking/v1alpha3/sidecar.pb.h"
 #include "istio/networking/v1alpha3/virtual_service.pb.h"
+#include "istio/networking/v1alpha3/workload_group.pb.h"
+#include "istio/networking/v1beta1/proxy_config.pb.h"
 #include "istio/security/v1beta1/security.pb.h"
+#include "istio/telemetry/v1alpha1/telemetry.pb.h"
 
 namespace meshd::config {
 namespace {
@@ -48,7 +55,55 @@ std::string StringField(const json& obj, const char* field) {
   return "";
 }
 
+// The messages that select traffic or callers. An unknown field there is refused rather than
+// ignored: a rule without it would match more than its YAML says (an ALLOW rule would let
+// through callers that a newer field excludes).
+const std::set<std::string>& MatchMessages() {
+  static const auto* names = new std::set<std::string>{
+      "istio.networking.v1alpha3.HTTPMatchRequest",
+      "istio.networking.v1alpha3.StringMatch",
+      "istio.networking.v1alpha3.TLSMatchAttributes",
+      "istio.networking.v1alpha3.L4MatchAttributes",
+      "istio.security.v1beta1.Rule",
+      "istio.security.v1beta1.Rule.From",
+      "istio.security.v1beta1.Rule.To",
+      "istio.security.v1beta1.Source",
+      "istio.security.v1beta1.Operation",
+      "istio.security.v1beta1.Condition",
+  };
+  return *names;
+}
+
+// Kinds whose every spec field is optional: an object without `spec` is an empty spec.
+bool SpecMayBeEmpty(Kind kind) {
+  switch (kind) {
+    case Kind::kPeerAuthentication:
+    case Kind::kAuthorizationPolicy:
+    case Kind::kRequestAuthentication:
+    case Kind::kSidecar:
+    case Kind::kTelemetry:
+    case Kind::kProxyConfig:
+    case Kind::kEnvoyFilter:
+      return true;
+    default:
+      return false;
+  }
+}
+
 }  // namespace
+
+std::vector<std::string> ProxyTypesNotApplying(Kind kind) {
+  switch (kind) {
+    case Kind::kEnvoyFilter:
+    case Kind::kTelemetry:
+    case Kind::kWorkloadGroup:
+    case Kind::kProxyConfig:
+    case Kind::kWasmPlugin:
+      return {"proxyless gRPC"};
+    default:
+      return {};
+  }
+}
 
 std::unique_ptr<google::protobuf::Message> NewSpec(Kind kind) {
   namespace net = istio::networking::v1alpha3;
@@ -72,6 +127,16 @@ std::unique_ptr<google::protobuf::Message> NewSpec(Kind kind) {
       return std::make_unique<sec::AuthorizationPolicy>();
     case Kind::kRequestAuthentication:
       return std::make_unique<sec::RequestAuthentication>();
+    case Kind::kEnvoyFilter:
+      return std::make_unique<net::EnvoyFilter>();
+    case Kind::kTelemetry:
+      return std::make_unique<istio::telemetry::v1alpha1::Telemetry>();
+    case Kind::kWorkloadGroup:
+      return std::make_unique<net::WorkloadGroup>();
+    case Kind::kProxyConfig:
+      return std::make_unique<istio::networking::v1beta1::ProxyConfig>();
+    case Kind::kWasmPlugin:
+      return std::make_unique<istio::extensions::v1alpha1::WasmPlugin>();
   }
   return nullptr;
 }
@@ -139,13 +204,12 @@ absl::StatusOr<model::ConfigPtr> DecodeObject(const json& object, const DecodeOp
   }
 
   std::unique_ptr<google::protobuf::Message> spec = NewSpec(*kind);
+  FieldErrors warnings;
   if (!object.contains("spec") || object["spec"].is_null()) {
-    if (*kind != Kind::kPeerAuthentication && *kind != Kind::kAuthorizationPolicy &&
-        *kind != Kind::kRequestAuthentication && *kind != Kind::kSidecar) {
-      errors.Add("spec", "required field is missing");
-    }
+    if (!SpecMayBeEmpty(*kind)) errors.Add("spec", "required field is missing");
   } else {
-    JsonToProto(object["spec"], "spec", spec.get(), &errors);
+    // Like istiod, fields the schema does not know are ignored with a warning.
+    JsonToProto(object["spec"], "spec", spec.get(), &errors, &warnings, MatchMessages());
   }
   if (errors.empty()) ValidateSpec(*kind, *spec, ns, "spec", &errors);
   if (!errors.empty()) {
@@ -159,8 +223,12 @@ absl::StatusOr<model::ConfigPtr> DecodeObject(const json& object, const DecodeOp
     coded.SetSerializationDeterministic(true);  // map order must not change the hash
     spec->SerializePartialToCodedStream(&coded);
   }
-  config->content_hash =
-      absl::HashOf(bytes, config->labels, config->annotations, config->creation_timestamp);
+  for (const FieldError& w : warnings.errors()) {
+    config->warnings.push_back(absl::StrCat(w.path, ": ", w.message));
+  }
+  // The warnings are part of what /debug/configz shows, so a change to them is a change.
+  config->content_hash = absl::HashOf(bytes, config->labels, config->annotations,
+                                      config->creation_timestamp, config->warnings);
   if (*kind == Kind::kVirtualService) {
     config->model = ToModel(static_cast<const istio::networking::v1alpha3::VirtualService&>(*spec));
   } else if (*kind == Kind::kDestinationRule) {

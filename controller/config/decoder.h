@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -23,11 +24,18 @@ struct DecodeOptions {
   std::string default_namespace = "default";
 };
 
-// Decodes and validates one object. Errors:
+// Decodes and validates one object. Fields of `spec` the schema does not know are ignored and
+// listed in the config's `warnings` with their paths, as istiod accepts them. Errors:
 //  - NotFound: the apiVersion/kind is not an Istio kind meshd knows (callers may skip it);
 //  - InvalidArgument: "<Kind> <ns>/<name>: <path>: <message>; <path>: <message>".
 absl::StatusOr<model::ConfigPtr> DecodeObject(const nlohmann::json& object,
                                               const DecodeOptions& options);
+
+// The proxy types whose generator does not honour objects of `kind` ("proxyless gRPC"); such
+// objects are accepted, logged once by their source and listed in /debug/configz as
+// "accepted, not applied to ..." instead of being silently ignored. Empty when every
+// generator honours the kind.
+std::vector<std::string> ProxyTypesNotApplying(model::Kind kind);
 
 // Validates an already-typed spec; errors carry paths under "spec".
 absl::Status ValidateSpec(model::Kind kind, const google::protobuf::Message& spec,

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <limits>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -74,7 +75,14 @@ bool ToDouble(const json& j, double* out) {
   return false;
 }
 
-void DecodeMessage(const json& j, const std::string& path, Message* m, FieldErrors* errors);
+// Where decoding reports: `errors` always; `warnings` (may be null) for ignored fields.
+struct Sink {
+  FieldErrors* errors;
+  FieldErrors* warnings;
+  const std::set<std::string>* strict_messages;
+};
+
+void DecodeMessage(const json& j, const std::string& path, Message* m, const Sink& sink);
 
 void DecodeDuration(const json& j, const std::string& path, Message* m, FieldErrors* errors) {
   if (!j.is_string()) {
@@ -221,14 +229,15 @@ bool SetScalar(const json& j, const std::string& path, const FieldDescriptor* f,
 
 // Decodes `j` into message field `f` of `m` (one element if repeated).
 void DecodeMessageField(const json& j, const std::string& path, const FieldDescriptor* f,
-                        Message* m, FieldErrors* errors) {
+                        Message* m, const Sink& sink) {
   const Reflection* r = m->GetReflection();
   Message* sub = f->is_repeated() ? r->AddMessage(m, f) : r->MutableMessage(m, f);
-  DecodeMessage(j, path, sub, errors);
+  DecodeMessage(j, path, sub, sink);
 }
 
 void DecodeMapField(const json& j, const std::string& path, const FieldDescriptor* f, Message* m,
-                    FieldErrors* errors) {
+                    const Sink& sink) {
+  FieldErrors* errors = sink.errors;
   if (!j.is_object()) {
     errors->Add(path, absl::StrCat("expected a map (object), got ", GotWhat(j)));
     return;
@@ -253,7 +262,7 @@ void DecodeMapField(const json& j, const std::string& path, const FieldDescripto
     if (!key_ok) continue;
     if (value_field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
       DecodeMessage(item, item_path, entry->GetReflection()->MutableMessage(entry, value_field),
-                    errors);
+                    sink);
     } else {
       SetScalar(item, item_path, value_field, entry, errors);
     }
@@ -261,9 +270,10 @@ void DecodeMapField(const json& j, const std::string& path, const FieldDescripto
 }
 
 void DecodeField(const json& j, const std::string& path, const FieldDescriptor* f, Message* m,
-                 FieldErrors* errors) {
+                 const Sink& sink) {
+  FieldErrors* errors = sink.errors;
   if (f->is_map()) {
-    DecodeMapField(j, path, f, m, errors);
+    DecodeMapField(j, path, f, m, sink);
     return;
   }
   if (f->is_repeated()) {
@@ -277,7 +287,7 @@ void DecodeField(const json& j, const std::string& path, const FieldDescriptor* 
         continue;
       }
       if (f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
-        DecodeMessageField(j[i], IndexPath(path, i), f, m, errors);
+        DecodeMessageField(j[i], IndexPath(path, i), f, m, sink);
       } else {
         SetScalar(j[i], IndexPath(path, i), f, m, errors);
       }
@@ -285,7 +295,7 @@ void DecodeField(const json& j, const std::string& path, const FieldDescriptor* 
     return;
   }
   if (f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
-    DecodeMessageField(j, path, f, m, errors);
+    DecodeMessageField(j, path, f, m, sink);
   } else {
     SetScalar(j, path, f, m, errors);
   }
@@ -295,7 +305,23 @@ bool IsWrapper(const Descriptor* d) {
   return d->file()->name() == "google/protobuf/wrappers.proto";
 }
 
-void DecodeMessage(const json& j, const std::string& path, Message* m, FieldErrors* errors) {
+// "appendHeaders" -> "append_headers": the proto name of a JSON key, to look it up among the
+// names a schema reserves.
+std::string SnakeCase(absl::string_view key) {
+  std::string out;
+  for (char c : key) {
+    if (absl::ascii_isupper(c)) {
+      out.push_back('_');
+      out.push_back(absl::ascii_tolower(c));
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+void DecodeMessage(const json& j, const std::string& path, Message* m, const Sink& sink) {
+  FieldErrors* errors = sink.errors;
   const Descriptor* d = m->GetDescriptor();
   const std::string& type = d->full_name();
   if (type == "google.protobuf.Duration") {
@@ -337,7 +363,19 @@ void DecodeMessage(const json& j, const std::string& path, Message* m, FieldErro
     }
     std::string field_path = JoinPath(path, key);
     if (f == nullptr) {
-      errors->Add(field_path, "unknown field");
+      const bool removed = d->IsReservedName(SnakeCase(key)) || d->IsReservedName(key);
+      if (sink.warnings == nullptr) {
+        errors->Add(field_path, "unknown field");
+      } else if (sink.strict_messages->count(d->full_name()) > 0) {
+        errors->Add(field_path,
+                    absl::StrCat(removed ? "field removed from Istio's API" : "unknown field",
+                                 " in a match: ignoring it would make the match wider than "
+                                 "written"));
+      } else if (removed) {
+        sink.warnings->Add(field_path, "unknown field, ignored (removed from Istio's API)");
+      } else {
+        sink.warnings->Add(field_path, "unknown field, ignored");
+      }
       continue;
     }
     if (value.is_null()) continue;  // null means unset, as in Kubernetes
@@ -353,7 +391,7 @@ void DecodeMessage(const json& j, const std::string& path, Message* m, FieldErro
         continue;
       }
     }
-    DecodeField(value, field_path, f, m, errors);
+    DecodeField(value, field_path, f, m, sink);
   }
 }
 
@@ -376,8 +414,9 @@ std::string JsonTypeName(const json& j) {
   }
 }
 
-void JsonToProto(const json& j, const std::string& path, Message* message, FieldErrors* errors) {
-  DecodeMessage(j, path, message, errors);
+void JsonToProto(const json& j, const std::string& path, Message* message, FieldErrors* errors,
+                 FieldErrors* warnings, const std::set<std::string>& strict_messages) {
+  DecodeMessage(j, path, message, Sink{errors, warnings, &strict_messages});
 }
 
 absl::StatusOr<absl::Duration> ParseGoDuration(absl::string_view text) {

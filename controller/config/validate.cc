@@ -1,5 +1,6 @@
 #include "controller/config/validate.h"
 
+#include <cstring>
 #include <set>
 
 #include "absl/strings/ascii.h"
@@ -10,12 +11,17 @@
 #include "absl/strings/strip.h"
 #include "controller/common/grpc_codes.h"
 #include "google/protobuf/duration.pb.h"
+#include "istio/extensions/v1alpha1/wasm.pb.h"
 #include "istio/networking/v1alpha3/destination_rule.pb.h"
+#include "istio/networking/v1alpha3/envoy_filter.pb.h"
 #include "istio/networking/v1alpha3/gateway.pb.h"
 #include "istio/networking/v1alpha3/service_entry.pb.h"
 #include "istio/networking/v1alpha3/sidecar.pb.h"
 #include "istio/networking/v1alpha3/virtual_service.pb.h"
+#include "istio/networking/v1alpha3/workload_group.pb.h"
+#include "istio/networking/v1beta1/proxy_config.pb.h"
 #include "istio/security/v1beta1/security.pb.h"
+#include "istio/telemetry/v1alpha1/telemetry.pb.h"
 #include "re2/re2.h"
 
 namespace meshd::config {
@@ -423,16 +429,35 @@ bool IsIp(absl::string_view s) {
          re2::RE2::FullMatch(re2::StringPiece(s.data(), s.size()), kV6);
 }
 
+// istiod's rule: an address is an IP, a DNS name (resolution DNS) or a unix:// socket path;
+// only a WorkloadEntry on another network may leave it empty.
 void ValidateWorkloadEntry(const net::WorkloadEntry& we, const std::string& path, bool need_ip,
                            FieldErrors* errors) {
+  const bool uds = absl::StartsWith(we.address(), "unix://");
   if (we.address().empty()) {
     if (we.network().empty()) errors->Add(P(path, "address"), "required field is missing");
-  } else if (need_ip && !IsIp(we.address()) && !absl::StartsWith(we.address(), "unix://")) {
+  } else if (uds) {
+    if (we.address().size() == strlen("unix://")) {
+      errors->Add(P(path, "address"), "a unix:// address needs a socket path");
+    }
+    if (!we.ports().empty()) {
+      errors->Add(P(path, "ports"), "a unix:// endpoint must not have ports");
+    }
+  } else if (need_ip && !IsIp(we.address())) {
     errors->Add(P(path, "address"),
                 absl::StrCat("\"", we.address(), "\" is not an IP address (resolution STATIC)"));
+  } else if (!IsIp(we.address()) &&
+             (absl::StrContains(we.address(), '*') || !IsValidHost(we.address()))) {
+    errors->Add(P(path, "address"),
+                absl::StrCat("\"", we.address(), "\" is neither an IP address nor a DNS name"));
   }
-  for (const auto& [name, port] : we.ports())
+  for (const auto& [name, port] : we.ports()) {
+    if (!IsDns1123Label(name)) {
+      errors->Add(KeyPath(P(path, "ports"), name),
+                  absl::StrCat("\"", name, "\" is not a valid port name"));
+    }
     CheckPort(port, KeyPath(P(path, "ports"), name), errors);
+  }
   CheckLabels(we.labels(), P(path, "labels"), errors);
 }
 
@@ -496,6 +521,31 @@ void ValidateSelector(const istio::type::v1beta1::WorkloadSelector& sel, const s
   CheckLabels(sel.match_labels(), P(path, "matchLabels"), errors);
 }
 
+void ValidateTargetRef(const istio::type::v1beta1::PolicyTargetReference& ref,
+                       const std::string& path, FieldErrors* errors) {
+  if (ref.kind().empty()) errors->Add(P(path, "kind"), "required field is missing");
+  if (ref.name().empty()) errors->Add(P(path, "name"), "required field is missing");
+}
+
+// The policy kinds select workloads either by labels or by target references, never both
+// (istiod: "only one of targetRefs or workloadSelector can be set").
+template <typename Spec>
+void ValidatePolicyScope(const Spec& spec, const std::string& path, const char* selector_field,
+                         FieldErrors* errors) {
+  const bool has_selector = spec.has_selector();
+  const bool has_ref = spec.has_target_ref();
+  const bool has_refs = spec.target_refs_size() > 0;
+  if (has_selector && (has_ref || has_refs)) {
+    errors->Add(path, absl::StrCat("only one of ", selector_field, " or targetRef(s) may be set"));
+  }
+  if (has_ref && has_refs) errors->Add(path, "only one of targetRef or targetRefs may be set");
+  if (has_selector) ValidateSelector(spec.selector(), P(path, selector_field), errors);
+  if (has_ref) ValidateTargetRef(spec.target_ref(), P(path, "targetRef"), errors);
+  for (int i = 0; i < spec.target_refs_size(); ++i) {
+    ValidateTargetRef(spec.target_refs(i), I(P(path, "targetRefs"), i), errors);
+  }
+}
+
 void ValidatePeerAuthentication(const sec::PeerAuthentication& pa, const std::string& path,
                                 FieldErrors* errors) {
   if (pa.has_selector()) ValidateSelector(pa.selector(), P(path, "selector"), errors);
@@ -508,56 +558,187 @@ void ValidatePeerAuthentication(const sec::PeerAuthentication& pa, const std::st
   }
 }
 
+bool IsIpOrCidr(absl::string_view s) {
+  std::pair<absl::string_view, absl::string_view> parts =
+      absl::StrSplit(s, absl::MaxSplits('/', 1));
+  if (!IsIp(parts.first)) return false;
+  if (!absl::StrContains(s, '/')) return true;
+  int bits;
+  const int max = absl::StrContains(parts.first, ':') ? 128 : 32;
+  return absl::SimpleAtoi(parts.second, &bits) && bits >= 0 && bits <= max;
+}
+
+// The `when` keys istiod knows (security/pkg/authz/model), exact or as a prefix.
+bool IsKnownConditionKey(absl::string_view key) {
+  static const auto* exact = new std::set<std::string>{"source.ip",
+                                                       "remote.ip",
+                                                       "source.namespace",
+                                                       "source.principal",
+                                                       "source.serviceAccount",
+                                                       "request.auth.principal",
+                                                       "request.auth.audiences",
+                                                       "request.auth.presenter",
+                                                       "destination.ip",
+                                                       "destination.port",
+                                                       "connection.sni"};
+  if (exact->count(std::string(key)) > 0) return true;
+  for (absl::string_view prefix :
+       {"request.headers[", "request.auth.claims[", "experimental.envoy.filters."}) {
+    if (absl::StartsWith(key, prefix)) {
+      return prefix.back() != '[' || (absl::EndsWith(key, "]") && key.size() > prefix.size() + 1);
+    }
+  }
+  return false;
+}
+
+template <typename Repeated>
+void CheckIpBlocks(const Repeated& blocks, const std::string& path, FieldErrors* errors) {
+  for (int i = 0; i < blocks.size(); ++i) {
+    if (!IsIpOrCidr(blocks.Get(i))) {
+      errors->Add(I(path, i), absl::StrCat("\"", blocks.Get(i), "\" is not an IP address or CIDR"));
+    }
+  }
+}
+
+template <typename Repeated>
+void CheckPortStrings(const Repeated& ports, const std::string& path, FieldErrors* errors) {
+  for (int k = 0; k < ports.size(); ++k) {
+    uint32_t port;
+    const std::string& s = ports.Get(k);
+    if (!absl::SimpleAtoi(s, &port) || port == 0 || port > 65535) {
+      errors->Add(I(path, k), absl::StrCat("\"", s, "\" is not a port number"));
+    }
+  }
+}
+
 void ValidateAuthorizationPolicy(const sec::AuthorizationPolicy& ap, const std::string& path,
                                  FieldErrors* errors) {
-  if (ap.has_selector()) ValidateSelector(ap.selector(), P(path, "selector"), errors);
+  ValidatePolicyScope(ap, path, "selector", errors);
   if (ap.action() == sec::AuthorizationPolicy::CUSTOM && !ap.has_provider()) {
     errors->Add(P(path, "provider"), "action CUSTOM requires a provider");
   }
   if (ap.action() != sec::AuthorizationPolicy::CUSTOM && ap.has_provider()) {
     errors->Add(P(path, "provider"), "a provider may only be set with action CUSTOM");
   }
+  if (ap.has_provider() && ap.provider().name().empty()) {
+    errors->Add(P(path, "provider.name"), "required field is missing");
+  }
   for (int i = 0; i < ap.rules_size(); ++i) {
     const auto& rule = ap.rules(i);
     std::string rp = I(P(path, "rules"), i);
     for (int j = 0; j < rule.from_size(); ++j) {
-      if (!rule.from(j).has_source())
-        errors->Add(P(I(P(rp, "from"), j), "source"), "required field is missing");
+      std::string sp = P(I(P(rp, "from"), j), "source");
+      if (!rule.from(j).has_source()) {
+        errors->Add(sp, "required field is missing");
+        continue;
+      }
+      const sec::Source& src = rule.from(j).source();
+      if (src.ByteSizeLong() == 0) errors->Add(sp, "a source must set at least one field");
+      CheckIpBlocks(src.ip_blocks(), P(sp, "ipBlocks"), errors);
+      CheckIpBlocks(src.not_ip_blocks(), P(sp, "notIpBlocks"), errors);
+      CheckIpBlocks(src.remote_ip_blocks(), P(sp, "remoteIpBlocks"), errors);
+      CheckIpBlocks(src.not_remote_ip_blocks(), P(sp, "notRemoteIpBlocks"), errors);
     }
     for (int j = 0; j < rule.to_size(); ++j) {
-      if (!rule.to(j).has_operation())
-        errors->Add(P(I(P(rp, "to"), j), "operation"), "required field is missing");
-      for (int k = 0; k < rule.to(j).operation().ports_size(); ++k) {
-        uint32_t port;
-        const std::string& s = rule.to(j).operation().ports(k);
-        if (!absl::SimpleAtoi(s, &port) || port == 0 || port > 65535) {
-          errors->Add(I(P(P(I(P(rp, "to"), j), "operation"), "ports"), k),
-                      absl::StrCat("\"", s, "\" is not a port number"));
-        }
+      std::string op = P(I(P(rp, "to"), j), "operation");
+      if (!rule.to(j).has_operation()) {
+        errors->Add(op, "required field is missing");
+        continue;
       }
+      const sec::Operation& o = rule.to(j).operation();
+      if (o.ByteSizeLong() == 0) errors->Add(op, "an operation must set at least one field");
+      CheckPortStrings(o.ports(), P(op, "ports"), errors);
+      CheckPortStrings(o.not_ports(), P(op, "notPorts"), errors);
     }
     for (int j = 0; j < rule.when_size(); ++j) {
       const auto& c = rule.when(j);
       std::string cp = I(P(rp, "when"), j);
-      if (c.key().empty()) errors->Add(P(cp, "key"), "required field is missing");
+      if (c.key().empty()) {
+        errors->Add(P(cp, "key"), "required field is missing");
+      } else if (!IsKnownConditionKey(c.key())) {
+        errors->Add(P(cp, "key"), absl::StrCat("unknown attribute \"", c.key(), "\""));
+      }
       if (c.values().empty() && c.not_values().empty())
         errors->Add(cp, "one of values or notValues is required");
+      if (c.key() == "source.ip" || c.key() == "remote.ip" || c.key() == "destination.ip") {
+        CheckIpBlocks(c.values(), P(cp, "values"), errors);
+        CheckIpBlocks(c.not_values(), P(cp, "notValues"), errors);
+      } else if (c.key() == "destination.port") {
+        CheckPortStrings(c.values(), P(cp, "values"), errors);
+        CheckPortStrings(c.not_values(), P(cp, "notValues"), errors);
+      }
     }
   }
 }
 
 void ValidateRequestAuthentication(const sec::RequestAuthentication& ra, const std::string& path,
                                    FieldErrors* errors) {
-  if (ra.has_selector()) ValidateSelector(ra.selector(), P(path, "selector"), errors);
+  ValidatePolicyScope(ra, path, "selector", errors);
   for (int i = 0; i < ra.jwt_rules_size(); ++i) {
-    if (ra.jwt_rules(i).issuer().empty()) {
-      errors->Add(P(I(P(path, "jwtRules"), i), "issuer"), "required field is missing");
+    const sec::JWTRule& rule = ra.jwt_rules(i);
+    std::string rp = I(P(path, "jwtRules"), i);
+    if (rule.issuer().empty()) errors->Add(P(rp, "issuer"), "required field is missing");
+    for (int j = 0; j < rule.audiences_size(); ++j) {
+      if (rule.audiences(j).empty()) {
+        errors->Add(I(P(rp, "audiences"), j), "an audience must not be empty");
+      }
+    }
+    if (!rule.jwks_uri().empty() && !absl::StartsWith(rule.jwks_uri(), "http://") &&
+        !absl::StartsWith(rule.jwks_uri(), "https://")) {
+      errors->Add(P(rp, "jwksUri"),
+                  absl::StrCat("\"", rule.jwks_uri(), "\" is not an http:// or https:// URL"));
+    }
+    for (int j = 0; j < rule.from_headers_size(); ++j) {
+      if (rule.from_headers(j).name().empty()) {
+        errors->Add(P(I(P(rp, "fromHeaders"), j), "name"), "required field is missing");
+      }
+    }
+    for (int j = 0; j < rule.from_params_size(); ++j) {
+      if (rule.from_params(j).empty()) {
+        errors->Add(I(P(rp, "fromParams"), j), "a query parameter name must not be empty");
+      }
+    }
+    for (int j = 0; j < rule.output_claim_to_headers_size(); ++j) {
+      const auto& ch = rule.output_claim_to_headers(j);
+      std::string hp = I(P(rp, "outputClaimToHeaders"), j);
+      static const re2::RE2 kHeader("[-_A-Za-z0-9]+");
+      if (!re2::RE2::FullMatch(ch.header(), kHeader)) {
+        errors->Add(P(hp, "header"), absl::StrCat("\"", ch.header(), "\" is not a header name"));
+      }
+      if (ch.claim().empty()) errors->Add(P(hp, "claim"), "required field is missing");
     }
   }
 }
 
+// "namespace/host" (Sidecar requires the namespace; Gateway allows it to be left out), where
+// namespace is a DNS label, "*", "." or "~" and host is a host name or wildcard.
+void CheckNamespacedHost(const std::string& value, bool namespace_required, const std::string& path,
+                         FieldErrors* errors) {
+  std::vector<std::string> parts = absl::StrSplit(value, absl::MaxSplits('/', 1));
+  if (parts.size() == 1) {
+    if (namespace_required) {
+      errors->Add(path, absl::StrCat("\"", value, "\" must be of the form namespace/host"));
+      return;
+    }
+    parts.insert(parts.begin(), "*");
+  }
+  const std::string& ns = parts[0];
+  if (ns != "*" && ns != "." && ns != "~" && !IsDns1123Label(ns)) {
+    errors->Add(path, absl::StrCat("\"", ns, "\" is not a valid namespace"));
+  }
+  if (parts[1].empty() || !IsValidHost(parts[1])) {
+    errors->Add(path, absl::StrCat("\"", parts[1], "\" is not a valid host name"));
+  }
+}
+
+bool IsTlsProtocol(const std::string& protocol) {
+  std::string p = absl::AsciiStrToUpper(protocol);
+  return p == "HTTPS" || p == "TLS";
+}
+
 void ValidateGateway(const net::Gateway& gw, const std::string& path, FieldErrors* errors) {
   if (gw.servers().empty()) errors->Add(P(path, "servers"), "at least one server is required");
+  std::set<std::string> port_names;
   for (int i = 0; i < gw.servers_size(); ++i) {
     const auto& s = gw.servers(i);
     std::string sp = I(P(path, "servers"), i);
@@ -570,21 +751,387 @@ void ValidateGateway(const net::Gateway& gw, const std::string& path, FieldError
         errors->Add(P(sp, "port.protocol"),
                     absl::StrCat("unknown protocol \"", s.port().protocol(), "\""));
       }
+      if (!s.port().name().empty() && !port_names.insert(s.port().name()).second) {
+        errors->Add(P(sp, "port.name"),
+                    absl::StrCat("port name \"", s.port().name(), "\" is used by another server"));
+      }
+      if (IsTlsProtocol(s.port().protocol()) && !s.has_tls()) {
+        errors->Add(P(sp, "tls"), absl::StrCat("a server with protocol ", s.port().protocol(),
+                                               " requires TLS settings"));
+      }
     }
     if (s.hosts().empty()) errors->Add(P(sp, "hosts"), "at least one host is required");
+    for (int j = 0; j < s.hosts_size(); ++j) {
+      CheckNamespacedHost(s.hosts(j), false, I(P(sp, "hosts"), j), errors);
+    }
+    if (s.has_tls()) {
+      const auto& tls = s.tls();
+      std::string tp = P(sp, "tls");
+      if ((tls.mode() == net::ServerTLSSettings::SIMPLE ||
+           tls.mode() == net::ServerTLSSettings::MUTUAL ||
+           tls.mode() == net::ServerTLSSettings::OPTIONAL_MUTUAL) &&
+          tls.credential_name().empty()) {
+        if (tls.server_certificate().empty()) {
+          errors->Add(P(tp, "serverCertificate"),
+                      absl::StrCat("mode ", net::ServerTLSSettings::TLSmode_Name(tls.mode()),
+                                   " requires credentialName or serverCertificate"));
+        }
+        if (tls.private_key().empty()) {
+          errors->Add(P(tp, "privateKey"),
+                      absl::StrCat("mode ", net::ServerTLSSettings::TLSmode_Name(tls.mode()),
+                                   " requires credentialName or privateKey"));
+        }
+        if (tls.mode() != net::ServerTLSSettings::SIMPLE && tls.ca_certificates().empty()) {
+          errors->Add(P(tp, "caCertificates"),
+                      absl::StrCat("mode ", net::ServerTLSSettings::TLSmode_Name(tls.mode()),
+                                   " requires credentialName or caCertificates"));
+        }
+      }
+    }
   }
+  CheckLabels(gw.selector(), P(path, "selector"), errors);
 }
 
 void ValidateSidecar(const net::Sidecar& sc, const std::string& path, FieldErrors* errors) {
-  if (sc.has_workload_selector())
+  if (sc.has_workload_selector()) {
+    if (sc.workload_selector().labels().empty()) {
+      errors->Add(P(path, "workloadSelector.labels"), "a workload selector needs labels");
+    }
     CheckLabels(sc.workload_selector().labels(), P(path, "workloadSelector.labels"), errors);
-  for (int i = 0; i < sc.egress_size(); ++i) {
-    if (sc.egress(i).hosts().empty())
-      errors->Add(P(I(P(path, "egress"), i), "hosts"), "at least one host is required");
   }
+  if (sc.egress().empty() && sc.ingress().empty() && !sc.has_outbound_traffic_policy()) {
+    errors->Add(path, "one of egress, ingress or outboundTrafficPolicy is required");
+  }
+  std::set<uint32_t> ports;
   for (int i = 0; i < sc.ingress_size(); ++i) {
-    if (!sc.ingress(i).has_port())
-      errors->Add(P(I(P(path, "ingress"), i), "port"), "required field is missing");
+    std::string ip = I(P(path, "ingress"), i);
+    if (!sc.ingress(i).has_port()) {
+      errors->Add(P(ip, "port"), "required field is missing");
+      continue;
+    }
+    CheckPort(sc.ingress(i).port().number(), P(ip, "port.number"), errors);
+    if (!ports.insert(sc.ingress(i).port().number()).second) {
+      errors->Add(P(ip, "port.number"), absl::StrCat("port ", sc.ingress(i).port().number(),
+                                                     " is used by another ingress listener"));
+    }
+  }
+  ports.clear();
+  for (int i = 0; i < sc.egress_size(); ++i) {
+    const auto& e = sc.egress(i);
+    std::string ep = I(P(path, "egress"), i);
+    if (!e.has_port()) {
+      if (i != sc.egress_size() - 1) {
+        errors->Add(ep, "only the last egress listener may leave out its port (the catch-all)");
+      }
+    } else {
+      CheckPort(e.port().number(), P(ep, "port.number"), errors);
+      if (!ports.insert(e.port().number()).second) {
+        errors->Add(P(ep, "port.number"), absl::StrCat("port ", e.port().number(),
+                                                       " is used by another egress listener"));
+      }
+    }
+    if (e.hosts().empty()) errors->Add(P(ep, "hosts"), "at least one host is required");
+    for (int j = 0; j < e.hosts_size(); ++j) {
+      CheckNamespacedHost(e.hosts(j), true, I(P(ep, "hosts"), j), errors);
+    }
+  }
+}
+
+// ---- EnvoyFilter ---------------------------------------------------------------------------
+
+void ValidateEnvoyFilter(const net::EnvoyFilter& ef, const std::string& path, FieldErrors* errors) {
+  using EF = net::EnvoyFilter;
+  if (ef.has_workload_selector() && ef.target_refs_size() > 0) {
+    errors->Add(path, "only one of workloadSelector or targetRefs may be set");
+  }
+  if (ef.has_workload_selector()) {
+    CheckLabels(ef.workload_selector().labels(), P(path, "workloadSelector.labels"), errors);
+  }
+  for (int i = 0; i < ef.target_refs_size(); ++i) {
+    ValidateTargetRef(ef.target_refs(i), I(P(path, "targetRefs"), i), errors);
+  }
+  for (int i = 0; i < ef.config_patches_size(); ++i) {
+    const EF::EnvoyConfigObjectPatch& cp = ef.config_patches(i);
+    std::string pp = I(P(path, "configPatches"), i);
+    if (cp.apply_to() == EF::INVALID) {
+      errors->Add(P(pp, "applyTo"), "required field is missing");
+      continue;
+    }
+    if (!cp.has_patch()) {
+      errors->Add(P(pp, "patch"), "required field is missing");
+      continue;
+    }
+    if (cp.patch().operation() == EF::Patch::INVALID) {
+      errors->Add(P(pp, "patch.operation"), "required field is missing");
+      continue;
+    }
+    if (cp.patch().operation() != EF::Patch::REMOVE && !cp.patch().has_value()) {
+      errors->Add(P(pp, "patch.value"),
+                  absl::StrCat("required for operation ",
+                               EF::Patch::Operation_Name(cp.patch().operation())));
+      continue;
+    }
+    if (cp.match().has_proxy() && !cp.match().proxy().proxy_version().empty()) {
+      re2::RE2 re(cp.match().proxy().proxy_version(), re2::RE2::Quiet);
+      if (!re.ok()) {
+        errors->Add(P(pp, "match.proxy.proxyVersion"),
+                    absl::StrCat("\"", cp.match().proxy().proxy_version(),
+                                 "\" is not a valid RE2 regex: ", re.error()));
+      }
+    }
+    const auto types = cp.match().object_types_case();
+    const std::string apply_to = EF::ApplyTo_Name(cp.apply_to());
+    switch (cp.apply_to()) {
+      case EF::LISTENER:
+      case EF::FILTER_CHAIN:
+      case EF::NETWORK_FILTER:
+      case EF::HTTP_FILTER: {
+        if (types != EF::EnvoyConfigObjectMatch::OBJECT_TYPES_NOT_SET &&
+            types != EF::EnvoyConfigObjectMatch::kListener) {
+          errors->Add(P(pp, "match"),
+                      absl::StrCat("applyTo ", apply_to, " needs a listener match"));
+          break;
+        }
+        const auto& fc = cp.match().listener().filter_chain();
+        if (!fc.has_filter()) break;
+        std::string fp = P(pp, "match.listener.filterChain.filter");
+        if (fc.filter().name().empty()) {
+          errors->Add(P(fp, "name"), "a filter match needs a name to match on");
+        } else if (fc.filter().has_sub_filter()) {
+          if (cp.apply_to() != EF::HTTP_FILTER) {
+            errors->Add(P(fp, "subFilter"),
+                        "a subFilter match is only valid with applyTo HTTP_FILTER");
+          } else if (fc.filter().name() != "envoy.filters.network.http_connection_manager" &&
+                     fc.filter().name() != "envoy.http_connection_manager") {
+            errors->Add(P(fp, "subFilter"),
+                        "a subFilter match needs the filter match "
+                        "envoy.filters.network.http_connection_manager");
+          } else if (fc.filter().sub_filter().name().empty()) {
+            errors->Add(P(fp, "subFilter.name"), "a subFilter match needs a name to match on");
+          }
+        }
+        break;
+      }
+      case EF::ROUTE_CONFIGURATION:
+      case EF::VIRTUAL_HOST:
+      case EF::HTTP_ROUTE:
+        if (types != EF::EnvoyConfigObjectMatch::OBJECT_TYPES_NOT_SET &&
+            types != EF::EnvoyConfigObjectMatch::kRouteConfiguration) {
+          errors->Add(P(pp, "match"),
+                      absl::StrCat("applyTo ", apply_to, " needs a routeConfiguration match"));
+        }
+        break;
+      case EF::CLUSTER:
+        if (types != EF::EnvoyConfigObjectMatch::OBJECT_TYPES_NOT_SET &&
+            types != EF::EnvoyConfigObjectMatch::kCluster) {
+          errors->Add(P(pp, "match"), "applyTo CLUSTER needs a cluster match");
+        }
+        break;
+      default:
+        break;
+    }
+  }
+}
+
+// ---- WorkloadGroup -------------------------------------------------------------------------
+
+void ValidateReadinessProbe(const net::ReadinessProbe& probe, const std::string& path,
+                            FieldErrors* errors) {
+  const std::pair<int32_t, const char*> counts[] = {
+      {probe.initial_delay_seconds(), "initialDelaySeconds"},
+      {probe.timeout_seconds(), "timeoutSeconds"},
+      {probe.period_seconds(), "periodSeconds"},
+      {probe.success_threshold(), "successThreshold"},
+      {probe.failure_threshold(), "failureThreshold"}};
+  for (const auto& [value, field] : counts) {
+    if (value < 0) errors->Add(P(path, field), "must not be negative");
+  }
+  switch (probe.health_check_method_case()) {
+    case net::ReadinessProbe::kHttpGet: {
+      const auto& h = probe.http_get();
+      CheckPort(h.port(), P(path, "httpGet.port"), errors);
+      // Kubernetes' URIScheme values, which istiod compares against.
+      if (!h.scheme().empty() && h.scheme() != "HTTP" && h.scheme() != "HTTPS") {
+        errors->Add(P(path, "httpGet.scheme"),
+                    absl::StrCat("\"", h.scheme(), "\" must be HTTP or HTTPS"));
+      }
+      for (int i = 0; i < h.http_headers_size(); ++i) {
+        if (h.http_headers(i).name().empty()) {
+          errors->Add(P(I(P(path, "httpGet.httpHeaders"), i), "name"), "required field is missing");
+        }
+      }
+      break;
+    }
+    case net::ReadinessProbe::kTcpSocket:
+      CheckPort(probe.tcp_socket().port(), P(path, "tcpSocket.port"), errors);
+      break;
+    case net::ReadinessProbe::kExec:
+      if (probe.exec().command().empty()) {
+        errors->Add(P(path, "exec.command"), "required field is missing");
+      }
+      break;
+    case net::ReadinessProbe::kGrpc:
+      CheckPort(probe.grpc().port(), P(path, "grpc.port"), errors);
+      break;
+    case net::ReadinessProbe::HEALTH_CHECK_METHOD_NOT_SET:
+      errors->Add(path, "one of httpGet, tcpSocket, exec or grpc is required");
+      break;
+  }
+}
+
+void ValidateWorkloadGroup(const net::WorkloadGroup& wg, const std::string& path,
+                           FieldErrors* errors) {
+  if (!wg.has_template_()) {
+    errors->Add(P(path, "template"), "required field is missing");
+  } else {
+    // Not the WorkloadEntry rules (istiod skips them: the address is filled in per
+    // workload); its ports and labels are checked.
+    const net::WorkloadEntry& t = wg.template_();
+    std::string tp = P(path, "template");
+    for (const auto& [name, port] : t.ports())
+      CheckPort(port, KeyPath(P(tp, "ports"), name), errors);
+    CheckLabels(t.labels(), P(tp, "labels"), errors);
+  }
+  if (wg.has_metadata()) CheckLabels(wg.metadata().labels(), P(path, "metadata.labels"), errors);
+  if (wg.has_probe()) ValidateReadinessProbe(wg.probe(), P(path, "probe"), errors);
+}
+
+// ---- ProxyConfig ---------------------------------------------------------------------------
+
+void ValidateProxyConfig(const istio::networking::v1beta1::ProxyConfig& pc, const std::string& path,
+                         FieldErrors* errors) {
+  if (pc.has_selector()) ValidateSelector(pc.selector(), P(path, "selector"), errors);
+  if (pc.has_concurrency() && pc.concurrency().value() < 0) {
+    errors->Add(P(path, "concurrency"), "must be greater than or equal to 0");
+  }
+}
+
+// ---- Telemetry -----------------------------------------------------------------------------
+
+template <typename Repeated>
+void CheckProviders(const Repeated& providers, const std::string& path, FieldErrors* errors) {
+  for (int i = 0; i < providers.size(); ++i) {
+    if (providers.Get(i).name().empty()) {
+      errors->Add(P(I(path, i), "name"), "required field is missing");
+    }
+  }
+}
+
+void ValidateTelemetry(const istio::telemetry::v1alpha1::Telemetry& t, const std::string& path,
+                       FieldErrors* errors) {
+  namespace tel = istio::telemetry::v1alpha1;
+  ValidatePolicyScope(t, path, "selector", errors);
+  for (int i = 0; i < t.tracing_size(); ++i) {
+    const tel::Tracing& tr = t.tracing(i);
+    std::string tp = I(P(path, "tracing"), i);
+    CheckProviders(tr.providers(), P(tp, "providers"), errors);
+    if (tr.has_random_sampling_percentage()) {
+      CheckPercent(tr.random_sampling_percentage().value(), P(tp, "randomSamplingPercentage"),
+                   errors);
+    }
+    for (const auto& [name, tag] : tr.custom_tags()) {
+      std::string cp = KeyPath(P(tp, "customTags"), name);
+      if (name.empty()) errors->Add(cp, "a tag name must not be empty");
+      switch (tag.type_case()) {
+        case tel::Tracing::CustomTag::kLiteral:
+          if (tag.literal().value().empty())
+            errors->Add(P(cp, "literal.value"), "required field is missing");
+          break;
+        case tel::Tracing::CustomTag::kEnvironment:
+          if (tag.environment().name().empty()) {
+            errors->Add(P(cp, "environment.name"), "required field is missing");
+          }
+          break;
+        case tel::Tracing::CustomTag::kHeader:
+          if (tag.header().name().empty())
+            errors->Add(P(cp, "header.name"), "required field is missing");
+          break;
+        case tel::Tracing::CustomTag::kFormatter:
+          if (tag.formatter().value().empty()) {
+            errors->Add(P(cp, "formatter.value"), "required field is missing");
+          }
+          break;
+        case tel::Tracing::CustomTag::TYPE_NOT_SET:
+          errors->Add(cp, "one of literal, environment, header or formatter is required");
+          break;
+      }
+    }
+  }
+  for (int i = 0; i < t.metrics_size(); ++i) {
+    const tel::Metrics& m = t.metrics(i);
+    std::string mp = I(P(path, "metrics"), i);
+    CheckProviders(m.providers(), P(mp, "providers"), errors);
+    if (m.has_reporting_interval()) {
+      CheckDuration(m.reporting_interval(), P(mp, "reportingInterval"), errors);
+    }
+    for (int j = 0; j < m.overrides_size(); ++j) {
+      const auto& o = m.overrides(j);
+      std::string op = I(P(mp, "overrides"), j);
+      if (o.match().metric_match_case() == tel::MetricSelector::kCustomMetric &&
+          o.match().custom_metric().empty()) {
+        errors->Add(P(op, "match.customMetric"), "must not be empty");
+      }
+      for (const auto& [tag, to] : o.tag_overrides()) {
+        std::string tp = KeyPath(P(op, "tagOverrides"), tag);
+        if (to.operation() == tel::MetricsOverrides::TagOverride::UPSERT && to.value().empty()) {
+          errors->Add(P(tp, "value"), "required when operation is UPSERT");
+        }
+        if (to.operation() == tel::MetricsOverrides::TagOverride::REMOVE && !to.value().empty()) {
+          errors->Add(P(tp, "value"), "may only be set when operation is UPSERT");
+        }
+      }
+    }
+  }
+  for (int i = 0; i < t.access_logging_size(); ++i) {
+    CheckProviders(t.access_logging(i).providers(), P(I(P(path, "accessLogging"), i), "providers"),
+                   errors);
+  }
+}
+
+// ---- WasmPlugin ----------------------------------------------------------------------------
+
+void ValidateWasmPlugin(const istio::extensions::v1alpha1::WasmPlugin& wp, const std::string& path,
+                        FieldErrors* errors) {
+  ValidatePolicyScope(wp, path, "selector", errors);
+  if (wp.url().empty()) {
+    errors->Add(P(path, "url"), "required field is missing");
+  } else {
+    std::string::size_type colon = wp.url().find("://");
+    if (colon != std::string::npos) {
+      std::string scheme = wp.url().substr(0, colon);
+      if (scheme != "oci" && scheme != "file" && scheme != "http" && scheme != "https") {
+        errors->Add(P(path, "url"), absl::StrCat("unsupported scheme \"", scheme,
+                                                 "\": use oci://, file://, http:// or https://"));
+      }
+    }
+  }
+  if (!wp.sha256().empty()) {
+    static const re2::RE2 kSha("[a-f0-9]{64}");
+    if (!re2::RE2::FullMatch(wp.sha256(), kSha)) {
+      errors->Add(P(path, "sha256"), "must be 64 lower-case hexadecimal characters");
+    }
+  }
+  if (wp.image_pull_secret().size() > 253) {
+    errors->Add(P(path, "imagePullSecret"), "must be at most 253 characters long");
+  }
+  if (wp.plugin_name().size() > 256) {
+    errors->Add(P(path, "pluginName"), "must be at most 256 characters long");
+  }
+  std::set<std::string> env_names;
+  for (int i = 0; i < wp.vm_config().env_size(); ++i) {
+    const auto& env = wp.vm_config().env(i);
+    std::string ep = I(P(path, "vmConfig.env"), i);
+    if (env.name().empty()) {
+      errors->Add(P(ep, "name"), "required field is missing");
+    } else if (!env_names.insert(env.name()).second) {
+      errors->Add(P(ep, "name"), absl::StrCat("\"", env.name(), "\" is defined more than once"));
+    }
+  }
+  for (int i = 0; i < wp.match_size(); ++i) {
+    for (int j = 0; j < wp.match(i).ports_size(); ++j) {
+      CheckPort(wp.match(i).ports(j).number(),
+                P(I(P(I(P(path, "match"), i), "ports"), j), "number"), errors);
+    }
   }
 }
 
@@ -644,6 +1191,24 @@ void ValidateSpec(Kind kind, const google::protobuf::Message& spec, const std::s
     case Kind::kRequestAuthentication:
       ValidateRequestAuthentication(static_cast<const sec::RequestAuthentication&>(spec), path,
                                     errors);
+      break;
+    case Kind::kEnvoyFilter:
+      ValidateEnvoyFilter(static_cast<const net::EnvoyFilter&>(spec), path, errors);
+      break;
+    case Kind::kTelemetry:
+      ValidateTelemetry(static_cast<const istio::telemetry::v1alpha1::Telemetry&>(spec), path,
+                        errors);
+      break;
+    case Kind::kWorkloadGroup:
+      ValidateWorkloadGroup(static_cast<const net::WorkloadGroup&>(spec), path, errors);
+      break;
+    case Kind::kProxyConfig:
+      ValidateProxyConfig(static_cast<const istio::networking::v1beta1::ProxyConfig&>(spec), path,
+                          errors);
+      break;
+    case Kind::kWasmPlugin:
+      ValidateWasmPlugin(static_cast<const istio::extensions::v1alpha1::WasmPlugin&>(spec), path,
+                         errors);
       break;
   }
 }

@@ -12,6 +12,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "controller/common/metrics.h"
 #include "controller/config/decoder.h"
 #include "controller/config/yaml.h"
@@ -81,6 +82,16 @@ DirectorySource::FileState DirectorySource::ParseFile(const std::string& path,
   for (const auto& doc : *docs) {
     auto config = config::DecodeObject(doc.value, opts);
     if (config.ok()) {
+      // Parsed once per content change, so each accepted version is logged once.
+      const model::Config& c = **config;
+      std::vector<std::string> not_applied = config::ProxyTypesNotApplying(c.key.kind);
+      if (!not_applied.empty()) {
+        spdlog::info("file: {}: {} accepted, not applied to {}", path, c.key.ToString(),
+                     absl::StrJoin(not_applied, ", "));
+      }
+      for (const auto& w : c.warnings) {
+        spdlog::warn("file: {}: {} accepted with a warning: {}", path, c.key.ToString(), w);
+      }
       state.accepted.push_back(*config);
       continue;
     }

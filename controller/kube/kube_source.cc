@@ -1,6 +1,10 @@
 #include "controller/kube/kube_source.h"
 
+#include <algorithm>
+#include <set>
+
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "controller/common/metrics.h"
 #include "controller/config/decoder.h"
 #include "controller/kube/kube_registry.h"
@@ -82,22 +86,27 @@ void KubeSource::Discover() {
       error = absl::StrCat("HTTP ", resp->status, ": ", resp->body.substr(0, 200));
     } else {
       json j = json::parse(resp->body, nullptr, false);
-      std::map<std::string, std::vector<std::string>> served;
       if (j.is_object() && j.contains("groups") && j["groups"].is_array()) {
+        std::map<std::string, std::vector<std::string>> versions;  // group -> versions
         for (const auto& g : j["groups"]) {
           if (!g.is_object() || !g.contains("name") || !g["name"].is_string()) continue;
-          auto& versions = served[g["name"].get<std::string>()];
+          auto& list = versions[g["name"].get<std::string>()];
           if (!g.contains("versions") || !g["versions"].is_array()) continue;
           for (const auto& v : g["versions"]) {
             if (v.is_object() && v.contains("version") && v["version"].is_string()) {
-              versions.push_back(v["version"].get<std::string>());
+              list.push_back(v["version"].get<std::string>());
             }
           }
         }
-        StartInformers(served);
-        return;
+        absl::StatusOr<ServedResources> served = DiscoverResources(versions);
+        if (served.ok()) {
+          StartInformers(*served);
+          return;
+        }
+        error = std::string(served.status().message());
+      } else {
+        error = "discovery: /apis is not an APIGroupList";
       }
-      error = "discovery: /apis is not an APIGroupList";
     }
     absl::Duration delay = backoff.Next(clock_->Now());
     spdlog::warn("kube: discovery failed ({}); retrying in {}", error, absl::FormatDuration(delay));
@@ -107,21 +116,60 @@ void KubeSource::Discover() {
   }
 }
 
-void KubeSource::StartInformers(const std::map<std::string, std::vector<std::string>>& served) {
-  std::vector<Informer*> all;
+absl::StatusOr<KubeSource::ServedResources> KubeSource::DiscoverResources(
+    const std::map<std::string, std::vector<std::string>>& versions) {
+  ServedResources served;
   for (const auto& info : model::AllKinds()) {
-    auto g = served.find(std::string(info.group));
-    std::string version;
-    if (g != served.end()) {
-      for (absl::string_view v : info.versions) {
-        if (std::find(g->second.begin(), g->second.end(), std::string(v)) != g->second.end()) {
-          version = std::string(v);
-          break;
+    auto g = versions.find(std::string(info.group));
+    if (g == versions.end()) continue;
+    for (absl::string_view v : info.versions) {
+      if (std::find(g->second.begin(), g->second.end(), std::string(v)) == g->second.end()) {
+        continue;
+      }
+      std::string gv = absl::StrCat(info.group, "/", v);
+      if (served.count(gv) > 0) continue;
+      // The resources of one group version: a CRD may be served in fewer versions than its
+      // group (EnvoyFilter only as v1alpha3), or not installed at all.
+      absl::StatusOr<KubeResponse> resp = client_->Request("GET", absl::StrCat("/apis/", gv));
+      if (!resp.ok()) {
+        return absl::UnavailableError(
+            absl::StrCat("discovery of ", gv, ": ", resp.status().message()));
+      }
+      std::set<std::string>& plurals = served[gv];
+      if (resp->status == 404) continue;
+      if (resp->status != 200) {
+        return absl::UnavailableError(absl::StrCat("discovery of ", gv, ": HTTP ", resp->status));
+      }
+      json list = json::parse(resp->body, nullptr, false);
+      if (!list.is_object() || !list.contains("resources") || !list["resources"].is_array()) {
+        return absl::UnavailableError(
+            absl::StrCat("discovery of ", gv, ": not an APIResourceList"));
+      }
+      for (const auto& r : list["resources"]) {
+        if (r.is_object() && r.contains("name") && r["name"].is_string()) {
+          plurals.insert(r["name"].get<std::string>());
         }
       }
     }
+  }
+  return served;
+}
+
+void KubeSource::StartInformers(const ServedResources& served) {
+  std::vector<Informer*> all;
+  for (const auto& info : model::AllKinds()) {
+    std::string version;
+    for (absl::string_view v : info.versions) {
+      auto gv = served.find(absl::StrCat(info.group, "/", v));
+      if (gv != served.end() && gv->second.count(std::string(info.plural)) > 0) {
+        version = std::string(v);
+        break;
+      }
+    }
     if (version.empty()) {
-      spdlog::warn("kube: the API server serves no known version of {}.{}; not watching {}",
+      // A kind whose CRD is not installed is not watched (an informer on it would retry a 404
+      // forever and never sync); the rest of the mesh works without it.
+      spdlog::info("kube: the API server serves no known version of {}.{}; not watching {}",
                    std::string(info.plural), std::string(info.group), std::string(info.name));
       continue;
     }
@@ -211,6 +259,16 @@ void KubeSource::OnConfig(model::Kind kind, const json& obj) {
     absl::MutexLock lock(&mu_);
     rejections_.erase(key);
     accepted_rv_[key] = (*config)->resource_version;
+  }
+  // Each event is one new resourceVersion, so each accepted version is logged once.
+  std::vector<std::string> not_applied = config::ProxyTypesNotApplying(kind);
+  if (!not_applied.empty()) {
+    spdlog::info("kube: {} (resourceVersion {}) accepted, not applied to {}", name,
+                 (*config)->resource_version, absl::StrJoin(not_applied, ", "));
+  }
+  for (const auto& w : (*config)->warnings) {
+    spdlog::warn("kube: {} (resourceVersion {}) accepted with a warning: {}", name,
+                 (*config)->resource_version, w);
   }
   if (sink_.upsert_config) sink_.upsert_config(*config);
 }

@@ -1,5 +1,6 @@
 // KubeSource: the Kubernetes config and registry source. It discovers which version of each
-// Istio kind the API server serves (v1, then v1beta1, then v1alpha3), runs one shared
+// Istio kind the API server serves (per resource: v1, then v1beta1, then v1alpha3; a kind whose
+// CRD is not installed is not watched), runs one shared
 // informer per resource type (the Istio kinds, Services, EndpointSlices, Pods, Namespaces,
 // Nodes), and turns their events into calls on a Sink:
 //   - Istio objects are decoded and validated (origin "kube"); an invalid object is logged
@@ -14,11 +15,13 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "controller/common/clock.h"
 #include "controller/kube/informer.h"
@@ -59,8 +62,16 @@ class KubeSource {
   std::map<std::string, std::string> InformerVersions() const;
 
  private:
+  // "group/version" -> the plural resource names it serves.
+  using ServedResources = std::map<std::string, std::set<std::string>>;
+
   void Discover();
-  void StartInformers(const std::map<std::string, std::vector<std::string>>& served);
+  // Asks /apis/<group>/<version> for every version of an Istio kind's group that the API
+  // server lists in `versions` (group -> versions). A 404 means "serves nothing"; transport
+  // errors and other failures are errors (discovery is retried).
+  absl::StatusOr<ServedResources> DiscoverResources(
+      const std::map<std::string, std::vector<std::string>>& versions);
+  void StartInformers(const ServedResources& served);
   void OnConfig(model::Kind kind, const nlohmann::json& obj);
   void OnConfigDelete(model::Kind kind, const nlohmann::json& obj);
   // Recomputes the service `ns/name` and its endpoints from the informers' caches.

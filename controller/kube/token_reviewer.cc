@@ -7,6 +7,20 @@ namespace meshd::kube {
 
 using nlohmann::json;
 
+namespace {
+
+bool BoolField(const json& obj, const char* key) {
+  auto it = obj.find(key);
+  return it != obj.end() && it->is_boolean() && it->get<bool>();
+}
+
+std::string StringField(const json& obj, const char* key) {
+  auto it = obj.find(key);
+  return it != obj.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+}  // namespace
+
 std::string KubeTokenReviewer::RequestBody(absl::string_view token,
                                            const std::vector<std::string>& audiences) {
   json spec = {{"token", std::string(token)}};
@@ -27,11 +41,13 @@ absl::StatusOr<ca::TokenReviewResult> KubeTokenReviewer::ParseResponse(int http_
   }
   const json& st = doc["status"];
   ca::TokenReviewResult r;
-  r.authenticated = st.value("authenticated", false);
-  r.error = st.value("error", "");
+  // Typed reads: json::value() throws on a field of another type, and the API server's
+  // answer is untrusted input.
+  r.authenticated = BoolField(st, "authenticated");
+  r.error = StringField(st, "error");
   if (st.contains("user") && st["user"].is_object()) {
     const json& user = st["user"];
-    r.username = user.value("username", "");
+    r.username = StringField(user, "username");
     if (user.contains("groups") && user["groups"].is_array()) {
       for (const auto& g : user["groups"]) {
         if (g.is_string()) r.groups.push_back(g.get<std::string>());

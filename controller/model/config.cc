@@ -43,6 +43,15 @@ const std::vector<KindInfo>& AllKinds() {
        "security.istio.io",
        "requestauthentications",
        {"v1", "v1beta1"}},
+      {Kind::kEnvoyFilter, "EnvoyFilter", "networking.istio.io", "envoyfilters", {"v1alpha3"}},
+      {Kind::kTelemetry, "Telemetry", "telemetry.istio.io", "telemetries", {"v1", "v1alpha1"}},
+      {Kind::kWorkloadGroup,
+       "WorkloadGroup",
+       "networking.istio.io",
+       "workloadgroups",
+       {"v1", "v1beta1", "v1alpha3"}},
+      {Kind::kProxyConfig, "ProxyConfig", "networking.istio.io", "proxyconfigs", {"v1beta1"}},
+      {Kind::kWasmPlugin, "WasmPlugin", "extensions.istio.io", "wasmplugins", {"v1alpha1"}},
   };
   return *kinds;
 }

@@ -27,6 +27,11 @@ enum class Kind {
   kPeerAuthentication,
   kAuthorizationPolicy,
   kRequestAuthentication,
+  kEnvoyFilter,
+  kTelemetry,
+  kWorkloadGroup,
+  kProxyConfig,
+  kWasmPlugin,
 };
 
 struct KindInfo {
@@ -71,6 +76,9 @@ struct Config {
   std::string origin;
   // The validated spec; its concrete type depends on key.kind (see config/decoder.h).
   std::shared_ptr<const google::protobuf::Message> spec;
+  // What the decoder accepted but ignored, one line per field with its path
+  // ("spec.http[0].appendHeaders: unknown field, ignored"); shown in /debug/configz.
+  std::vector<std::string> warnings;
   // Stable hash of the spec and the metadata that affects generation; equal hashes mean
   // equal configs.
   uint64_t content_hash = 0;

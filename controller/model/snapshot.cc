@@ -18,6 +18,7 @@ bool Older(const ConfigPtr& a, const ConfigPtr& b) {
   return a->key < b->key;
 }
 
+// The first candidate in the first of `namespaces` that has one; nullptr if none.
 ConfigPtr PickByNamespace(const std::vector<ConfigPtr>& candidates,
                           const std::vector<std::string>& namespaces) {
   for (const auto& ns : namespaces) {
@@ -25,7 +26,7 @@ ConfigPtr PickByNamespace(const std::vector<ConfigPtr>& candidates,
       if (c->key.ns == ns) return c;
     }
   }
-  return candidates.empty() ? nullptr : candidates.front();
+  return nullptr;
 }
 
 const std::vector<ConfigPtr>& Empty() {
@@ -136,8 +137,10 @@ const std::vector<ConfigPtr>* Snapshot::MostSpecific(
 
 ConfigPtr Snapshot::VirtualServiceFor(const std::string& host, const std::string& proxy_ns) const {
   const std::vector<ConfigPtr>* list = MostSpecific(vs_by_host_, host);
-  if (list == nullptr) return nullptr;
-  return PickByNamespace(*list, {proxy_ns});
+  if (list == nullptr || list->empty()) return nullptr;
+  // The proxy's own namespace first, then the oldest anywhere (the list is sorted).
+  ConfigPtr local = PickByNamespace(*list, {proxy_ns});
+  return local != nullptr ? local : list->front();
 }
 
 ConfigPtr Snapshot::DestinationRuleFor(const std::string& host, const std::string& proxy_ns) const {
@@ -166,9 +169,9 @@ ConfigPtr Snapshot::DestinationRuleFor(const std::string& host, const std::strin
       }
     }
   }
-  // Otherwise (a rule elsewhere that exports to everyone): the oldest for the host.
-  const std::vector<ConfigPtr>* list = MostSpecific(dr_by_host_, host);
-  return list == nullptr || list->empty() ? nullptr : list->front();
+  // Only these three namespaces, as istiod's destinationRule(): a rule elsewhere applies to
+  // proxies of its own namespace only.
+  return nullptr;
 }
 
 }  // namespace meshd::model

@@ -35,7 +35,53 @@ ISTIO = [("VirtualService", "networking.istio.io", "virtualservices"),
          ("Sidecar", "networking.istio.io", "sidecars"),
          ("PeerAuthentication", "security.istio.io", "peerauthentications"),
          ("AuthorizationPolicy", "security.istio.io", "authorizationpolicies"),
-         ("RequestAuthentication", "security.istio.io", "requestauthentications")]
+         ("RequestAuthentication", "security.istio.io", "requestauthentications"),
+         ("EnvoyFilter", "networking.istio.io", "envoyfilters", "v1alpha3"),
+         ("WorkloadGroup", "networking.istio.io", "workloadgroups"),
+         ("ProxyConfig", "networking.istio.io", "proxyconfigs", "v1beta1"),
+         ("Telemetry", "telemetry.istio.io", "telemetries"),
+         ("WasmPlugin", "extensions.istio.io", "wasmplugins", "v1alpha1")]
+
+# Kinds no generator applies yet, applied with kubectl: meshd must list each of them as
+# accepted-not-applied (never silently ignore them). EnvoyFilter and ProxyConfig are served in
+# fewer versions than their group, as by Istio's CRDs.
+NOT_APPLIED = """\
+apiVersion: networking.istio.io/v1alpha3
+kind: EnvoyFilter
+metadata: {name: lua, namespace: default}
+spec:
+  configPatches:
+  - applyTo: HTTP_FILTER
+    patch:
+      operation: INSERT_BEFORE
+      value: {name: envoy.filters.http.lua}
+---
+apiVersion: telemetry.istio.io/v1
+kind: Telemetry
+metadata: {name: mesh-default, namespace: istio-system}
+spec:
+  tracing:
+  - randomSamplingPercentage: 10
+---
+apiVersion: extensions.istio.io/v1alpha1
+kind: WasmPlugin
+metadata: {name: basic-auth, namespace: default}
+spec:
+  url: oci://ghcr.io/istio-ecosystem/wasm-extensions/basic_auth:1.12.0
+  phase: AUTHN
+---
+apiVersion: networking.istio.io/v1beta1
+kind: ProxyConfig
+metadata: {name: pc, namespace: default}
+spec:
+  concurrency: 2
+---
+apiVersion: networking.istio.io/v1
+kind: WorkloadGroup
+metadata: {name: vms, namespace: default}
+spec:
+  template: {serviceAccount: vm}
+"""
 
 VS = """\
 apiVersion: networking.istio.io/v1beta1
@@ -175,9 +221,8 @@ class Api:
     def expected(self):
         """What meshd should hold: Istio objects by kind/ns/name, services and endpoint counts."""
         configs = set()
-        for kind, group, plural in ISTIO:
-            for (ns, name) in self.names(f"/apis/{group}/v1/{plural}" if group == "networking.istio.io"
-                                         else f"/apis/{group}/v1/{plural}"):
+        for kind, group, plural, *version in ISTIO:
+            for (ns, name) in self.names(f"/apis/{group}/{(version or ['v1'])[0]}/{plural}"):
                 configs.add((kind, ns, name))
         services = {}
         for (ns, name) in self.names("/api/v1/services"):
@@ -281,6 +326,18 @@ users: [{{name: fake, user: {{token: fake-token}}}}]
     meshd.wait_ready()
     check(True, "meshd is ready on --kubeconfig alone (every informer synced)")
     wait_converged(meshd, api, "initial sync")
+
+    # The kinds no generator applies are watched (in the version the API serves) and listed.
+    kubectl_apply(NOT_APPLIED, "not-applied.yaml")
+    wait_converged(meshd, api, "EnvoyFilter, Telemetry, WasmPlugin, ProxyConfig, WorkloadGroup")
+    listed = {c["kind"]: c.get("status") for c in meshd.get_json("/debug/configz")["configs"]
+              if c["origin"] == "kube"}
+    check(all(listed.get(k) == "accepted, not applied to proxyless gRPC" for k in
+              ("EnvoyFilter", "Telemetry", "WasmPlugin", "ProxyConfig", "WorkloadGroup")),
+          f"/debug/configz lists them as accepted, not applied ({listed})")
+    check("EnvoyFilter default/lua (resourceVersion" in meshd.log_text() and
+          "accepted, not applied to proxyless gRPC" in meshd.log_text(),
+          "the log names each accepted-not-applied object")
 
     # Trust material: secret istio-ca-secret in meshd's namespace; the leader publishes
     # ConfigMap istio-ca-root-cert (root-cert.pem) in every namespace, and in new ones.
@@ -420,7 +477,11 @@ users: [{{name: fake, user: {{token: fake-token}}}}]
     meshd_b.wait_ready()
     with open(os.path.join(workdir, "ca-b", "serving", "root-cert.pem")) as f:
         check(f.read() == root_pem, "a second replica serves the same root (from istio-ca-secret)")
-    time.sleep(1.5)
+    # Wait for a leader to be elected (a condition, not a fixed sleep).
+    deadline = time.time() + 10
+    while time.time() < deadline and not any(m.get_json("/debug/leaderz")["leader"]
+                                             for m in (meshd, meshd_b)):
+        time.sleep(0.05)
     leaders = [m for m in (meshd, meshd_b) if m.get_json("/debug/leaderz")["leader"]]
     check(len(leaders) == 1, f"two replicas: exactly one leader ({[m.get_json('/debug/leaderz')['identity'] for m in leaders]})")
     check("meshd_leader_election_leader" in leaders[0].metrics(), "leadership is a metric")
@@ -462,7 +523,10 @@ users: [{{name: fake, user: {{token: fake-token}}}}]
     api.kill()
     env_d = dict(os.environ, POD_NAME="meshd-d")
     meshd_d = Meshd(args.meshd, None, workdir, extra=common + ["--caStateDir", os.path.join(workdir, "ca-d")], name="meshd-d", env=env_d)
-    time.sleep(2.0)
+    deadline = time.time() + 10
+    while (time.time() < deadline and meshd_d.proc.poll() is None
+           and "cannot load the CA root yet" not in meshd_d.log_text()):
+        time.sleep(0.05)
     check(meshd_d.proc.poll() is None and "cannot load the CA root yet" in meshd_d.log_text(),
           "a replica started while the API server is down waits for it")
     t0 = time.time()

@@ -40,6 +40,7 @@ GROUP_VERSIONS = {
     "networking.istio.io": ["v1", "v1beta1", "v1alpha3"],
     "security.istio.io": ["v1", "v1beta1"],
     "telemetry.istio.io": ["v1", "v1alpha1"],
+    "extensions.istio.io": ["v1alpha1"],
     "discovery.k8s.io": ["v1"],
     "coordination.k8s.io": ["v1"],
     "authentication.k8s.io": ["v1"],
@@ -66,7 +67,7 @@ class ResourceType:
         self.key = (group, plural)
         # "virtualservices.networking.istio.io"; core types have no group suffix.
         self.qualified = plural + "." + group if group else plural
-        self.storage_version = GROUP_VERSIONS[group][0]
+        self.storage_version = self.versions[0]
 
     def api_version(self, version):
         return self.group + "/" + version if self.group else version
@@ -80,6 +81,7 @@ def _istio(group, plural, kind, short, cats, versions=None):
 _NET = ["istio-io", "networking-istio-io"]
 _SEC = ["istio-io", "security-istio-io"]
 _TEL = ["istio-io", "telemetry-istio-io"]
+_EXT = ["istio-io", "extensions-istio-io"]
 
 RESOURCES = [
     # group, versions, plural, kind, namespaced, shortNames, hasStatus
@@ -90,10 +92,14 @@ RESOURCES = [
     _istio("networking.istio.io", "sidecars", "Sidecar", [], _NET),
     _istio("networking.istio.io", "workloadentries", "WorkloadEntry", ["we"], _NET),
     _istio("networking.istio.io", "workloadgroups", "WorkloadGroup", ["wg"], _NET),
+    # Served in fewer versions than their group, as in Istio's CRDs.
+    _istio("networking.istio.io", "envoyfilters", "EnvoyFilter", [], _NET, ["v1alpha3"]),
+    _istio("networking.istio.io", "proxyconfigs", "ProxyConfig", [], _NET, ["v1beta1"]),
     _istio("security.istio.io", "peerauthentications", "PeerAuthentication", ["pa"], _SEC),
     _istio("security.istio.io", "authorizationpolicies", "AuthorizationPolicy", ["ap"], _SEC),
     _istio("security.istio.io", "requestauthentications", "RequestAuthentication", ["ra"], _SEC),
     _istio("telemetry.istio.io", "telemetries", "Telemetry", ["telemetry"], _TEL),
+    _istio("extensions.istio.io", "wasmplugins", "WasmPlugin", [], _EXT),
     ResourceType("", ["v1"], "services", "Service", True, ["svc"], True, categories=["all"]),
     ResourceType("", ["v1"], "pods", "Pod", True, ["po"], True, categories=["all"]),
     ResourceType("", ["v1"], "namespaces", "Namespace", False, ["ns"], True),

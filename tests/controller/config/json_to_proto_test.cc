@@ -33,6 +33,40 @@ TEST_CASE("unknown field is reported with its path", "[config]") {
         "spec.http[0].rout: unknown field");
 }
 
+TEST_CASE("with warnings, unknown fields are ignored and named, as istiod accepts them",
+          "[config]") {
+  net::VirtualService vs;
+  FieldErrors errors, warnings;
+  JsonToProto(json::parse(R"({"hosts":["a"],"futureField":{"x":1},"http":[{"route":[
+      {"destination":{"host":"a"}}],"websocketUpgrade":true}]})"),
+              "spec", &vs, &errors, &warnings);
+  CHECK(errors.ToString() == "");
+  CHECK(warnings.ToString() ==
+        "spec.futureField: unknown field, ignored; spec.http[0].websocketUpgrade: unknown field, "
+        "ignored (removed from Istio's API)");
+  CHECK(vs.http(0).route(0).destination().host() == "a");
+}
+
+TEST_CASE("with warnings, a type error on a known field is still an error", "[config]") {
+  net::VirtualService vs;
+  FieldErrors errors, warnings;
+  JsonToProto(json::parse(R"({"hosts":"a","extra":1})"), "spec", &vs, &errors, &warnings);
+  CHECK(errors.ToString() == "spec.hosts: expected a list, got string \"a\"");
+  CHECK(warnings.ToString() == "spec.extra: unknown field, ignored");
+}
+
+TEST_CASE("an unknown field inside a strict (match) message stays an error", "[config]") {
+  net::VirtualService vs;
+  FieldErrors errors, warnings;
+  JsonToProto(json::parse(R"({"hosts":["a"],"http":[{"match":[{"sourceSubnet":"10.0.0.0/8"}],
+      "route":[{"destination":{"host":"a"}}]}]})"),
+              "spec", &vs, &errors, &warnings, {"istio.networking.v1alpha3.HTTPMatchRequest"});
+  CHECK(errors.ToString() ==
+        "spec.http[0].match[0].sourceSubnet: unknown field in a match: ignoring it would make "
+        "the match wider than written");
+  CHECK(warnings.empty());
+}
+
 TEST_CASE("type errors carry the path and the value", "[config]") {
   net::VirtualService vs;
   CHECK(Decode(json::parse(R"({"hosts":"a","http":[{"route":[{"weight":"abc"}]}]})"), &vs) ==

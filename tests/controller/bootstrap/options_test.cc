@@ -1,0 +1,121 @@
+// meshd's flags: istiod's names and defaults, environment fallbacks, and the errors that name
+// the bad flag.
+#include "controller/bootstrap/options.h"
+
+#include <catch2/catch.hpp>
+#include <cstdlib>
+
+namespace meshd::bootstrap {
+namespace {
+
+// Sets an environment variable for the scope of a test, restoring the old value after.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const char* value) : name_(name) {
+    const char* old = std::getenv(name);
+    had_ = old != nullptr;
+    if (had_) old_ = old;
+    value ? setenv(name, value, 1) : unsetenv(name);
+  }
+  ~ScopedEnv() { had_ ? setenv(name_, old_.c_str(), 1) : unsetenv(name_); }
+
+ private:
+  const char* name_;
+  bool had_;
+  std::string old_;
+};
+
+// No kube discovery from the machine running the test.
+struct NoKube {
+  ScopedEnv kc{"KUBECONFIG", nullptr};
+  ScopedEnv home{"HOME", "/nonexistent-meshd-home"};
+  ScopedEnv host{"KUBERNETES_SERVICE_HOST", nullptr};
+  ScopedEnv port{"KUBERNETES_SERVICE_PORT", nullptr};
+  ScopedEnv ns{"POD_NAMESPACE", nullptr};
+  ScopedEnv after{"PILOT_DEBOUNCE_AFTER", nullptr};
+  ScopedEnv max{"PILOT_DEBOUNCE_MAX", nullptr};
+  ScopedEnv td{"TRUST_DOMAIN", nullptr};
+};
+
+TEST_CASE("options: istiod's defaults", "[options]") {
+  NoKube env;
+  auto o = ParseOptions({"--configDir", "/etc/mesh"});
+  REQUIRE(o.ok());
+  CHECK(o->config_dir == "/etc/mesh");
+  CHECK(o->grpc_addr == ":15010");
+  CHECK(o->secure_grpc_addr == ":15012");
+  CHECK(o->monitoring_addr == ":15014");
+  CHECK(o->http_addr == ":8080");
+  CHECK(o->ns == "istio-system");
+  CHECK(o->domain == "cluster.local");
+  CHECK(o->trust_domain == "cluster.local");
+  CHECK(o->debounce_after == absl::Milliseconds(100));
+  CHECK(o->debounce_max == absl::Seconds(10));
+  CHECK_FALSE(o->kube());
+  CHECK(o->ca_state_dir == "/nonexistent-meshd-home/.meshd/ca");
+}
+
+TEST_CASE("options: --flag value and --flag=value; istiod's log level spelling", "[options]") {
+  NoKube env;
+  auto o =
+      ParseOptions({"--configDir=/d", "--log_output_level", "default:debug", "--pushWorkers=4",
+                    "--tlsDnsNames", "a.example,b.example", "--leaseDuration", "60s",
+                    "--renewDeadline", "30s", "--retryPeriod", "5s", "--leaderElection=false"});
+  REQUIRE(o.ok());
+  CHECK(o->log_level == "debug");
+  CHECK(o->push_workers == 4);
+  CHECK(o->tls_dns_names == std::vector<std::string>{"a.example", "b.example"});
+  CHECK(o->lease_duration == absl::Seconds(60));
+  CHECK_FALSE(o->leader_election);
+}
+
+TEST_CASE("options: environment fallbacks named as istiod's", "[options]") {
+  NoKube env;
+  ScopedEnv ns("POD_NAMESPACE", "mesh-system");
+  ScopedEnv after("PILOT_DEBOUNCE_AFTER", "250ms");
+  ScopedEnv td("TRUST_DOMAIN", "example.org");
+  auto o = ParseOptions({"--configDir", "/d"});
+  REQUIRE(o.ok());
+  CHECK(o->ns == "mesh-system");
+  CHECK(o->debounce_after == absl::Milliseconds(250));
+  CHECK(o->trust_domain == "example.org");
+  // A flag beats the environment.
+  CHECK(ParseOptions({"--configDir", "/d", "--namespace", "x"})->ns == "x");
+}
+
+TEST_CASE("options: a kubeconfig makes meshd a Kubernetes controller", "[options]") {
+  NoKube env;
+  auto o = ParseOptions({"--kubeconfig", "/kc"});
+  REQUIRE(o.ok());
+  CHECK(o->kube());
+  CHECK_FALSE(o->in_cluster);
+  ScopedEnv host("KUBERNETES_SERVICE_HOST", "10.96.0.1");
+  ScopedEnv port("KUBERNETES_SERVICE_PORT", "443");
+  auto in = ParseOptions({});
+  REQUIRE(in.ok());
+  CHECK(in->in_cluster);
+}
+
+TEST_CASE("options: errors name the flag", "[options]") {
+  NoKube env;
+  CHECK(ParseOptions({"--configDir", "/d", "--nope", "1"}).status().message() ==
+        "unknown flag --nope");
+  CHECK(ParseOptions({"--configDir"}).status().message() == "flag --configDir needs a value");
+  CHECK(ParseOptions({"/d"}).status().message() == "unexpected argument \"/d\"");
+  CHECK(ParseOptions({"--configDir", "/d", "--pushWorkers", "0"}).status().message() ==
+        "--pushWorkers: expected a positive integer");
+  CHECK(ParseOptions({"--configDir", "/d", "--leaseDuration", "soon"}).status().message() ==
+        "--leaseDuration: \"soon\" is not a duration");
+  CHECK(ParseOptions({"--configDir", "/d", "--leaderElection", "yes"}).status().message() ==
+        "--leaderElection: expected true or false");
+  CHECK(ParseOptions({}).status().message() ==
+        "no config source: give --configDir DIR and/or --kubeconfig PATH (or run in a cluster)");
+  CHECK(ParseOptions({"--configDir", "/d", "--renewDeadline", "40s"}).status().message() ==
+        "leader election needs --leaseDuration > --renewDeadline > 1.2 x --retryPeriod");
+  ScopedEnv bad("PILOT_DEBOUNCE_MAX", "-1s");
+  CHECK(ParseOptions({"--configDir", "/d"}).status().message() ==
+        "PILOT_DEBOUNCE_MAX: \"-1s\" is not a duration");
+}
+
+}  // namespace
+}  // namespace meshd::bootstrap

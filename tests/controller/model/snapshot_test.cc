@@ -1,0 +1,124 @@
+// Snapshot's lookups, each pinned to the istiod behaviour it reproduces: short-name
+// resolution, the host forms a gRPC client may use, and which VirtualService and
+// DestinationRule apply to a proxy when several name the same host.
+#include "controller/model/snapshot.h"
+
+#include <catch2/catch.hpp>
+
+#include "istio/networking/v1alpha3/destination_rule.pb.h"
+#include "istio/networking/v1alpha3/virtual_service.pb.h"
+
+namespace meshd::model {
+namespace {
+
+namespace net = istio::networking::v1alpha3;
+
+ConfigPtr Vs(const std::string& ns, const std::string& name, std::vector<std::string> hosts,
+             const std::string& created = "", std::vector<std::string> gateways = {}) {
+  auto c = std::make_shared<Config>();
+  c->key = {Kind::kVirtualService, ns, name};
+  c->creation_timestamp = created;
+  auto spec = std::make_shared<net::VirtualService>();
+  for (const auto& h : hosts) spec->add_hosts(h);
+  for (const auto& g : gateways) spec->add_gateways(g);
+  c->spec = spec;
+  return c;
+}
+
+ConfigPtr Dr(const std::string& ns, const std::string& name, const std::string& host,
+             const std::string& created = "") {
+  auto c = std::make_shared<Config>();
+  c->key = {Kind::kDestinationRule, ns, name};
+  c->creation_timestamp = created;
+  auto spec = std::make_shared<net::DestinationRule>();
+  spec->set_host(host);
+  c->spec = spec;
+  return c;
+}
+
+Snapshot Make(std::vector<ConfigPtr> configs, std::vector<Service> services = {}) {
+  Snapshot::Data d;
+  for (auto& c : configs) d.configs[c->key] = c;
+  for (auto& s : services) d.services[s.hostname] = s;
+  return Snapshot(std::move(d));
+}
+
+Service Svc(const std::string& host, const std::string& ns) {
+  Service s;
+  s.hostname = host;
+  s.ns = ns;
+  return s;
+}
+
+const char* kReviews = "reviews.default.svc.cluster.local";
+
+TEST_CASE("ResolveShortName: istiod expands a dot-less name in the config's namespace",
+          "[snapshot]") {
+  Snapshot s = Make({});
+  CHECK(s.ResolveShortName("reviews", "default") == kReviews);
+  CHECK(s.ResolveShortName("reviews.default", "shop") == "reviews.default");
+  CHECK(s.ResolveShortName("*", "default") == "*");
+  CHECK(s.ResolveShortName("reviews", "") == "reviews");
+}
+
+TEST_CASE("ResolveClientHost: the forms a gRPC client may name a service by", "[snapshot]") {
+  Snapshot s = Make({}, {Svc(kReviews, "default"), Svc("api.example.com", "ext")});
+  CHECK(s.ResolveClientHost("reviews", "default") == kReviews);
+  CHECK(s.ResolveClientHost("reviews", "other") == "");
+  CHECK(s.ResolveClientHost("reviews.default", "other") == kReviews);
+  CHECK(s.ResolveClientHost("reviews.default.svc", "other") == kReviews);
+  CHECK(s.ResolveClientHost(kReviews, "other") == kReviews);
+  CHECK(s.ResolveClientHost("api.example.com", "default") == "api.example.com");
+  CHECK(s.ResolveClientHost("ratings", "default") == "");
+}
+
+TEST_CASE("VirtualServiceFor: istiod prefers the proxy's namespace, then the oldest",
+          "[snapshot]") {
+  Snapshot s = Make({Vs("b", "vs-b", {kReviews}, "2024-01-02T00:00:00Z"),
+                     Vs("a", "vs-a", {kReviews}, "2024-01-03T00:00:00Z"),
+                     Vs("default", "local", {"reviews"}, "2024-01-05T00:00:00Z")});
+  CHECK(s.VirtualServiceFor(kReviews, "default")->key.name == "local");
+  CHECK(s.VirtualServiceFor(kReviews, "a")->key.name == "vs-a");
+  // Neither in the proxy's namespace: the oldest wins, whatever its name.
+  CHECK(s.VirtualServiceFor(kReviews, "elsewhere")->key.name == "vs-b");
+  CHECK(s.VirtualServiceFor("ratings.default.svc.cluster.local", "default") == nullptr);
+}
+
+TEST_CASE("VirtualServiceFor: same creation time orders by namespace/name; none is newest",
+          "[snapshot]") {
+  Snapshot s = Make({Vs("z", "x", {kReviews}), Vs("b", "y", {kReviews}, "2024-01-01T00:00:00Z"),
+                     Vs("a", "y", {kReviews}, "2024-01-01T00:00:00Z")});
+  CHECK(s.VirtualServiceFor(kReviews, "elsewhere")->key.ns == "a");
+}
+
+TEST_CASE("VirtualServiceFor: a gateway-only VirtualService does not route mesh traffic",
+          "[snapshot]") {
+  Snapshot s = Make({Vs("default", "gw", {"reviews"}, "", {"bookinfo-gateway"}),
+                     Vs("default", "both", {"ratings"}, "", {"bookinfo-gateway", "mesh"})});
+  CHECK(s.VirtualServiceFor(kReviews, "default") == nullptr);
+  CHECK(s.VirtualServiceFor("ratings.default.svc.cluster.local", "default")->key.name == "both");
+}
+
+TEST_CASE(
+    "DestinationRuleFor: istiod looks in the proxy's, the service's, then the root "
+    "namespace",
+    "[snapshot]") {
+  std::vector<ConfigPtr> all = {Dr("client", "c", kReviews), Dr("default", "svc", "reviews"),
+                                Dr("istio-system", "root", kReviews)};
+  Snapshot s = Make(all, {Svc(kReviews, "default")});
+  CHECK(s.DestinationRuleFor(kReviews, "client")->key.name == "c");
+  CHECK(s.DestinationRuleFor(kReviews, "other")->key.name == "svc");
+  Snapshot root_only = Make({all[2]}, {Svc(kReviews, "default")});
+  CHECK(root_only.DestinationRuleFor(kReviews, "other")->key.name == "root");
+}
+
+TEST_CASE("DestinationRuleFor: istiod ignores a rule in an unrelated namespace", "[snapshot]") {
+  // Not the proxy's namespace, not the service's, not the root namespace: istiod's
+  // destinationRule() never looks there.
+  Snapshot s = Make({Dr("unrelated", "u", kReviews)}, {Svc(kReviews, "default")});
+  CHECK(s.DestinationRuleFor(kReviews, "client") == nullptr);
+  CHECK(s.DestinationRuleFor(kReviews, "unrelated")->key.name == "u");
+}
+
+}  // namespace
+}  // namespace meshd::model
