@@ -47,8 +47,7 @@ constexpr char kTcpProxyName[] = "envoy.filters.network.tcp_proxy";
 constexpr char kFaultType[] = "envoy.extensions.filters.http.fault.v3.HTTPFault";
 constexpr char kCorsPolicyType[] = "envoy.extensions.filters.http.cors.v3.CorsPolicy";
 constexpr char kFilterConfigType[] = "envoy.config.route.v3.FilterConfig";
-constexpr char kUpstreamTlsType[] =
-    "envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext";
+constexpr char kUpstreamTlsType[] = "envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext";
 constexpr char kTransportSocketMatchKey[] = "envoy.transport_socket_match";
 
 // The message name of an Any ("type.googleapis.com/a.b.C" -> "a.b.C").
@@ -63,9 +62,7 @@ std::string TypeName(const google::protobuf::Any& any) {
 struct Ip {
   int family = 0;  // 4 or 6
   std::array<uint8_t, 16> bytes{};
-  bool operator==(const Ip& other) const {
-    return family == other.family && bytes == other.bytes;
-  }
+  bool operator==(const Ip& other) const { return family == other.family && bytes == other.bytes; }
   bool IsAny() const {
     return std::all_of(bytes.begin(), bytes.end(), [](uint8_t b) { return b == 0; });
   }
@@ -164,8 +161,14 @@ bool ListensOn(const Listener& listener, const Ip& ip, uint32_t port, bool wildc
 
 // ---- string and header matching -------------------------------------------------------------
 
+RE2::Options QuietRegex() {
+  RE2::Options options;
+  options.set_log_errors(false);  // a bad pattern is reported in the result
+  return options;
+}
+
 bool FullRegexMatch(const std::string& regex, absl::string_view value, std::string* error) {
-  RE2 re(regex);
+  RE2 re(regex, QuietRegex());
   if (!re.ok()) {
     *error = absl::StrCat("invalid regex \"", regex, "\": ", re.error());
     return false;
@@ -203,10 +206,14 @@ std::string PercentDecode(absl::string_view in) {
     int hi = 0;
     int lo = 0;
     auto hex = [](char c, int* v) {
-      if (c >= '0' && c <= '9') *v = c - '0';
-      else if (c >= 'a' && c <= 'f') *v = c - 'a' + 10;
-      else if (c >= 'A' && c <= 'F') *v = c - 'A' + 10;
-      else return false;
+      if (c >= '0' && c <= '9')
+        *v = c - '0';
+      else if (c >= 'a' && c <= 'f')
+        *v = c - 'a' + 10;
+      else if (c >= 'A' && c <= 'F')
+        *v = c - 'A' + 10;
+      else
+        return false;
       return true;
     };
     if (in[i] == '%' && i + 2 < in.size() && hex(in[i + 1], &hi) && hex(in[i + 2], &lo)) {
@@ -271,10 +278,9 @@ bool MatchHeader(const HeaderMatcher& matcher, const HttpView& view, std::string
   const bool is_present_kind =
       matcher.header_match_specifier_case() == HeaderMatcher::kPresentMatch ||
       matcher.header_match_specifier_case() == HeaderMatcher::HEADER_MATCH_SPECIFIER_NOT_SET;
-  const bool present_wanted =
-      matcher.header_match_specifier_case() == HeaderMatcher::kPresentMatch
-          ? matcher.present_match()
-          : true;
+  const bool present_wanted = matcher.header_match_specifier_case() == HeaderMatcher::kPresentMatch
+                                  ? matcher.present_match()
+                                  : true;
   if (!value && !matcher.treat_missing_header_as_empty()) {
     // A missing header matches only "present_match: false" (or an inverted "present: true").
     return is_present_kind && (matcher.invert_match() ? present_wanted : !present_wanted);
@@ -353,11 +359,12 @@ std::vector<Level> MatchLevels(const Request& request) {
   const bool local = source && (IsLoopback(*source) || (destination && *source == *destination));
   const std::string sni = absl::AsciiStrToLower(request.sni);
   std::vector<Level> levels;
-  levels.push_back({"destination_port", [&request](const FilterChainMatch& m) -> std::optional<int> {
-                      if (!m.has_destination_port()) return 0;
-                      if (m.destination_port().value() == request.destination_port) return 1;
-                      return std::nullopt;
-                    }});
+  levels.push_back(
+      {"destination_port", [&request](const FilterChainMatch& m) -> std::optional<int> {
+         if (!m.has_destination_port()) return 0;
+         if (m.destination_port().value() == request.destination_port) return 1;
+         return std::nullopt;
+       }});
   levels.push_back({"prefix_ranges", [destination](const FilterChainMatch& m) {
                       return RankPrefixes(m.prefix_ranges(), destination);
                     }});
@@ -377,24 +384,24 @@ std::vector<Level> MatchLevels(const Request& request) {
                       }
                       return best;
                     }});
-  levels.push_back({"transport_protocol",
-                    [&request](const FilterChainMatch& m) -> std::optional<int> {
-                      if (m.transport_protocol().empty()) return 0;
-                      if (m.transport_protocol() == request.transport_protocol) return 1;
-                      return std::nullopt;
-                    }});
-  levels.push_back({"application_protocols",
-                    [&request](const FilterChainMatch& m) -> std::optional<int> {
-                      if (m.application_protocols().empty()) return 0;
-                      // The client's first protocol that any chain names wins.
-                      const int n = static_cast<int>(request.alpn.size());
-                      for (int i = 0; i < n; ++i) {
-                        for (const auto& p : m.application_protocols()) {
-                          if (p == request.alpn[i]) return n - i;
-                        }
-                      }
-                      return std::nullopt;
-                    }});
+  levels.push_back(
+      {"transport_protocol", [&request](const FilterChainMatch& m) -> std::optional<int> {
+         if (m.transport_protocol().empty()) return 0;
+         if (m.transport_protocol() == request.transport_protocol) return 1;
+         return std::nullopt;
+       }});
+  levels.push_back(
+      {"application_protocols", [&request](const FilterChainMatch& m) -> std::optional<int> {
+         if (m.application_protocols().empty()) return 0;
+         // The client's first protocol that any chain names wins.
+         const int n = static_cast<int>(request.alpn.size());
+         for (int i = 0; i < n; ++i) {
+           for (const auto& p : m.application_protocols()) {
+             if (p == request.alpn[i]) return n - i;
+           }
+         }
+         return std::nullopt;
+       }});
   levels.push_back({"direct_source_prefix_ranges", [source](const FilterChainMatch& m) {
                       return RankPrefixes(m.direct_source_prefix_ranges(), source);
                     }});
@@ -486,8 +493,8 @@ UpstreamTransport SelectTransport(const Cluster& cluster, const Metadata& endpoi
 
 std::string TransportString(const UpstreamTransport& t) {
   if (!t.tls) return t.name.empty() ? "plaintext" : absl::StrCat("plaintext (", t.name, ")");
-  std::string out = absl::StrCat("TLS sni=", t.sni, " sds=[", absl::StrJoin(t.sds_secrets, ","),
-                                 "]");
+  std::string out =
+      absl::StrCat("TLS sni=", t.sni, " sds=[", absl::StrJoin(t.sds_secrets, ","), "]");
   if (!t.alpn.empty()) absl::StrAppend(&out, " alpn=[", absl::StrJoin(t.alpn, ","), "]");
   if (!t.match_name.empty()) absl::StrAppend(&out, " by match ", t.match_name);
   return out;
@@ -755,10 +762,9 @@ ClusterInfo Mesh::ResolveCluster(const std::string& name, const Request& request
   const ClusterLoadAssignment* cla = nullptr;
   switch (cluster.type()) {
     case Cluster::EDS: {
-      info.eds_service_name =
-          cluster.eds_cluster_config().service_name().empty()
-              ? name
-              : cluster.eds_cluster_config().service_name();
+      info.eds_service_name = cluster.eds_cluster_config().service_name().empty()
+                                  ? name
+                                  : cluster.eds_cluster_config().service_name();
       const auto found = endpoints_.find(info.eds_service_name);
       if (found == endpoints_.end()) {
         info.error = absl::StrCat("no ClusterLoadAssignment for ", info.eds_service_name,
@@ -932,9 +938,9 @@ class Walker {
     }
     if (candidates.size() > 1) {
       Fail(Decision::kError,
-           absl::StrCat("filter chains ", ChainName(listener.filter_chains(candidates[0]),
-                                                    candidates[0]),
-                        " and ", ChainName(listener.filter_chains(candidates[1]), candidates[1]),
+           absl::StrCat("filter chains ",
+                        ChainName(listener.filter_chains(candidates[0]), candidates[0]), " and ",
+                        ChainName(listener.filter_chains(candidates[1]), candidates[1]),
                         " of listener ", listener.name(),
                         " have the same match (Envoy rejects the listener)"));
       return nullptr;
@@ -958,11 +964,10 @@ class Walker {
   }
 
   void RunNetworkFilters(const FilterChain& chain) {
-    result_.downstream_tls =
-        chain.has_transport_socket() &&
-        (chain.transport_socket().name() == "envoy.transport_sockets.tls" ||
-         absl::StrContains(chain.transport_socket().typed_config().type_url(),
-                           "DownstreamTlsContext"));
+    result_.downstream_tls = chain.has_transport_socket() &&
+                             (chain.transport_socket().name() == "envoy.transport_sockets.tls" ||
+                              absl::StrContains(chain.transport_socket().typed_config().type_url(),
+                                                "DownstreamTlsContext"));
     if (result_.downstream_tls) Trace("chain terminates TLS");
     for (const auto& filter : chain.filters()) {
       result_.network_filters.push_back(filter.name());
@@ -1069,9 +1074,9 @@ class Walker {
                          ? HostPort(request_.destination_ip, request_.destination_port)
                          : request_.authority;
     const auto [host, port] = SplitHostPort(view.authority);
-    if (port >= 0 && (hcm.strip_any_host_port() ||
-                      (hcm.strip_matching_host_port() &&
-                       static_cast<uint32_t>(port) == request_.destination_port))) {
+    if (port >= 0 &&
+        (hcm.strip_any_host_port() || (hcm.strip_matching_host_port() &&
+                                       static_cast<uint32_t>(port) == request_.destination_port))) {
       view.authority = host;
       Trace("connection manager strips the port: authority " + host);
     }
@@ -1080,13 +1085,13 @@ class Walker {
     view.path_only = view.path.substr(0, query);
     if (query != std::string::npos && view.path[query] == '?') {
       const size_t fragment = view.path.find('#', query);
-      view.query = view.path.substr(query + 1, fragment == std::string::npos
-                                                   ? std::string::npos
-                                                   : fragment - query - 1);
+      view.query = view.path.substr(
+          query + 1, fragment == std::string::npos ? std::string::npos : fragment - query - 1);
     }
 
     std::string host_for_match = absl::AsciiStrToLower(view.authority);
-    if (config->ignore_port_in_host_matching()) host_for_match = SplitHostPort(host_for_match).first;
+    if (config->ignore_port_in_host_matching())
+      host_for_match = SplitHostPort(host_for_match).first;
     const VirtualHost* vhost = FindVirtualHost(*config, host_for_match);
     if (failed_) return;
     if (vhost == nullptr) {
@@ -1195,9 +1200,9 @@ class Walker {
           duplicate = !exact.emplace(domain, &vhost).second;
         }
         if (duplicate) {
-          Fail(Decision::kError, absl::StrCat("duplicate domain \"", domain,
-                                              "\" in route configuration ", result_.route_config,
-                                              " (Envoy rejects it)"));
+          Fail(Decision::kError,
+               absl::StrCat("duplicate domain \"", domain, "\" in route configuration ",
+                            result_.route_config, " (Envoy rejects it)"));
           return nullptr;
         }
       }
@@ -1229,7 +1234,8 @@ class Walker {
         *matched_len = match.prefix().size();
         break;
       case envoy::config::route::v3::RouteMatch::kPath:
-        path_ok = case_sensitive ? path == match.path() : absl::EqualsIgnoreCase(path, match.path());
+        path_ok =
+            case_sensitive ? path == match.path() : absl::EqualsIgnoreCase(path, match.path());
         *matched_len = path.size();
         break;
       case envoy::config::route::v3::RouteMatch::kSafeRegex:
@@ -1275,7 +1281,7 @@ class Walker {
     }
     if (regex != nullptr) {
       std::string rewritten = view.path_only;
-      RE2 re(regex->pattern().regex());
+      RE2 re(regex->pattern().regex(), QuietRegex());
       if (!re.ok()) {
         Fail(Decision::kError, "invalid regex \"" + regex->pattern().regex() + "\"");
         return view.path;
@@ -1329,10 +1335,9 @@ class Walker {
     } else if (action.has_auto_host_rewrite() && action.auto_host_rewrite().value()) {
       Trace("auto_host_rewrite: the upstream host's hostname (not modeled)");
     }
-    result_.upstream_path = RewritePath(action.prefix_rewrite(),
-                                        action.has_regex_rewrite() ? &action.regex_rewrite()
-                                                                   : nullptr,
-                                        view, matched_len);
+    result_.upstream_path = RewritePath(
+        action.prefix_rewrite(), action.has_regex_rewrite() ? &action.regex_rewrite() : nullptr,
+        view, matched_len);
     if (failed_) return;
     if (result_.upstream_path != view.path || result_.upstream_authority != view.authority) {
       Trace("rewrite to " + result_.upstream_authority + result_.upstream_path);
@@ -1343,8 +1348,9 @@ class Walker {
       result_.timeout_set = true;
     }
     const envoy::config::route::v3::RetryPolicy* retry =
-        action.has_retry_policy() ? &action.retry_policy()
-                                  : vhost.has_retry_policy() ? &vhost.retry_policy() : nullptr;
+        action.has_retry_policy()  ? &action.retry_policy()
+        : vhost.has_retry_policy() ? &vhost.retry_policy()
+                                   : nullptr;
     if (retry != nullptr) {
       result_.retry.present = true;
       result_.retry.retry_on = retry->retry_on();

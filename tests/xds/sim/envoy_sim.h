@@ -58,7 +58,7 @@ struct Request {
   std::vector<std::string> alpn;
 
   // HTTP, used when the filter chain ends in an HTTP connection manager.
-  std::string authority;  // Host / :authority; empty means "<destination_ip>:<destination_port>"
+  std::string authority;   // Host / :authority; empty means "<destination_ip>:<destination_port>"
   std::string path = "/";  // may carry a query string
   std::string method = "GET";
   std::string scheme = "http";
@@ -100,8 +100,8 @@ struct UpstreamTransport {
 struct Endpoint {
   std::string address;  // "ip:port", "[v6]:port", or a pipe path / internal listener name
   std::string hostname;
-  std::string locality;  // "region/zone/sub_zone"
-  uint32_t weight = 1;   // endpoint load_balancing_weight (default 1)
+  std::string locality;          // "region/zone/sub_zone"
+  uint32_t weight = 1;           // endpoint load_balancing_weight (default 1)
   uint32_t locality_weight = 0;  // 0 = unset
   std::string health;            // HealthStatus name, "UNKNOWN" by default
   UpstreamTransport transport;
@@ -115,14 +115,14 @@ struct Priority {
 struct ClusterInfo {
   std::string name;
   bool found = false;
-  std::string type;  // "EDS", "STATIC", "STRICT_DNS", "LOGICAL_DNS", "ORIGINAL_DST", or custom
-  std::string lb_policy;          // LbPolicy name, e.g. "LEAST_REQUEST"
-  std::string eds_service_name;   // the ClusterLoadAssignment looked up (EDS)
-  std::vector<Priority> priorities;  // ascending: the first is where healthy traffic goes
+  std::string type;       // "EDS", "STATIC", "STRICT_DNS", "LOGICAL_DNS", "ORIGINAL_DST", or custom
+  std::string lb_policy;  // LbPolicy name, e.g. "LEAST_REQUEST"
+  std::string eds_service_name;       // the ClusterLoadAssignment looked up (EDS)
+  std::vector<Priority> priorities;   // ascending: the first is where healthy traffic goes
   bool original_destination = false;  // ORIGINAL_DST: forwards to the original destination
-  bool black_hole = false;  // not EDS and no endpoints: the connection is dropped
-  UpstreamTransport transport;  // the cluster's default transport socket
-  std::string error;            // "unknown cluster X", "no ClusterLoadAssignment for X"
+  bool black_hole = false;            // not EDS and no endpoints: the connection is dropped
+  UpstreamTransport transport;        // the cluster's default transport socket
+  std::string error;                  // "unknown cluster X", "no ClusterLoadAssignment for X"
 };
 
 struct Target {
@@ -164,9 +164,9 @@ struct HeaderChange {
 
 struct RedirectInfo {
   uint32_t status = 301;
-  std::string scheme;  // after https_redirect / scheme_redirect
-  std::string host;    // after host_redirect / port_redirect
-  std::string path;    // after path_redirect / prefix_rewrite / regex_rewrite / strip_query
+  std::string scheme;    // after https_redirect / scheme_redirect
+  std::string host;      // after host_redirect / port_redirect
+  std::string path;      // after path_redirect / prefix_rewrite / regex_rewrite / strip_query
   std::string location;  // scheme://host path
 };
 
@@ -185,7 +185,7 @@ struct Result {
   std::string listener;        // after the original-destination hand-off
   std::string filter_chain;
   bool default_filter_chain = false;
-  bool downstream_tls = false;  // the chain terminates TLS
+  bool downstream_tls = false;               // the chain terminates TLS
   std::vector<std::string> network_filters;  // in order, up to and including the terminal one
   std::vector<std::string> http_filters;
   std::string route_config;
@@ -194,8 +194,8 @@ struct Result {
 
   // kRoute / kTcp (and kDropped by a black-hole cluster): one target, or the weighted split.
   std::vector<Target> clusters;
-  std::string upstream_authority;  // after host rewrites
-  std::string upstream_path;       // after prefix / regex rewrites
+  std::string upstream_authority;              // after host rewrites
+  std::string upstream_path;                   // after prefix / regex rewrites
   absl::Duration timeout = absl::Seconds(15);  // Envoy's default; zero = disabled
   bool timeout_set = false;                    // the route set a timeout
   RetryInfo retry;

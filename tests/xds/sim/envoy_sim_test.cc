@@ -21,14 +21,21 @@ using envoy::config::listener::v3::Listener;
 using envoy::config::route::v3::RouteConfiguration;
 
 // The configs below are written in protobuf text format, in the shape istiod produces for a
-// sidecar (names from Istio's *_simulation_test.go). Any-typed fields name their type, so the
-// types must be linked in: touch each one's default instance.
+// sidecar (names from Istio's *_simulation_test.go). Any-typed fields name their type, so each
+// type's descriptor must be linked in and registered: ask each for it once.
 void LinkTypes() {
-  (void)envoy::extensions::filters::http::router::v3::Router::default_instance();
-  (void)envoy::extensions::filters::http::cors::v3::Cors::default_instance();
-  (void)envoy::extensions::filters::http::fault::v3::HTTPFault::default_instance();
-  (void)envoy::extensions::filters::network::rbac::v3::RBAC::default_instance();
-  (void)envoy::extensions::transport_sockets::tls::v3::DownstreamTlsContext::default_instance();
+  static const bool linked = [] {
+    for (const auto* descriptor :
+         {envoy::extensions::filters::http::router::v3::Router::descriptor(),
+          envoy::extensions::filters::http::cors::v3::Cors::descriptor(),
+          envoy::extensions::filters::http::fault::v3::HTTPFault::descriptor(),
+          envoy::extensions::filters::network::rbac::v3::RBAC::descriptor(),
+          envoy::extensions::transport_sockets::tls::v3::DownstreamTlsContext::descriptor()}) {
+      REQUIRE(descriptor != nullptr);
+    }
+    return true;
+  }();
+  (void)linked;
 }
 
 template <typename T>
@@ -47,14 +54,15 @@ const char kRatings[] = "outbound|9080||ratings.default.svc.cluster.local";
 const char kMysql[] = "outbound|3306||mysql.default.svc.cluster.local";
 
 std::string Socket(const std::string& ip, int port) {
-  return "address { socket_address { address: \"" + ip + "\" port_value: " +
-         std::to_string(port) + " } }";
+  return "address { socket_address { address: \"" + ip + "\" port_value: " + std::to_string(port) +
+         " } }";
 }
 
 std::string TcpProxy(const std::string& cluster) {
   return R"(filters { name: "envoy.filters.network.tcp_proxy" typed_config {
       [type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy] {
-        stat_prefix: ")" + cluster + R"(" cluster: ")" + cluster + R"(" } } })";
+        stat_prefix: ")" +
+         cluster + R"(" cluster: ")" + cluster + R"(" } } })";
 }
 
 const char kHttpFilters[] = R"(
@@ -74,14 +82,15 @@ std::string Hcm(const std::string& routes, const std::string& options = "") {
 }
 
 std::string Rds(const std::string& name) {
-  return R"(rds { config_source { ads {} resource_api_version: V3 } route_config_name: ")" +
-         name + "\" }";
+  return R"(rds { config_source { ads {} resource_api_version: V3 } route_config_name: ")" + name +
+         "\" }";
 }
 
 Listener VirtualOutbound() {
   return Parse<Listener>(R"(name: "virtualOutbound" )" + Socket("0.0.0.0", 15001) + R"(
     use_original_dst { value: true }
-    filter_chains { name: "virtualOutbound-catchall-tcp" )" + TcpProxy("PassthroughCluster") + R"( }
+    filter_chains { name: "virtualOutbound-catchall-tcp" )" +
+                         TcpProxy("PassthroughCluster") + R"( }
     filter_chains { name: "virtualOutbound-blackhole"
       filter_chain_match { destination_port { value: 15001 } } )" +
                          TcpProxy("BlackHoleCluster") + " }");
@@ -90,13 +99,15 @@ Listener VirtualOutbound() {
 Listener Outbound9080() {
   return Parse<Listener>(R"(name: "0.0.0.0_9080" )" + Socket("0.0.0.0", 9080) + R"(
     bind_to_port { value: false }
-    filter_chains { name: "0.0.0.0_9080" )" + Hcm(Rds("9080")) + " }");
+    filter_chains { name: "0.0.0.0_9080" )" +
+                         Hcm(Rds("9080")) + " }");
 }
 
 Listener MysqlVip() {
   return Parse<Listener>(R"(name: "10.0.0.7_3306" )" + Socket("10.0.0.7", 3306) + R"(
     bind_to_port { value: false }
-    filter_chains { name: "10.0.0.7_3306" )" + TcpProxy(kMysql) + " }");
+    filter_chains { name: "10.0.0.7_3306" )" +
+                         TcpProxy(kMysql) + " }");
 }
 
 std::string InboundRoutes() {
@@ -134,7 +145,8 @@ Listener VirtualInbound() {
       filter_chain_match { transport_protocol: "raw_buffer" application_protocols: ["http/1.1", "h2c"] } )" +
                          Hcm(R"(route_config { name: "InboundPassthroughCluster" virtual_hosts {
                                name: "inbound|http|0" domains: "*" routes { match { prefix: "/" }
-                               route { cluster: "InboundPassthroughCluster" } } } })") + R"( }
+                               route { cluster: "InboundPassthroughCluster" } } } })") +
+                         R"( }
     filter_chains { name: "virtualInbound" filter_chain_match { transport_protocol: "raw_buffer" } )" +
                          TcpProxy("InboundPassthroughCluster") + " }");
 }
@@ -210,7 +222,8 @@ RouteConfiguration Routes9080() {
 std::string UpstreamTls(const std::string& sni) {
   return R"(transport_socket { name: "envoy.transport_sockets.tls" typed_config {
       [type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext] {
-        sni: ")" + sni + R"("
+        sni: ")" +
+         sni + R"("
         common_tls_context {
           tls_certificate_sds_secret_configs { name: "default" sds_config { ads {} } }
           combined_validation_context { default_validation_context {}
@@ -254,21 +267,22 @@ Mesh Sidecar() {
   mesh.AddCluster(Parse<Cluster>(
       R"(name: "InboundPassthroughCluster" type: ORIGINAL_DST lb_policy: CLUSTER_PROVIDED)"));
   mesh.AddCluster(Parse<Cluster>(R"(name: "BlackHoleCluster" type: STATIC)"));
-  mesh.AddCluster(Parse<Cluster>(
-      R"(name: "inbound|9080||" type: ORIGINAL_DST lb_policy: CLUSTER_PROVIDED)"));
+  mesh.AddCluster(
+      Parse<Cluster>(R"(name: "inbound|9080||" type: ORIGINAL_DST lb_policy: CLUSTER_PROVIDED)"));
   // v1: a meshed pod in zone a, a pod without a sidecar as priority-1 failover.
-  mesh.AddClusterLoadAssignment(Parse<ClusterLoadAssignment>(
-      std::string("cluster_name: \"") + kV1 + R"("
-      endpoints { locality { region: "us-east" zone: "a" } )" + LbEndpoint("10.1.0.1", 9080, true) +
-      R"( load_balancing_weight { value: 1 } }
+  mesh.AddClusterLoadAssignment(
+      Parse<ClusterLoadAssignment>(std::string("cluster_name: \"") + kV1 + R"("
+      endpoints { locality { region: "us-east" zone: "a" } )" +
+                                   LbEndpoint("10.1.0.1", 9080, true) +
+                                   R"( load_balancing_weight { value: 1 } }
       endpoints { locality { region: "us-east" zone: "b" } priority: 1 )" +
-      LbEndpoint("10.1.0.2", 9080, false) + " }"));
-  mesh.AddClusterLoadAssignment(Parse<ClusterLoadAssignment>(
-      std::string("cluster_name: \"") + kV2 + "\" endpoints { " +
-      LbEndpoint("10.1.0.3", 9080, true) + " }"));
-  mesh.AddClusterLoadAssignment(Parse<ClusterLoadAssignment>(
-      std::string("cluster_name: \"") + kMysql + "\" endpoints { " +
-      LbEndpoint("10.1.0.9", 3306, true) + " }"));
+                                   LbEndpoint("10.1.0.2", 9080, false) + " }"));
+  mesh.AddClusterLoadAssignment(
+      Parse<ClusterLoadAssignment>(std::string("cluster_name: \"") + kV2 + "\" endpoints { " +
+                                   LbEndpoint("10.1.0.3", 9080, true) + " }"));
+  mesh.AddClusterLoadAssignment(
+      Parse<ClusterLoadAssignment>(std::string("cluster_name: \"") + kMysql + "\" endpoints { " +
+                                   LbEndpoint("10.1.0.9", 3306, true) + " }"));
   return mesh;
 }
 
@@ -276,14 +290,16 @@ Mesh Sidecar() {
 
 TEST_CASE("outbound HTTP to a service VIP takes the 80/20 split", "[sim]") {
   const Mesh mesh = Sidecar();
-  const Result r = mesh.Simulate(Request::OutboundHttp("10.0.0.5", 9080, "reviews:9080", "/reviews/1"));
+  const Result r =
+      mesh.Simulate(Request::OutboundHttp("10.0.0.5", 9080, "reviews:9080", "/reviews/1"));
   INFO(r.ToString());
   REQUIRE(r.decision == Decision::kRoute);
   CHECK(r.ok());
   CHECK(r.entry_listener == "virtualOutbound");
   CHECK(r.listener == "0.0.0.0_9080");
   CHECK(r.filter_chain == "0.0.0.0_9080");
-  CHECK(r.network_filters == std::vector<std::string>{"envoy.filters.network.http_connection_manager"});
+  CHECK(r.network_filters ==
+        std::vector<std::string>{"envoy.filters.network.http_connection_manager"});
   CHECK(r.http_filters.back() == "envoy.filters.http.router");
   CHECK(r.route_config == "9080");
   CHECK(r.virtual_host == "reviews.default.svc.cluster.local:9080");
@@ -346,8 +362,8 @@ TEST_CASE("endpoints per priority, TLS chosen by transport_socket_matches", "[si
 
 TEST_CASE("a header match sends jason to v2; names are case-insensitive, values exact", "[sim]") {
   const Mesh mesh = Sidecar();
-  Request request = Request::OutboundHttp("10.0.0.5", 9080, "reviews.default.svc.cluster.local",
-                                          "/reviews/1");
+  Request request =
+      Request::OutboundHttp("10.0.0.5", 9080, "reviews.default.svc.cluster.local", "/reviews/1");
   request.WithHeader("End-User", "jason");
   Result r = mesh.Simulate(request);
   INFO(r.ToString());
@@ -637,9 +653,9 @@ TEST_CASE("connection manager port stripping and ignore_port_in_host_matching", 
   request.path = "/productpage";
   CHECK(mesh.Simulate(request).decision == Decision::kRoute);
 
-  mesh.AddListener(Parse<Listener>(
-      R"(name: "0.0.0.0_8080" )" + Socket("0.0.0.0", 8080) + " filter_chains { " +
-      Hcm(Rds("http.8080"), "strip_matching_host_port: true") + " }"));
+  mesh.AddListener(Parse<Listener>(R"(name: "0.0.0.0_8080" )" + Socket("0.0.0.0", 8080) +
+                                   " filter_chains { " +
+                                   Hcm(Rds("http.8080"), "strip_matching_host_port: true") + " }"));
   CHECK(mesh.Simulate(request).decision == Decision::kRoute);
   request.authority = "bookinfo.example.com:80";  // not the listener's port: kept
   CHECK(mesh.Simulate(request).decision == Decision::kNotFound);
@@ -656,8 +672,8 @@ TEST_CASE("connection manager port stripping and ignore_port_in_host_matching", 
 
 TEST_CASE("virtual host precedence: exact, longest suffix, longest prefix, then *", "[sim]") {
   Mesh mesh;
-  mesh.AddListener(Parse<Listener>(
-      R"(name: "gw" )" + Socket("0.0.0.0", 80) + " filter_chains { " + Hcm(Rds("vh")) + " }"));
+  mesh.AddListener(Parse<Listener>(R"(name: "gw" )" + Socket("0.0.0.0", 80) + " filter_chains { " +
+                                   Hcm(Rds("vh")) + " }"));
   mesh.AddRouteConfiguration(Parse<RouteConfiguration>(R"(name: "vh"
       virtual_hosts { name: "any" domains: "*" routes { match { prefix: "/" } direct_response { status: 200 } } }
       virtual_hosts { name: "prefix" domains: "api.*" routes { match { prefix: "/" } direct_response { status: 200 } } }
@@ -672,7 +688,7 @@ TEST_CASE("virtual host precedence: exact, longest suffix, longest prefix, then 
   CHECK(vhost("exact.api.example.com") == "exact");
   CHECK(vhost("x.api.example.com") == "longer-suffix");
   CHECK(vhost("api.example.com") == "suffix");  // suffix wildcards before prefix wildcards
-  CHECK(vhost("example.com") == "any");          // "*.example.com" needs a label before it
+  CHECK(vhost("example.com") == "any");         // "*.example.com" needs a label before it
   CHECK(vhost("api.foo.org") == "prefix");
   CHECK(vhost("other.org") == "any");
   CHECK(vhost("x.api.example.com:80") == "any");  // the port is part of the host
@@ -689,15 +705,15 @@ TEST_CASE("virtual host precedence: exact, longest suffix, longest prefix, then 
 
 TEST_CASE("header, method, scheme and cluster_header matching", "[sim]") {
   Mesh mesh;
-  mesh.AddListener(Parse<Listener>(
-      R"(name: "gw" )" + Socket("0.0.0.0", 80) + " filter_chains { " + Hcm(Rds("h")) + " }"));
+  mesh.AddListener(Parse<Listener>(R"(name: "gw" )" + Socket("0.0.0.0", 80) + " filter_chains { " +
+                                   Hcm(Rds("h")) + " }"));
   mesh.AddRouteConfiguration(Parse<RouteConfiguration>(R"(name: "h"
       virtual_hosts { name: "h" domains: "*"
         routes { name: "absent" match { prefix: "/absent" headers { name: "x-a" present_match: false } } direct_response { status: 200 } }
         routes { name: "not-canary" match { prefix: "/inv" headers { name: "x-canary" string_match { exact: "true" } invert_match: true } } direct_response { status: 200 } }
         routes { name: "empty" match { prefix: "/empty" headers { name: "x-e" string_match { exact: "" } treat_missing_header_as_empty: true } } direct_response { status: 200 } }
         routes { name: "range" match { prefix: "/range" headers { name: "x-n" range_match { start: 10 end: 20 } } } direct_response { status: 200 } }
-        routes { name: "regex" match { prefix: "/re" headers { name: "user-agent" safe_regex_match { regex: ".*Chrome.*" } } } direct_response { status: 200 } }
+        routes { name: "regex" match { prefix: "/re" headers { name: "user-agent" string_match { safe_regex { regex: ".*Chrome.*" } } } } direct_response { status: 200 } }
         routes { name: "suffix" match { prefix: "/s" headers { name: "x-s" string_match { suffix: "ABC" ignore_case: true } } } direct_response { status: 200 } }
         routes { name: "contains" match { prefix: "/c" headers { name: "x-c" string_match { contains: "mid" } } } direct_response { status: 200 } }
         routes { name: "post" match { prefix: "/m" headers { name: ":method" string_match { exact: "POST" } } } direct_response { status: 200 } }
@@ -827,9 +843,10 @@ TEST_CASE("filter chain precedence follows Envoy's match order, without backtrac
 
   // Source: type, then the most specific source prefix, then the exact source port.
   Request plain = Request::Direct("10.3.0.1", 443);
-  const std::string sources = Chain("local", "source_type: SAME_IP_OR_LOOPBACK") +
-                              Chain("any", "") +
-                              Chain("net", "source_prefix_ranges { address_prefix: \"10.8.0.0\" prefix_len { value: 16 } }");
+  const std::string sources =
+      Chain("local", "source_type: SAME_IP_OR_LOOPBACK") + Chain("any", "") +
+      Chain("net",
+            "source_prefix_ranges { address_prefix: \"10.8.0.0\" prefix_len { value: 16 } }");
   plain.source_ip = "127.0.0.1";
   CHECK(ChainFor(mesh, sources, plain) == "local");
   plain.source_ip = "10.8.1.1";
@@ -843,15 +860,16 @@ TEST_CASE("filter chain precedence follows Envoy's match order, without backtrac
   CHECK(ChainFor(mesh, ports, plain) == "any");
 
   // Two chains with the same match: Envoy rejects the listener.
-  CHECK(ChainFor(mesh, Chain("a", "destination_port { value: 443 }") +
-                           Chain("b", "destination_port { value: 443 }"),
+  CHECK(ChainFor(mesh,
+                 Chain("a", "destination_port { value: 443 }") +
+                     Chain("b", "destination_port { value: 443 }"),
                  plain) ==
         "filter chains a and b of listener p have the same match (Envoy rejects the listener)");
 
   // No chain matches: the default filter chain, if any.
-  const std::string with_default =
-      Chain("other-port", "destination_port { value: 444 }") +
-      " default_filter_chain { name: \"fallback\" " + TcpProxy("BlackHoleCluster") + " }";
+  const std::string with_default = Chain("other-port", "destination_port { value: 444 }") +
+                                   " default_filter_chain { name: \"fallback\" " +
+                                   TcpProxy("BlackHoleCluster") + " }";
   mesh.AddListener(Ambiguous(with_default));
   const Result r = mesh.Simulate(plain);
   CHECK(r.filter_chain == "fallback");
