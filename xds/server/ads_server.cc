@@ -86,7 +86,7 @@ absl::StatusOr<std::string> AdsServer::Authenticate(const grpc::CallbackServerCo
   absl::StatusOr<std::string> ns = authenticator_(context);
   if (!ns.ok()) {
     CountBadRequest("unauthenticated");
-    spdlog::warn("ads: stream from {} refused: {}", context.peer(), ns.status().message());
+    spdlog::warn("ads: stream from {} refused: {}", context.peer(), std::string(ns.status().message()));
     return absl::UnauthenticatedError("authentication failed");
   }
   return ns;
