@@ -5,6 +5,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "controller/config/to_model.h"
+
 #include "istio/networking/v1alpha3/destination_rule.pb.h"
 #include "istio/networking/v1alpha3/virtual_service.pb.h"
 
@@ -21,6 +23,7 @@ ConfigPtr Vs(const std::string& ns, const std::string& name, std::vector<std::st
   auto spec = std::make_shared<net::VirtualService>();
   for (const auto& h : hosts) spec->add_hosts(h);
   for (const auto& g : gateways) spec->add_gateways(g);
+  c->model = config::ToModel(*spec);  // as DecodeObject does
   c->spec = spec;
   return c;
 }
@@ -32,6 +35,7 @@ ConfigPtr Dr(const std::string& ns, const std::string& name, const std::string& 
   c->creation_timestamp = created;
   auto spec = std::make_shared<net::DestinationRule>();
   spec->set_host(host);
+  c->model = config::ToModel(*spec);
   c->spec = spec;
   return c;
 }
