@@ -5,6 +5,7 @@
 
 #include "controller/config/decoder.h"
 #include "controller/config/yaml.h"
+#include "controller/model/snapshot.h"
 #include "controller/registry.h"
 
 namespace meshd::testing {
