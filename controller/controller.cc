@@ -97,6 +97,27 @@ void Controller::SetKubeService(const std::string& hostname,
   Enqueue(std::move(req));
 }
 
+void Controller::SetKubeCredential(const std::string& key,
+                                   std::optional<model::Credential> credential) {
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = kube_credentials_.find(key);
+    if (!credential) {
+      if (it == kube_credentials_.end()) return;
+      kube_credentials_.erase(it);
+    } else {
+      if (it != kube_credentials_.end() && it->second == *credential) return;
+      kube_credentials_[key] = std::move(*credential);
+    }
+  }
+  spdlog::debug("controller: credential {} changed", key);
+  model::PushRequest req;
+  req.full = true;
+  req.start = clock_->Now();
+  req.merged = 1;
+  Enqueue(std::move(req));
+}
+
 void Controller::SetKubeEndpoints(const std::string& hostname,
                                   std::vector<model::Endpoint> endpoints) {
   {
@@ -164,6 +185,7 @@ model::SnapshotPtr Controller::Build() {
   {
     absl::MutexLock lock(&mu_);
     data.version = ++version_;
+    data.credentials = kube_credentials_;
     for (const auto& [host, svc] : kube_services_) {
       data.services[host] = svc;
       auto eps = kube_endpoints_.find(host);

@@ -45,6 +45,9 @@ class Controller {
   // endpoints alone an endpoint-only push (PushRequest.full=false, endpoint_hosts).
   void SetKubeService(const std::string& hostname, std::optional<model::Service> service);
   void SetKubeEndpoints(const std::string& hostname, std::vector<model::Endpoint> endpoints);
+  // A TLS secret gateways may name by credentialName ("<ns>/<name>"; nullopt removes it): a
+  // full push (secrets change rarely; only gateways that ask for it receive it).
+  void SetKubeCredential(const std::string& key, std::optional<model::Credential> credential);
   // Marks `source` as having delivered its initial state; the first snapshot waits for all
   // sources registered with ExpectSource.
   void ExpectSource(const std::string& source);
@@ -80,6 +83,7 @@ class Controller {
 
   std::map<std::string, model::Service> kube_services_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::vector<model::Endpoint>> kube_endpoints_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, model::Credential> kube_credentials_ ABSL_GUARDED_BY(mu_);
 
   std::atomic<bool> ready_{false};
   std::thread thread_;

@@ -274,6 +274,9 @@ absl::Status Server::StartKube() {
   sink.set_endpoints = [this](const std::string& host, std::vector<model::Endpoint> eps) {
     controller_->SetKubeEndpoints(host, std::move(eps));
   };
+  sink.set_credential = [this](const std::string& key, std::optional<model::Credential> c) {
+    controller_->SetKubeCredential(key, std::move(c));
+  };
   sink.synced = [this] { controller_->SourceSynced("kube"); };
   kube_source_ = std::make_unique<kube::KubeSource>(kopts, kube_client_.get(), std::move(sink),
                                                     RealClock::Get());

@@ -5,6 +5,7 @@
 #include <tuple>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -186,6 +187,27 @@ std::vector<model::Endpoint> EndpointsFromSlices(const model::Service& service,
            std::tie(b.service_port, b.address, b.port);
   });
   return out;
+}
+
+std::optional<model::Credential> CredentialFromSecret(const json& secret) {
+  if (!secret.is_object()) return std::nullopt;
+  auto data = secret.find("data");
+  if (data == secret.end() || !data->is_object()) return std::nullopt;
+  auto field = [&](const char* key, std::string* out) {
+    auto it = data->find(key);
+    if (it == data->end() || !it->is_string()) return false;
+    return absl::Base64Unescape(it->get<std::string>(), out) && !out->empty();
+  };
+  model::Credential c;
+  bool cert = (field("tls.crt", &c.cert_chain) && field("tls.key", &c.private_key)) ||
+              (field("cert", &c.cert_chain) && field("key", &c.private_key));
+  if (!cert) {
+    c.cert_chain.clear();
+    c.private_key.clear();
+  }
+  bool ca = field("ca.crt", &c.ca_cert) || field("cacert", &c.ca_cert);
+  if (!cert && !ca) return std::nullopt;
+  return c;
 }
 
 }  // namespace meshd::kube

@@ -39,4 +39,10 @@ struct EndpointInputs {
 std::vector<model::Endpoint> EndpointsFromSlices(const model::Service& service,
                                                  const EndpointInputs& inputs);
 
+// The TLS material in a Kubernetes Secret, as istiod reads a credentialName: "tls.crt" +
+// "tls.key" (+ "ca.crt"), or "cert" + "key" (+ "cacert"); a secret with only "ca.crt" /
+// "cacert" (the "<name>-cacert" form) gives a CA-only credential. nullopt for anything else
+// (service-account tokens, opaque data), including undecodable base64.
+std::optional<model::Credential> CredentialFromSecret(const nlohmann::json& secret);
+
 }  // namespace meshd::kube

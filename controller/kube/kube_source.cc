@@ -188,6 +188,20 @@ void KubeSource::StartInformers(const ServedResources& served) {
   pods_ = factory_.For({"v1", "Pod", "pods"});
   nodes_ = factory_.For({"v1", "Node", "nodes"});
   Informer* namespaces = factory_.For({"v1", "Namespace", "namespaces"});
+  // Secrets a Gateway's credentialName may name: only TLS material is kept (CredentialFromSecret).
+  Informer* secrets = factory_.For({"v1", "Secret", "secrets"});
+  auto on_secret = [this](const json& o) {
+    if (sink_.set_credential) {
+      sink_.set_credential(Meta(o, "namespace") + "/" + Meta(o, "name"), CredentialFromSecret(o));
+    }
+  };
+  auto on_secret_delete = [this](const json& o) {
+    if (sink_.set_credential) {
+      sink_.set_credential(Meta(o, "namespace") + "/" + Meta(o, "name"), std::nullopt);
+    }
+  };
+  secrets->AddHandler(
+      {on_secret, [on_secret](const json&, const json& o) { on_secret(o); }, on_secret_delete});
 
   services_->AddHandler(
       {[this](const json& o) { SyncService(Meta(o, "namespace"), Meta(o, "name")); },
@@ -207,7 +221,7 @@ void KubeSource::StartInformers(const ServedResources& served) {
   pods_->AddHandler({on_pod, [on_pod](const json&, const json& o) { on_pod(o); }, on_pod});
   auto on_node = [this](const json&) { SyncAll(); };
   nodes_->AddHandler({on_node, [on_node](const json&, const json& o) { on_node(o); }, on_node});
-  all.insert(all.end(), {services_, slices_, pods_, nodes_, namespaces});
+  all.insert(all.end(), {services_, slices_, pods_, nodes_, namespaces, secrets});
 
   {
     absl::MutexLock lock(&mu_);

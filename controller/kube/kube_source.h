@@ -38,6 +38,8 @@ class KubeSource {
     std::function<void(const model::ConfigKey&)> delete_config;
     std::function<void(const std::string& host, std::optional<model::Service>)> set_service;
     std::function<void(const std::string& host, std::vector<model::Endpoint>)> set_endpoints;
+    // TLS secrets ("<ns>/<name>"; nullopt: deleted or not TLS material).
+    std::function<void(const std::string& key, std::optional<model::Credential>)> set_credential;
     // Every informer delivered its first list.
     std::function<void()> synced;
   };

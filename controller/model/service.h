@@ -58,6 +58,20 @@ struct Endpoint {
   }
 };
 
+// TLS material from a Kubernetes secret that a Gateway names by `credentialName`: the
+// certificate chain and key ("tls.crt"/"tls.key" or "cert"/"key"), and CA certificates for
+// client verification ("ca.crt"/"cacert", or the "<name>-cacert" secret's).
+struct Credential {
+  std::string cert_chain;
+  std::string private_key;
+  std::string ca_cert;
+
+  friend bool operator==(const Credential& a, const Credential& b) {
+    return a.cert_chain == b.cert_chain && a.private_key == b.private_key &&
+           a.ca_cert == b.ca_cert;
+  }
+};
+
 // True when every selector label is present with the same value.
 inline bool LabelsMatch(const std::map<std::string, std::string>& selector,
                         const std::map<std::string, std::string>& labels) {

@@ -29,6 +29,7 @@ class Snapshot {
     std::map<ConfigKey, ConfigPtr> configs;
     std::map<std::string, Service> services;                 // by hostname
     std::map<std::string, std::vector<Endpoint>> endpoints;  // by hostname
+    std::map<std::string, Credential> credentials;          // by "<namespace>/<secret name>"
   };
 
   explicit Snapshot(Data data);
@@ -43,6 +44,11 @@ class Snapshot {
   ConfigPtr FindConfig(const ConfigKey& key) const;
 
   const std::map<std::string, Service>& Services() const { return data_.services; }
+  // The credential in secret `name` of namespace `ns`, or null.
+  const Credential* FindCredential(const std::string& ns, const std::string& name) const {
+    auto it = data_.credentials.find(ns + "/" + name);
+    return it == data_.credentials.end() ? nullptr : &it->second;
+  }
   const Service* FindService(const std::string& hostname) const;
   // Endpoints of a service (every port), empty if none.
   const std::vector<Endpoint>& Endpoints(const std::string& hostname) const;

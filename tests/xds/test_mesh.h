@@ -10,8 +10,10 @@
 
 namespace meshd::testing {
 
-inline model::SnapshotPtr SnapshotFromYaml(const std::string& yaml, uint64_t version = 1,
-                                           const std::string& trust_domain = "cluster.local") {
+inline model::SnapshotPtr SnapshotFromYaml(
+    const std::string& yaml, uint64_t version = 1,
+    const std::string& trust_domain = "cluster.local",
+    std::map<std::string, model::Credential> credentials = {}) {
   auto docs = config::ParseYamlDocuments(yaml);
   REQUIRE(docs.ok());
   model::Snapshot::Data data;
@@ -28,6 +30,7 @@ inline model::SnapshotPtr SnapshotFromYaml(const std::string& yaml, uint64_t ver
   data.endpoints = reg.endpoints;
   data.version = version;
   data.trust_domain = trust_domain;
+  data.credentials = std::move(credentials);
   return std::make_shared<const model::Snapshot>(std::move(data));
 }
 

@@ -13,6 +13,7 @@
 #include "absl/strings/str_split.h"
 #include "envoy/config/listener/v3/listener.pb.h"
 #include "envoy/config/route/v3/route.pb.h"
+#include "envoy/extensions/transport_sockets/tls/v3/secret.pb.h"
 #include "envoy/extensions/filters/http/router/v3/router.pb.h"
 #include "envoy/extensions/filters/listener/tls_inspector/v3/tls_inspector.pb.h"
 #include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb.h"
@@ -320,6 +321,38 @@ Resources GatewayRoutes(const model::Proxy& proxy, const model::Snapshot& snapsh
       }
     }
     out.push_back(PackResource(name, rc));
+  }
+  return out;
+}
+
+Resources GatewaySecrets(const model::Proxy& proxy, const model::Snapshot& snapshot,
+                         const std::vector<std::string>& names) {
+  Resources out;
+  // Only gateways get credentials, and only from their own namespace (as istiod, which also
+  // checks the gateway's service account may read them).
+  if (!proxy.IsRouter()) return out;
+  constexpr absl::string_view kPrefix = "kubernetes://";
+  constexpr absl::string_view kCaSuffix = "-cacert";
+  for (const auto& name : names) {
+    if (!absl::StartsWith(name, kPrefix)) continue;
+    std::string secret = name.substr(kPrefix.size());
+    tlsv3::Secret out_secret;
+    out_secret.set_name(name);
+    if (absl::EndsWith(secret, kCaSuffix)) {
+      std::string base = secret.substr(0, secret.size() - kCaSuffix.size());
+      const model::Credential* ca = snapshot.FindCredential(proxy.ns, secret);
+      if (ca == nullptr || ca->ca_cert.empty()) ca = snapshot.FindCredential(proxy.ns, base);
+      if (ca == nullptr || ca->ca_cert.empty()) continue;  // not there (yet): Envoy waits
+      out_secret.mutable_validation_context()->mutable_trusted_ca()->set_inline_bytes(
+          ca->ca_cert);
+    } else {
+      const model::Credential* c = snapshot.FindCredential(proxy.ns, secret);
+      if (c == nullptr || c->cert_chain.empty()) continue;
+      auto* cert = out_secret.mutable_tls_certificate();
+      cert->mutable_certificate_chain()->set_inline_bytes(c->cert_chain);
+      cert->mutable_private_key()->set_inline_bytes(c->private_key);
+    }
+    out.push_back(PackResource(name, out_secret));
   }
   return out;
 }

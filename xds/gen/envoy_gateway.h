@@ -17,6 +17,12 @@ Resources GatewayListeners(const model::Proxy& proxy, const model::Snapshot& sna
 Resources GatewayRoutes(const model::Proxy& proxy, const model::Snapshot& snapshot,
                         const std::vector<std::string>& names);
 
+// SDS over ADS for gateways: "kubernetes://<name>" (certificate and key) and
+// "kubernetes://<name>-cacert" (CA for client certificates), from the Kubernetes secrets in the
+// gateway's namespace. Sidecars get none; a missing secret is not answered (Envoy waits).
+Resources GatewaySecrets(const model::Proxy& proxy, const model::Snapshot& snapshot,
+                         const std::vector<std::string>& names);
+
 // The routes of VirtualService `vs` for requests on `port`, appended to `vh` (defined in
 // envoy_routes.cc). `gateway` is the Gateway the request came through, or null for a sidecar
 // (the "mesh" gateway); it decides which matches apply.

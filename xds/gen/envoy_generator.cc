@@ -249,6 +249,7 @@ Resources EnvoyGenerator::Generate(const std::string& type_url, const model::Pro
   if (type_url == kRouteType) return Routes(proxy, snapshot, names);
   if (type_url == kClusterType) return OutboundClusters(proxy, snapshot);
   if (type_url == kEndpointType) return Endpoints(proxy, snapshot, names);
+  if (type_url == kSecretType) return GatewaySecrets(proxy, snapshot, names);
   return {};
 }
 

@@ -54,8 +54,11 @@ namespace {
 
 // Envoy's own rules (xds/validate) on freshly generated resources: a resource that breaks them
 // would be NACKed and block every update of its type, so it is withheld, named and counted,
-// and the rest of the mesh keeps getting updates. Runs on cache misses only.
+// and the rest of the mesh keeps getting updates. Runs on cache misses only. Envoy proxies
+// only: proxyless gRPC clients accept forms Envoy's annotations refuse (A29's certificate
+// provider instances in place of SDS), and are proven against the real clients instead.
 Resources Checked(const std::string& type, const model::Proxy& proxy, Resources resources) {
+  if (!proxy.IsEnvoy()) return resources;
   Resources out;
   out.reserve(resources.size());
   for (auto& r : resources) {

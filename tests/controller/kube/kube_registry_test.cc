@@ -74,3 +74,36 @@ TEST_CASE("kube registry: EndpointSlices + Pods + Nodes become endpoints", "[kub
 
 }  // namespace
 }  // namespace meshd::kube
+
+namespace meshd::kube {
+namespace {
+
+TEST_CASE("kube registry: a TLS secret becomes a gateway credential, as istiod reads it",
+          "[kube][registry]") {
+  auto secret = [](nlohmann::json data) {
+    return nlohmann::json{{"metadata", {{"name", "c"}, {"namespace", "istio-system"}}},
+                          {"data", std::move(data)}};
+  };
+  // "tls.crt"/"tls.key" (kubernetes.io/tls), base64 as the API server returns it.
+  auto tls = CredentialFromSecret(secret({{"tls.crt", "Q0VSVA=="}, {"tls.key", "S0VZ"}}));
+  REQUIRE(tls.has_value());
+  CHECK(tls->cert_chain == "CERT");
+  CHECK(tls->private_key == "KEY");
+  CHECK(tls->ca_cert.empty());
+  // The generic form: "cert"/"key"/"cacert".
+  auto generic =
+      CredentialFromSecret(secret({{"cert", "Q0VSVA=="}, {"key", "S0VZ"}, {"cacert", "Q0E="}}));
+  REQUIRE(generic.has_value());
+  CHECK(generic->ca_cert == "CA");
+  // A CA-only secret (the "<name>-cacert" form).
+  auto ca = CredentialFromSecret(secret({{"ca.crt", "Q0E="}}));
+  REQUIRE(ca.has_value());
+  CHECK(ca->cert_chain.empty());
+  // Not TLS material, or not base64: not a credential.
+  CHECK_FALSE(CredentialFromSecret(secret({{"token", "eHl6"}})).has_value());
+  CHECK_FALSE(CredentialFromSecret(secret({{"tls.crt", "%%%"}, {"tls.key", "S0VZ"}})).has_value());
+  CHECK_FALSE(CredentialFromSecret(nlohmann::json::array()).has_value());
+}
+
+}  // namespace
+}  // namespace meshd::kube

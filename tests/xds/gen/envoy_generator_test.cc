@@ -12,6 +12,7 @@
 #include "envoy/extensions/filters/http/fault/v3/fault.pb.h"
 #include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb.h"
 #include "envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy.pb.h"
+#include "envoy/extensions/transport_sockets/tls/v3/secret.pb.h"
 #include "envoy/extensions/transport_sockets/tls/v3/tls.pb.h"
 #include "xds/validate/config_set.h"
 
@@ -523,6 +524,31 @@ TEST_CASE("Gateway: servers become 0.0.0.0_<targetPort> listeners, http.<port> a
   std::vector<std::string> errors = Validate(FullConfig(gen, gw, *snap));
   INFO(absl::StrJoin(errors, "\n"));
   CHECK(errors.empty());
+}
+
+TEST_CASE("Gateway credentialName is served as SDS kubernetes://<name> to gateways only",
+          "[envoy]") {
+  model::Credential cert{"CHAIN", "KEY", ""};
+  model::Credential ca{"", "", "CA"};
+  auto snap = testing::SnapshotFromYaml(std::string(kBookinfo) + kGateway, 1, "cluster.local",
+                                        {{"istio-system/bookinfo-cert", cert},
+                                         {"istio-system/bookinfo-cert-cacert", ca},
+                                         {"default/bookinfo-cert", cert}});
+  EnvoyGenerator gen;
+  model::Proxy gw;
+  model::ParseNodeId(
+      "router~10.2.0.1~istio-ingressgateway-abc.istio-system~istio-system.svc.cluster.local", &gw);
+  gw.labels = {{"istio", "ingressgateway"}};
+  auto secrets = Unpack<envoy::extensions::transport_sockets::tls::v3::Secret>(gen.Generate(
+      kSecretType, gw, *snap,
+      {"kubernetes://bookinfo-cert", "kubernetes://bookinfo-cert-cacert", "kubernetes://nope"}));
+  REQUIRE(secrets.size() == 2);  // a missing secret is not answered: Envoy waits for it
+  CHECK(secrets["kubernetes://bookinfo-cert"].tls_certificate().certificate_chain().inline_bytes() ==
+        "CHAIN");
+  CHECK(secrets["kubernetes://bookinfo-cert-cacert"].validation_context().trusted_ca()
+            .inline_bytes() == "CA");
+  // A sidecar asking for the same name gets nothing, in any namespace.
+  CHECK(gen.Generate(kSecretType, Sidecar(), *snap, {"kubernetes://bookinfo-cert"}).empty());
 }
 
 }  // namespace
