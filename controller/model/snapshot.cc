@@ -143,20 +143,29 @@ ConfigPtr Snapshot::VirtualServiceFor(const std::string& host, const std::string
   return local != nullptr ? local : list->front();
 }
 
-ConfigPtr Snapshot::DestinationRuleFor(const std::string& host, const std::string& proxy_ns) const {
-  // istiod: a rule in the proxy's namespace, then in the service's namespace, then in the root
-  // namespace; within each namespace the most specific host.
+ConfigPtr Snapshot::DestinationRuleFor(const std::string& host, const std::string& proxy_ns,
+                                       const std::map<std::string, std::string>* labels) const {
+  // istiod: a rule in the proxy's namespace (one whose workloadSelector matches the proxy
+  // first), then in the service's namespace, then in the root namespace; within each
+  // namespace the most specific host. A rule with a workloadSelector applies only to the
+  // workloads it selects in its own namespace.
   const Service* svc = FindService(host);
-  for (const std::string& ns :
-       {proxy_ns, svc ? svc->ns : std::string(), data_.root_namespace}) {
-    if (ns.empty()) continue;
+  auto pick = [&](const std::string& ns, bool selected) -> ConfigPtr {
+    auto usable = [&](const ConfigPtr& c) {
+      if (c->key.ns != ns) return false;
+      const DestinationRule* dr = c->AsDestinationRule();
+      bool has_selector = dr != nullptr && dr->workload_selector && !dr->workload_selector->empty();
+      if (!selected) return !has_selector;
+      return has_selector && ns == proxy_ns && labels != nullptr &&
+             LabelsMatch(*dr->workload_selector, *labels);
+    };
     const std::vector<ConfigPtr>* best = nullptr;
     size_t best_len = 0;
     for (const auto& [pattern, list] : dr_by_host_) {
       if (!HostMatches(pattern, host)) continue;
-      bool in_ns = false;
-      for (const auto& c : list) in_ns = in_ns || c->key.ns == ns;
-      if (!in_ns) continue;
+      bool any = false;
+      for (const auto& c : list) any = any || usable(c);
+      if (!any) continue;
       size_t len = pattern == host ? std::string::npos : pattern.size();
       if (best == nullptr || len > best_len) {
         best = &list;
@@ -165,9 +174,16 @@ ConfigPtr Snapshot::DestinationRuleFor(const std::string& host, const std::strin
     }
     if (best != nullptr) {
       for (const auto& c : *best) {
-        if (c->key.ns == ns) return c;
+        if (usable(c)) return c;
       }
     }
+    return nullptr;
+  };
+  if (ConfigPtr c = pick(proxy_ns, true)) return c;
+  for (const std::string& ns :
+       {proxy_ns, svc ? svc->ns : std::string(), data_.root_namespace}) {
+    if (ns.empty()) continue;
+    if (ConfigPtr c = pick(ns, false)) return c;
   }
   // Only these three namespaces, as istiod's destinationRule(): a rule elsewhere applies to
   // proxies of its own namespace only.

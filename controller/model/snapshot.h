@@ -74,7 +74,9 @@ class Snapshot {
   // The DestinationRule for `host`: proxy namespace, then the service's namespace, then the
   // root namespace; in each, the exact host before the most specific wildcard (so a mesh-wide
   // "*.local" ISTIO_MUTUAL rule in the root namespace applies where nothing closer does).
-  ConfigPtr DestinationRuleFor(const std::string& host, const std::string& proxy_ns) const;
+  // With `labels` (the proxy's), a rule whose workloadSelector selects the proxy comes first.
+  ConfigPtr DestinationRuleFor(const std::string& host, const std::string& proxy_ns,
+                               const std::map<std::string, std::string>* labels = nullptr) const;
 
  private:
   static const std::vector<ConfigPtr>* MostSpecific(

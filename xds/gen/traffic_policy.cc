@@ -21,7 +21,7 @@ void Overlay(const model::TrafficPolicy& tp, uint32_t port, TrafficPolicy* out) 
 
 const model::DestinationRule* RuleFor(const model::Snapshot& snapshot, const model::Proxy& proxy,
                                       const std::string& host) {
-  model::ConfigPtr dr = snapshot.DestinationRuleFor(host, proxy.ns);
+  model::ConfigPtr dr = snapshot.DestinationRuleFor(host, proxy.ns, &proxy.labels);
   return dr == nullptr ? nullptr : dr->AsDestinationRule();
 }
 

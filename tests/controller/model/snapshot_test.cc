@@ -126,3 +126,30 @@ TEST_CASE("DestinationRuleFor: istiod ignores a rule in an unrelated namespace",
 
 }  // namespace
 }  // namespace meshd::model
+
+namespace meshd::model {
+namespace {
+
+TEST_CASE("DestinationRuleFor: a workloadSelector rule applies only to the workloads it selects, "
+          "before the namespace's rule (istiod)",
+          "[snapshot]") {
+  auto selected = std::make_shared<Config>();
+  selected->key = {Kind::kDestinationRule, "client", "canary-clients"};
+  auto spec = std::make_shared<net::DestinationRule>();
+  spec->set_host(kReviews);
+  (*spec->mutable_workload_selector()->mutable_labels())["track"] = "canary";
+  selected->model = config::ToModel(*spec);
+  selected->spec = spec;
+  Snapshot s = Make({Dr("client", "ns-wide", kReviews), selected});
+  std::map<std::string, std::string> canary = {{"track", "canary"}};
+  std::map<std::string, std::string> stable = {{"track", "stable"}};
+  CHECK(s.DestinationRuleFor(kReviews, "client", &canary)->key.name == "canary-clients");
+  CHECK(s.DestinationRuleFor(kReviews, "client", &stable)->key.name == "ns-wide");
+  CHECK(s.DestinationRuleFor(kReviews, "client")->key.name == "ns-wide");
+  // Never for a proxy of another namespace, even with matching labels.
+  Snapshot only = Make({selected});
+  CHECK(only.DestinationRuleFor(kReviews, "other", &canary) == nullptr);
+}
+
+}  // namespace
+}  // namespace meshd::model
