@@ -170,13 +170,6 @@ void AddHeaderOps(const model::HeaderOperations& ops,
   for (const auto& r : ops.remove) *remove->Add() = r;
 }
 
-envoy::type::v3::FractionalPercent Million(double percent) {
-  envoy::type::v3::FractionalPercent out;
-  out.set_numerator(static_cast<uint32_t>(percent * 10000 + 0.5));
-  out.set_denominator(envoy::type::v3::FractionalPercent::MILLION);
-  return out;
-}
-
 void AddHashPolicy(const model::LoadBalancer* lb, RouteAction* a) {
   if (lb == nullptr || !lb->consistent_hash) return;
   const model::ConsistentHash& ch = *lb->consistent_hash;
@@ -208,13 +201,6 @@ void DefaultRetry(RouteAction* action) {
   rp->mutable_num_retries()->set_value(kDefaultRetryAttempts);
   rp->set_host_selection_retry_max_attempts(5);
   rp->add_retriable_status_codes(503);
-}
-
-uint32_t DestinationPort(const model::Destination& d, const model::Service* svc, uint32_t port) {
-  if (d.port != 0) return d.port;
-  if (svc != nullptr && svc->FindPort(port) != nullptr) return port;
-  if (svc != nullptr && svc->ports.size() == 1) return svc->ports[0].number;
-  return port;
 }
 
 struct RouteContext {
@@ -339,30 +325,14 @@ void BuildAction(const model::HttpRoute& r, const std::string& config_ns,
       if (svc == nullptr || svc->FindPort(dport) == nullptr) continue;
       auto* mp = action->add_request_mirror_policies();
       mp->set_cluster(BuildClusterName(dport, m.destination.subset, host));
-      *mp->mutable_runtime_fraction()->mutable_default_value() = Million(m.percent);
+      *mp->mutable_runtime_fraction()->mutable_default_value() = PerMillion(m.percent);
     }
   }
   AddHeaderOps(r.headers.request, out->mutable_request_headers_to_add(),
                out->mutable_request_headers_to_remove());
   AddHeaderOps(r.headers.response, out->mutable_response_headers_to_add(),
                out->mutable_response_headers_to_remove());
-  if (r.fault) {
-    envoy::extensions::filters::http::fault::v3::HTTPFault fault;
-    if (r.fault->delay) {
-      *fault.mutable_delay()->mutable_fixed_delay() = DurationProto(r.fault->delay->fixed);
-      *fault.mutable_delay()->mutable_percentage() = Million(r.fault->delay->percent);
-    }
-    if (r.fault->abort) {
-      auto* abort = fault.mutable_abort();
-      if (!r.fault->abort->grpc_status.empty()) {
-        abort->set_grpc_status(GrpcStatusCode(r.fault->abort->grpc_status));
-      } else {
-        abort->set_http_status(r.fault->abort->http_status);
-      }
-      *abort->mutable_percentage() = Million(r.fault->abort->percent);
-    }
-    (*out->mutable_typed_per_filter_config())[kFaultFilter].PackFrom(fault);
-  }
+  if (r.fault) (*out->mutable_typed_per_filter_config())[kFaultFilter].PackFrom(BuildFault(*r.fault));
   if (r.cors) {
     envoy::extensions::filters::http::cors::v3::CorsPolicy cors;
     for (const auto& o : r.cors->allow_origins) {

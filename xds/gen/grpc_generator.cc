@@ -180,13 +180,6 @@ bool BuildMatch(const model::HttpMatch& m, const model::Proxy& proxy, uint32_t p
   return true;
 }
 
-uint32_t DestinationPort(const model::Destination& d, const model::Service* svc, uint32_t port) {
-  if (d.port != 0) return d.port;
-  if (svc != nullptr && svc->FindPort(port) != nullptr) return port;
-  if (svc != nullptr && svc->ports.size() == 1) return svc->ports[0].number;
-  return port;
-}
-
 void AddHashPolicy(const model::LoadBalancer* lb, envoy::config::route::v3::RouteAction* a) {
   if (lb == nullptr || !lb->consistent_hash) return;
   const model::ConsistentHash& ch = *lb->consistent_hash;
@@ -196,13 +189,6 @@ void AddHashPolicy(const model::LoadBalancer* lb, envoy::config::route::v3::Rout
     // gRPC has no source IP per request; its channel id is the per-client equivalent.
     a->add_hash_policy()->mutable_filter_state()->set_key("io.grpc.channel_id");
   }
-}
-
-envoy::type::v3::FractionalPercent ToFraction(double percent) {
-  envoy::type::v3::FractionalPercent out;
-  out.set_numerator(static_cast<uint32_t>(percent * 10000 + 0.5));
-  out.set_denominator(envoy::type::v3::FractionalPercent::MILLION);
-  return out;
 }
 
 void BuildRouteAction(const model::HttpRoute& r, const model::Proxy& proxy,
@@ -266,23 +252,7 @@ void BuildRouteAction(const model::HttpRoute& r, const model::Proxy& proxy,
       *rp->mutable_per_try_timeout() = DurationProto(*r.retries->per_try_timeout);
     }
   }
-  if (r.fault) {
-    envoy::extensions::filters::http::fault::v3::HTTPFault fault;
-    if (r.fault->delay) {
-      *fault.mutable_delay()->mutable_fixed_delay() = DurationProto(r.fault->delay->fixed);
-      *fault.mutable_delay()->mutable_percentage() = ToFraction(r.fault->delay->percent);
-    }
-    if (r.fault->abort) {
-      auto* abort = fault.mutable_abort();
-      if (!r.fault->abort->grpc_status.empty()) {
-        abort->set_grpc_status(GrpcStatusCode(r.fault->abort->grpc_status));
-      } else {
-        abort->set_http_status(r.fault->abort->http_status);
-      }
-      *abort->mutable_percentage() = ToFraction(r.fault->abort->percent);
-    }
-    (*out->mutable_typed_per_filter_config())[kFaultFilter].PackFrom(fault);
-  }
+  if (r.fault) (*out->mutable_typed_per_filter_config())[kFaultFilter].PackFrom(BuildFault(*r.fault));
 }
 
 RouteConfiguration BuildRouteConfig(const std::string& name, const std::string& host, uint32_t port,

@@ -70,6 +70,38 @@ bool SubsetSelector(const model::Snapshot& snapshot, const model::Proxy& proxy,
 
 google::protobuf::Duration DurationProto(absl::Duration d) { return ToProto(d); }
 
+envoy::type::v3::FractionalPercent PerMillion(double percent) {
+  envoy::type::v3::FractionalPercent out;
+  out.set_numerator(static_cast<uint32_t>(percent * 10000 + 0.5));
+  out.set_denominator(envoy::type::v3::FractionalPercent::MILLION);
+  return out;
+}
+
+envoy::extensions::filters::http::fault::v3::HTTPFault BuildFault(const model::Fault& f) {
+  envoy::extensions::filters::http::fault::v3::HTTPFault fault;
+  if (f.delay) {
+    *fault.mutable_delay()->mutable_fixed_delay() = ToProto(f.delay->fixed);
+    *fault.mutable_delay()->mutable_percentage() = PerMillion(f.delay->percent);
+  }
+  if (f.abort) {
+    auto* abort = fault.mutable_abort();
+    if (!f.abort->grpc_status.empty()) {
+      abort->set_grpc_status(GrpcStatusCode(f.abort->grpc_status));
+    } else {
+      abort->set_http_status(f.abort->http_status);
+    }
+    *abort->mutable_percentage() = PerMillion(f.abort->percent);
+  }
+  return fault;
+}
+
+uint32_t DestinationPort(const model::Destination& d, const model::Service* svc, uint32_t port) {
+  if (d.port != 0) return d.port;
+  if (svc != nullptr && svc->FindPort(port) != nullptr) return port;
+  if (svc != nullptr && svc->ports.size() == 1) return svc->ports[0].number;
+  return port;
+}
+
 void ApplyTrafficPolicy(const TrafficPolicy& policy, envoy::config::cluster::v3::Cluster* cluster) {
   using envoy::config::cluster::v3::Cluster;
   // gRPC clients implement ROUND_ROBIN and RING_HASH; LEAST_REQUEST, LEAST_CONN and RANDOM

@@ -12,6 +12,8 @@
 #include "controller/model/snapshot.h"
 #include "controller/model/networking.h"
 #include "envoy/config/cluster/v3/cluster.pb.h"
+#include "envoy/extensions/filters/http/fault/v3/fault.pb.h"
+#include "envoy/type/v3/percent.pb.h"
 
 namespace meshd::xds {
 
@@ -43,6 +45,15 @@ void ApplyConnectionPool(const model::ConnectionPool* pool,
                          envoy::config::cluster::v3::Cluster* cluster);
 void ApplyOutlierDetection(const model::OutlierDetection* od,
                            envoy::config::cluster::v3::Cluster* cluster);
+
+// The port a route destination means: its own, else the request's port when the service has
+// it, else the service's only port (Istio's rule for a destination without a port).
+uint32_t DestinationPort(const model::Destination& d, const model::Service* svc, uint32_t port);
+
+// A 0..100 percentage as Envoy's parts per million.
+envoy::type::v3::FractionalPercent PerMillion(double percent);
+// A VirtualService fault as the fault filter's per-route config (Envoy and gRPC read the same).
+envoy::extensions::filters::http::fault::v3::HTTPFault BuildFault(const model::Fault& fault);
 
 // absl::Duration → google.protobuf.Duration.
 google::protobuf::Duration DurationProto(absl::Duration d);

@@ -1,4 +1,5 @@
 #include "xds/gen/envoy_generator.h"
+#include "tests/xds/gen/bookinfo.h"
 #include "tests/xds/test_mesh.h"
 
 #include <catch2/catch.hpp>
@@ -25,69 +26,8 @@ using envoy::config::listener::v3::Listener;
 using envoy::config::route::v3::RouteConfiguration;
 namespace hcm = envoy::extensions::filters::network::http_connection_manager::v3;
 
-// Bookinfo, in the shape the tests of istiod's simulation use: reviews v1/v2/v3 (HTTP 9080),
-// ratings, details, a MySQL TCP service with a VIP, and the productpage workload whose sidecar
-// is under test (10.1.0.1).
-const char* kBookinfo = R"(
-apiVersion: networking.istio.io/v1
-kind: ServiceEntry
-metadata: {name: reviews, namespace: default}
-spec:
-  hosts: [reviews.default.svc.cluster.local]
-  addresses: [10.0.0.10]
-  location: MESH_INTERNAL
-  resolution: STATIC
-  ports: [{number: 9080, name: http, protocol: HTTP}]
-  endpoints:
-  - {address: 10.1.0.11, labels: {app: reviews, version: v1, security.istio.io/tlsMode: istio}, serviceAccount: bookinfo-reviews, locality: us/east/a}
-  - {address: 10.1.0.12, labels: {app: reviews, version: v2, security.istio.io/tlsMode: istio}, serviceAccount: bookinfo-reviews, locality: us/east/b}
-  - {address: 10.1.0.13, labels: {app: reviews, version: v3}, serviceAccount: bookinfo-reviews, locality: eu/west/a}
----
-apiVersion: networking.istio.io/v1
-kind: ServiceEntry
-metadata: {name: ratings, namespace: default}
-spec:
-  hosts: [ratings.default.svc.cluster.local]
-  addresses: [10.0.0.11]
-  location: MESH_INTERNAL
-  resolution: STATIC
-  ports: [{number: 9080, name: http, protocol: HTTP}]
-  endpoints:
-  - {address: 10.1.0.21, labels: {app: ratings, security.istio.io/tlsMode: istio}}
----
-apiVersion: networking.istio.io/v1
-kind: ServiceEntry
-metadata: {name: productpage, namespace: default}
-spec:
-  hosts: [productpage.default.svc.cluster.local]
-  addresses: [10.0.0.12]
-  location: MESH_INTERNAL
-  resolution: STATIC
-  ports: [{number: 9080, name: http, protocol: HTTP}]
-  endpoints:
-  - {address: 10.1.0.1, labels: {app: productpage, security.istio.io/tlsMode: istio}}
----
-apiVersion: networking.istio.io/v1
-kind: ServiceEntry
-metadata: {name: mysql, namespace: db}
-spec:
-  hosts: [mysql.db.svc.cluster.local]
-  addresses: [10.0.0.20]
-  location: MESH_INTERNAL
-  resolution: STATIC
-  ports: [{number: 3306, name: tcp, protocol: TCP}]
-  endpoints:
-  - {address: 10.1.0.31, labels: {app: mysql}}
----
-apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata: {name: reviews, namespace: default}
-spec:
-  host: reviews
-  subsets:
-  - {name: v1, labels: {version: v1}}
-  - {name: v2, labels: {version: v2}}
-  - {name: v3, labels: {version: v3}}
+// Bookinfo (bookinfo.h) with reviews routed by header and 80/20, ratings by method and query.
+const std::string kBookinfo = std::string(testing::kBookinfoServices) + R"(
 ---
 apiVersion: networking.istio.io/v1
 kind: VirtualService
@@ -115,14 +55,7 @@ spec:
     timeout: 1s
 )";
 
-model::Proxy Sidecar(const std::string& ip = "10.1.0.1", const std::string& ns = "default") {
-  model::Proxy p;
-  p.id = "sidecar~" + ip + "~productpage-v1-abc." + ns + "~" + ns + ".svc.cluster.local";
-  model::ParseNodeId(p.id, &p);
-  p.ips = {ip};
-  p.labels = {{"app", "productpage"}};
-  return p;
-}
+model::Proxy Sidecar() { return testing::ProductpageSidecar(); }
 
 template <typename T>
 std::map<std::string, T> Unpack(const Resources& rs) {
@@ -147,7 +80,8 @@ TEST_CASE("Envoy sidecar listeners carry istiod's names", "[envoy]") {
   model::Proxy proxy = Sidecar();
   auto listeners = Unpack<Listener>(gen.Generate(kListenerType, proxy, *snap, {}));
   CHECK(Names(gen.Generate(kListenerType, proxy, *snap, {})) ==
-        std::vector<std::string>{"virtualOutbound", "0.0.0.0_9080", "10.0.0.20_3306"});
+        std::vector<std::string>{"virtualOutbound", "0.0.0.0_9080", "0.0.0.0_443",
+                                 "10.0.0.20_3306"});
   const Listener& vo = listeners["virtualOutbound"];
   CHECK(vo.address().socket_address().port_value() == 15001);
   CHECK(vo.use_original_dst().value());
@@ -179,7 +113,7 @@ TEST_CASE("Envoy sidecar listeners carry istiod's names", "[envoy]") {
 }
 
 TEST_CASE("PeerAuthentication STRICT leaves only the mTLS inbound chain", "[envoy]") {
-  std::string yaml = std::string(kBookinfo) + R"(
+  std::string yaml = kBookinfo + R"(
 ---
 apiVersion: security.istio.io/v1
 kind: PeerAuthentication
@@ -308,7 +242,7 @@ TEST_CASE("Every RDS and EDS name asked for is answered", "[envoy]") {
 
 TEST_CASE("EDS carries tlsMode metadata and locality priorities with outlier detection",
           "[envoy]") {
-  std::string yaml = std::string(kBookinfo) + R"(
+  std::string yaml = kBookinfo + R"(
 ---
 apiVersion: networking.istio.io/v1
 kind: DestinationRule
@@ -349,7 +283,7 @@ spec:
 
 TEST_CASE("Sidecar egress hosts scope what a sidecar sees; REGISTRY_ONLY blackholes",
           "[envoy]") {
-  std::string yaml = std::string(kBookinfo) + R"(
+  std::string yaml = kBookinfo + R"(
 ---
 apiVersion: networking.istio.io/v1
 kind: Sidecar
@@ -369,39 +303,6 @@ spec:
   auto routes = Unpack<RouteConfiguration>(gen.Generate(kRouteType, proxy, *snap, {"9080"}));
   const auto& rc = routes["9080"];
   CHECK(rc.virtual_hosts(rc.virtual_hosts_size() - 1).name() == "block_all");
-}
-
-// Everything the proxy would receive: LDS and CDS (shared and own parts), every RDS name its
-// listeners reference and every EDS cluster's assignment — what Envoy would hold once warm.
-Resources FullConfig(const EnvoyGenerator& gen, const model::Proxy& proxy,
-                     const model::Snapshot& snap) {
-  Resources all = gen.Generate(kListenerType, proxy, snap, {});
-  Resources own = gen.GenerateOwn(kListenerType, proxy, snap);
-  all.insert(all.end(), own.begin(), own.end());
-  std::vector<std::string> rds, eds;
-  for (const auto& [name, l] : Unpack<Listener>(all)) {
-    for (const auto& fc : l.filter_chains()) {
-      for (const auto& f : fc.filters()) {
-        hcm::HttpConnectionManager m;
-        if (f.typed_config().UnpackTo(&m) && m.has_rds()) {
-          rds.push_back(m.rds().route_config_name());
-        }
-      }
-    }
-  }
-  Resources clusters = gen.Generate(kClusterType, proxy, snap, {});
-  Resources own_clusters = gen.GenerateOwn(kClusterType, proxy, snap);
-  clusters.insert(clusters.end(), own_clusters.begin(), own_clusters.end());
-  for (const auto& [name, c] : Unpack<Cluster>(clusters)) {
-    if (c.type() == Cluster::EDS) eds.push_back(name);
-  }
-  std::sort(rds.begin(), rds.end());
-  rds.erase(std::unique(rds.begin(), rds.end()), rds.end());
-  for (const auto& r : {gen.Generate(kRouteType, proxy, snap, rds), clusters,
-                        gen.Generate(kEndpointType, proxy, snap, eds)}) {
-    all.insert(all.end(), r.begin(), r.end());
-  }
-  return all;
 }
 
 std::vector<std::string> Validate(const Resources& resources) {
@@ -440,39 +341,14 @@ spec:
   egress: [{hosts: ["./*", "istio-system/*"]}]
   outboundTrafficPolicy: {mode: REGISTRY_ONLY}
 )"}) {
-    auto snap = testing::SnapshotFromYaml(std::string(kBookinfo) + extra);
-    std::vector<std::string> errors = Validate(FullConfig(gen, Sidecar(), *snap));
+    auto snap = testing::SnapshotFromYaml(kBookinfo + extra);
+    std::vector<std::string> errors = Validate(testing::FullConfig(gen, Sidecar(), *snap));
     INFO(absl::StrJoin(errors, "\n"));
     CHECK(errors.empty());
   }
 }
 
-const char* kGateway = R"(
----
-apiVersion: networking.istio.io/v1
-kind: ServiceEntry
-metadata: {name: istio-ingressgateway, namespace: istio-system}
-spec:
-  hosts: [istio-ingressgateway.istio-system.svc.cluster.local]
-  location: MESH_INTERNAL
-  resolution: STATIC
-  ports:
-  - {number: 80, name: http2, protocol: HTTP2, targetPort: 8080}
-  - {number: 443, name: https, protocol: HTTPS, targetPort: 8443}
-  endpoints:
-  - {address: 10.2.0.1, labels: {istio: ingressgateway}}
----
-apiVersion: networking.istio.io/v1
-kind: Gateway
-metadata: {name: bookinfo-gateway, namespace: default}
-spec:
-  selector: {istio: ingressgateway}
-  servers:
-  - port: {number: 80, name: http, protocol: HTTP}
-    hosts: ["*"]
-  - port: {number: 443, name: https, protocol: HTTPS}
-    hosts: [bookinfo.example.com]
-    tls: {mode: SIMPLE, credentialName: bookinfo-cert}
+const std::string kGateway = std::string(testing::kIngressGateway) + R"(
 ---
 apiVersion: networking.istio.io/v1
 kind: VirtualService
@@ -487,13 +363,9 @@ spec:
 
 TEST_CASE("Gateway: servers become 0.0.0.0_<targetPort> listeners, http.<port> and https RDS",
           "[envoy]") {
-  auto snap = testing::SnapshotFromYaml(std::string(kBookinfo) + kGateway);
+  auto snap = testing::SnapshotFromYaml(kBookinfo + kGateway);
   EnvoyGenerator gen;
-  model::Proxy gw;
-  gw.id = "router~10.2.0.1~istio-ingressgateway-abc.istio-system~istio-system.svc.cluster.local";
-  model::ParseNodeId(gw.id, &gw);
-  gw.ips = {"10.2.0.1"};
-  gw.labels = {{"istio", "ingressgateway"}};
+  model::Proxy gw = testing::IngressGateway();
   REQUIRE(gw.IsRouter());
   Resources lds = gen.Generate(kListenerType, gw, *snap, {});
   CHECK(Names(lds) == std::vector<std::string>{"0.0.0.0_8080", "0.0.0.0_8443"});
@@ -521,7 +393,7 @@ TEST_CASE("Gateway: servers become 0.0.0.0_<targetPort> listeners, http.<port> a
         "outbound|9080||productpage.default.svc.cluster.local");
   CHECK(routes["https.443.https.bookinfo-gateway.default"].virtual_hosts(0).name() == "*:443");
 
-  std::vector<std::string> errors = Validate(FullConfig(gen, gw, *snap));
+  std::vector<std::string> errors = Validate(testing::FullConfig(gen, gw, *snap));
   INFO(absl::StrJoin(errors, "\n"));
   CHECK(errors.empty());
 }
@@ -530,15 +402,12 @@ TEST_CASE("Gateway credentialName is served as SDS kubernetes://<name> to gatewa
           "[envoy]") {
   model::Credential cert{"CHAIN", "KEY", ""};
   model::Credential ca{"", "", "CA"};
-  auto snap = testing::SnapshotFromYaml(std::string(kBookinfo) + kGateway, 1, "cluster.local",
+  auto snap = testing::SnapshotFromYaml(kBookinfo + kGateway, 1, "cluster.local",
                                         {{"istio-system/bookinfo-cert", cert},
                                          {"istio-system/bookinfo-cert-cacert", ca},
                                          {"default/bookinfo-cert", cert}});
   EnvoyGenerator gen;
-  model::Proxy gw;
-  model::ParseNodeId(
-      "router~10.2.0.1~istio-ingressgateway-abc.istio-system~istio-system.svc.cluster.local", &gw);
-  gw.labels = {{"istio", "ingressgateway"}};
+  model::Proxy gw = testing::IngressGateway();
   auto secrets = Unpack<envoy::extensions::transport_sockets::tls::v3::Secret>(gen.Generate(
       kSecretType, gw, *snap,
       {"kubernetes://bookinfo-cert", "kubernetes://bookinfo-cert-cacert", "kubernetes://nope"}));

@@ -3,6 +3,7 @@
 // asserting where each request goes — not the shape of the protos.
 #include <catch2/catch.hpp>
 
+#include "tests/xds/gen/bookinfo.h"
 #include "tests/xds/sim/envoy_sim.h"
 #include "tests/xds/test_mesh.h"
 #include "xds/gen/envoy_generator.h"
@@ -10,75 +11,7 @@
 namespace meshd::xds {
 namespace {
 
-const char* kMesh = R"(
-apiVersion: networking.istio.io/v1
-kind: ServiceEntry
-metadata: {name: reviews, namespace: default}
-spec:
-  hosts: [reviews.default.svc.cluster.local]
-  addresses: [10.0.0.10]
-  location: MESH_INTERNAL
-  resolution: STATIC
-  ports: [{number: 9080, name: http, protocol: HTTP}]
-  endpoints:
-  - {address: 10.1.0.11, labels: {app: reviews, version: v1, security.istio.io/tlsMode: istio}}
-  - {address: 10.1.0.12, labels: {app: reviews, version: v2, security.istio.io/tlsMode: istio}}
-  - {address: 10.1.0.13, labels: {app: reviews, version: v3}}
----
-apiVersion: networking.istio.io/v1
-kind: ServiceEntry
-metadata: {name: ratings, namespace: default}
-spec:
-  hosts: [ratings.default.svc.cluster.local]
-  addresses: [10.0.0.11]
-  location: MESH_INTERNAL
-  resolution: STATIC
-  ports: [{number: 9080, name: http, protocol: HTTP}]
-  endpoints:
-  - {address: 10.1.0.21, labels: {app: ratings, security.istio.io/tlsMode: istio}}
----
-apiVersion: networking.istio.io/v1
-kind: ServiceEntry
-metadata: {name: details, namespace: default}
-spec:
-  hosts: [details.default.svc.cluster.local]
-  addresses: [10.0.0.13]
-  location: MESH_INTERNAL
-  resolution: STATIC
-  ports: [{number: 9080, name: http, protocol: HTTP}]
-  endpoints:
-  - {address: 10.1.0.31, labels: {app: details, security.istio.io/tlsMode: istio}}
----
-apiVersion: networking.istio.io/v1
-kind: ServiceEntry
-metadata: {name: productpage, namespace: default}
-spec:
-  hosts: [productpage.default.svc.cluster.local]
-  addresses: [10.0.0.12]
-  location: MESH_INTERNAL
-  resolution: STATIC
-  ports: [{number: 9080, name: http, protocol: HTTP}]
-  endpoints:
-  - {address: 10.1.0.1, labels: {app: productpage, security.istio.io/tlsMode: istio}}
----
-apiVersion: networking.istio.io/v1
-kind: ServiceEntry
-metadata: {name: cnn, namespace: default}
-spec:
-  hosts: [edition.cnn.com]
-  location: MESH_EXTERNAL
-  resolution: DNS
-  ports: [{number: 443, name: tls, protocol: TLS}]
----
-apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata: {name: reviews, namespace: default}
-spec:
-  host: reviews
-  subsets:
-  - {name: v1, labels: {version: v1}}
-  - {name: v2, labels: {version: v2}}
-  - {name: v3, labels: {version: v3}}
+const std::string kMesh = std::string(testing::kBookinfoServices) + R"(
 ---
 apiVersion: networking.istio.io/v1
 kind: VirtualService
@@ -117,33 +50,12 @@ spec:
 
 const std::string kReviews = "reviews.default.svc.cluster.local";
 
-model::Proxy Productpage() {
-  model::Proxy p;
-  model::ParseNodeId("sidecar~10.1.0.1~productpage-v1.default~default.svc.cluster.local", &p);
-  p.ips = {"10.1.0.1"};
-  p.labels = {{"app", "productpage"}};
-  return p;
-}
+model::Proxy Productpage() { return testing::ProductpageSidecar(); }
 
-// The sidecar's whole config (as in envoy_generator_test's FullConfig) loaded in a simulator.
+// The proxy's whole config (testing::FullConfig) loaded in a simulator.
 sim::Mesh Load(const model::Proxy& proxy, const model::Snapshot& snap) {
-  EnvoyGenerator gen;
   sim::Mesh mesh;
-  Resources lds = gen.Generate(kListenerType, proxy, snap, {});
-  Resources cds = gen.Generate(kClusterType, proxy, snap, {});
-  for (const Resources& r : {lds, gen.GenerateOwn(kListenerType, proxy, snap), cds,
-                             gen.GenerateOwn(kClusterType, proxy, snap)}) {
-    REQUIRE(mesh.AddResources(r).ok());
-  }
-  std::vector<std::string> eds;
-  for (const auto& r : cds) eds.push_back(r->name);
-  std::vector<std::string> rds;
-  for (const auto& r : lds) {
-    if (r->name.rfind("0.0.0.0_", 0) == 0) rds.push_back(r->name.substr(8));
-  }
-  if (proxy.IsRouter()) rds = {"http.8080", "https.443.https.bookinfo-gateway.default"};
-  REQUIRE(mesh.AddResources(gen.Generate(kRouteType, proxy, snap, rds)).ok());
-  REQUIRE(mesh.AddResources(gen.Generate(kEndpointType, proxy, snap, eds)).ok());
+  REQUIRE(mesh.AddResources(testing::FullConfig(EnvoyGenerator(), proxy, snap)).ok());
   return mesh;
 }
 
@@ -230,7 +142,7 @@ TEST_CASE("Unknown hosts: passthrough under ALLOW_ANY, refused under REGISTRY_ON
   CHECK(http.virtual_host == "allow_any");
   CHECK(http.cluster() == "PassthroughCluster");
 
-  std::string locked = std::string(kMesh) + R"(
+  std::string locked = kMesh + R"(
 ---
 apiVersion: networking.istio.io/v1
 kind: Sidecar
@@ -272,7 +184,7 @@ TEST_CASE("Inbound: PERMISSIVE takes mTLS and plaintext, STRICT refuses plaintex
   CHECK(b.filter_chain == "inbound|9080||-plaintext");
   CHECK(b.cluster() == "inbound|9080||");
 
-  std::string strict = std::string(kMesh) + R"(
+  std::string strict = kMesh + R"(
 ---
 apiVersion: security.istio.io/v1
 kind: PeerAuthentication
@@ -288,32 +200,7 @@ spec: {mtls: {mode: STRICT}}
 }
 
 TEST_CASE("Gateway: HTTP and HTTPS (credentialName) routes to productpage", "[envoy][sim]") {
-  std::string yaml = std::string(kMesh) + R"(
----
-apiVersion: networking.istio.io/v1
-kind: ServiceEntry
-metadata: {name: istio-ingressgateway, namespace: istio-system}
-spec:
-  hosts: [istio-ingressgateway.istio-system.svc.cluster.local]
-  location: MESH_INTERNAL
-  resolution: STATIC
-  ports:
-  - {number: 80, name: http2, protocol: HTTP2, targetPort: 8080}
-  - {number: 443, name: https, protocol: HTTPS, targetPort: 8443}
-  endpoints:
-  - {address: 10.2.0.1, labels: {istio: ingressgateway}}
----
-apiVersion: networking.istio.io/v1
-kind: Gateway
-metadata: {name: bookinfo-gateway, namespace: default}
-spec:
-  selector: {istio: ingressgateway}
-  servers:
-  - port: {number: 80, name: http, protocol: HTTP}
-    hosts: [bookinfo.example.com]
-  - port: {number: 443, name: https, protocol: HTTPS}
-    hosts: [bookinfo.example.com]
-    tls: {mode: SIMPLE, credentialName: bookinfo-cert}
+  std::string yaml = kMesh + testing::kIngressGateway + R"(
 ---
 apiVersion: networking.istio.io/v1
 kind: VirtualService
@@ -326,11 +213,7 @@ spec:
     route: [{destination: {host: productpage, port: {number: 9080}}}]
 )";
   auto snap = testing::SnapshotFromYaml(yaml);
-  model::Proxy gw;
-  model::ParseNodeId(
-      "router~10.2.0.1~istio-ingressgateway-1.istio-system~istio-system.svc.cluster.local", &gw);
-  gw.ips = {"10.2.0.1"};
-  gw.labels = {{"istio", "ingressgateway"}};
+  model::Proxy gw = testing::IngressGateway();
   sim::Mesh mesh = Load(gw, *snap);
   sim::Request h = sim::Request::Direct("10.2.0.1", 8080);
   h.authority = "bookinfo.example.com";
