@@ -28,6 +28,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 FAKE = os.path.join(HERE, "..", "kube", "fake_apiserver.py")
 AGENT = os.path.join(HERE, "pilot_agent.js")
 NODE_IP = "10.1.0.1"  # productpage-v1-0, the simulated sidecar's pod
+PRODUCTPAGE = {"namespace": "default", "pod": "productpage-v1-0", "ip": NODE_IP,
+               "sa": "bookinfo-productpage", "labels": "app=productpage,version=v1"}
+MYSQLDB = {"namespace": "db", "pod": "mysqldb-v1-0", "ip": "10.1.1.1", "sa": "mysqldb",
+           "labels": "app=mysqldb,version=v1"}  # its namespace is STRICT
 
 # (service, namespace, port, protocol port name, [(pod, ip, version)], service account)
 SERVICES = [
@@ -160,10 +164,10 @@ class Agent:
         self.workdir = workdir
         self.env = dict(os.environ, NODE_PATH=args.node_modules)
 
-    def command(self, port, token=None, extra=(), out=None, plaintext=False):
-        cmd = ["node", AGENT, "--addr", f"127.0.0.1:{port}", "--namespace", "default",
-               "--pod", "productpage-v1-0", "--ip", NODE_IP, "--sa", "bookinfo-productpage",
-               "--labels", "app=productpage,version=v1", "--timeout", "30000", *extra]
+    def command(self, port, token=None, extra=(), out=None, plaintext=False, node=PRODUCTPAGE):
+        cmd = ["node", AGENT, "--addr", f"127.0.0.1:{port}", "--namespace", node["namespace"],
+               "--pod", node["pod"], "--ip", node["ip"], "--sa", node["sa"],
+               "--labels", node["labels"], "--timeout", "30000", *extra]
         if plaintext:
             cmd.append("--plaintext")
         else:
@@ -258,6 +262,16 @@ users: [{{name: fake, user: {{}}}}]
         out = os.path.join(workdir, f"{mode.lower()}.bin")
         code, s = agent.run(meshd.secure, token="tok-productpage", extra=extra, out=out)
         expect_complete(f"{mode} over TLS with a token", code, s, args.envoy_validate, out)
+
+    # A sidecar in the STRICT namespace, with its own namespace's token.
+    out = os.path.join(workdir, "db.bin")
+    code, s = agent.run(meshd.secure, token="tok-mysqldb", node=MYSQLDB, out=out)
+    check(code == 0 and s["status"] == "complete" and "inbound|3306||" in s["names"]["CDS"] and
+          "virtualInbound" in s["names"]["LDS"],
+          f"the mysqldb sidecar (namespace db, STRICT) gets its config ({s['counts']})")
+    v = subprocess.run([args.envoy_validate, "--cross-check", "--binary", out],
+                       capture_output=True, text=True, timeout=60)
+    check(v.returncode == 0, f"the mysqldb sidecar's config is validator-clean {v.stdout[-2000:]}")
 
     # Refusals on the TLS port.
     code, s = agent.run(meshd.secure, token="tok-mysqldb")
