@@ -16,7 +16,8 @@
 // Output: one JSON summary line on stdout. `--out` writes a binary
 // envoy.service.discovery.v3.DiscoveryResponse holding every resource received (as Any).
 // `--follow` keeps the stream open after the summary and prints one JSON line per later
-// response ({"event":"update","type":"RDS","names":[...]}) until stdin closes.
+// response ({"event":"update","type":"RDS","names":[...],"splits":[{cluster: weight}]}) until
+// stdin closes.
 // Exit codes: 0 complete; 1 the stream was refused or failed (its gRPC status is printed);
 // 2 usage; 3 timed out before every subscribed name arrived.
 'use strict';
@@ -317,10 +318,27 @@ function onResources(type, items, removed, version, nonce) {
   ack(type, version, nonce);
   if (short === 'LDS' || short === 'CDS') followReferences(short);
   if (done && follow) {
-    process.stdout.write(JSON.stringify({event: 'update', type: short, version,
-                                         names: items.map(([n]) => n)}) + '\n');
+    const ev = {event: 'update', type: short, version, names: items.map(([n]) => n)};
+    if (short === 'RDS') ev.splits = items.flatMap(([, any]) => weightedSplits(any));
+    process.stdout.write(JSON.stringify(ev) + '\n');
   }
   maybeComplete();
+}
+
+// Every weighted route of a RouteConfiguration: {"<cluster>": weight, ...} per route.
+function weightedSplits(any) {
+  const rc = T('envoy.config.route.v3.RouteConfiguration').decode(any.value);
+  const out = [];
+  for (const vh of rc.virtual_hosts || []) {
+    for (const r of vh.routes || []) {
+      const wc = r.route && r.route.weighted_clusters;
+      if (!wc) continue;
+      const split = {};
+      for (const c of wc.clusters || []) split[c.name] = c.weight ? c.weight.value : 0;
+      out.push(split);
+    }
+  }
+  return out;
 }
 
 function nameOf(short, any) {

@@ -314,9 +314,11 @@ users: [{{name: fake, user: {{}}}}]
             ev = json.loads(lines.get(timeout=max(0.01, deadline - time.time())))
         except queue.Empty:
             break
-        if ev.get("event") == "update" and ev.get("type") == "RDS":
+        want = {"outbound|9080|v1|reviews.default.svc.cluster.local": 30,
+                "outbound|9080|v3|reviews.default.svc.cluster.local": 70}
+        if ev.get("event") == "update" and ev.get("type") == "RDS" and want in ev.get("splits", []):
             got = ev
-    check(got is not None, f"the weight edit reached the connected agent as RDS {got and got['names']} "
+    check(got is not None, f"the 30/70 edit reached the connected agent as RDS {got and got['names']} "
                            f"(version {got and got['version']}) in {time.time() - t0:.2f} s")
     p.stdin.close()
     p.wait(10)
