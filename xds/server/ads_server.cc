@@ -1,5 +1,7 @@
 #include "xds/server/ads_server.h"
 
+#include <grpc/grpc_security_constants.h>
+
 #include "absl/strings/str_cat.h"
 #include "controller/common/metrics.h"
 #include "spdlog/spdlog.h"
@@ -81,8 +83,9 @@ absl::StatusOr<std::string> AdsServer::Authenticate(const grpc::CallbackServerCo
   std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
   bool tls = false;
   if (auth != nullptr) {
-    for (const auto& v : auth->FindPropertyValues("transport_security_type")) {
-      tls = tls || v == "ssl";
+    // "ssl" from SslServerCredentials, "tls" from TlsServerCredentials (the CA's port).
+    for (const auto& v : auth->FindPropertyValues(GRPC_TRANSPORT_SECURITY_TYPE_PROPERTY_NAME)) {
+      tls = tls || v == GRPC_SSL_TRANSPORT_SECURITY_TYPE || v == GRPC_TLS_TRANSPORT_SECURITY_TYPE;
     }
   }
   if (!tls) return std::string();  // the plaintext port, as istiod's 15010

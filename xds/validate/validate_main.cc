@@ -1,11 +1,12 @@
 // envoy-validate: checks Envoy resources offline, by the PGV rules of Envoy's protos.
 //
-//   envoy-validate [--cross-check] FILE...
+//   envoy-validate [--cross-check] [--binary] FILE...
 //
 // Each FILE holds a DiscoveryResponse in proto JSON, or a JSON array of Any objects ("@type"
-// plus the fields). Every resource goes through ValidateAny; with --cross-check, the
-// listeners, routes, clusters and endpoints of all files together also go through
-// CheckConfigSet. Prints one error per line; exit 0 valid, 1 errors found, 2 unreadable input.
+// plus the fields); with --binary, a serialized (binary) DiscoveryResponse instead. Every
+// resource goes through ValidateAny; with --cross-check, the listeners, routes, clusters and
+// endpoints of all files together also go through CheckConfigSet. Prints one error per line;
+// exit 0 valid, 1 errors found, 2 unreadable input.
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -24,14 +25,23 @@ namespace {
 
 using envoy::service::discovery::v3::DiscoveryResponse;
 
-bool ReadResponse(const std::string& file, DiscoveryResponse* response) {
-  std::ifstream in(file);
+constexpr char kUsage[] = "usage: envoy-validate [--cross-check] [--binary] FILE...\n";
+
+bool ReadResponse(const std::string& file, bool binary, DiscoveryResponse* response) {
+  std::ifstream in(file, std::ios::binary);
   if (!in) {
     std::cerr << file << ": cannot read\n";
     return false;
   }
   std::stringstream buffer;
   buffer << in.rdbuf();
+  if (binary) {
+    if (!response->ParseFromString(buffer.str())) {
+      std::cerr << file << ": not a serialized DiscoveryResponse\n";
+      return false;
+    }
+    return true;
+  }
   std::string json = buffer.str();
   // A bare array of Any is the `resources` of a DiscoveryResponse.
   if (absl::StartsWith(absl::StripLeadingAsciiWhitespace(json), "[")) {
@@ -49,20 +59,23 @@ bool ReadResponse(const std::string& file, DiscoveryResponse* response) {
 
 int main(int argc, char** argv) {
   bool cross_check = false;
+  bool binary = false;
   std::vector<std::string> files;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--cross-check") {
       cross_check = true;
+    } else if (arg == "--binary") {
+      binary = true;
     } else if (absl::StartsWith(arg, "-")) {
-      std::cerr << "usage: envoy-validate [--cross-check] FILE...\n";
+      std::cerr << kUsage;
       return 2;
     } else {
       files.push_back(arg);
     }
   }
   if (files.empty()) {
-    std::cerr << "usage: envoy-validate [--cross-check] FILE...\n";
+    std::cerr << kUsage;
     return 2;
   }
 
@@ -70,7 +83,7 @@ int main(int argc, char** argv) {
   meshd::xds::EnvoyConfigSet set;
   for (const std::string& file : files) {
     DiscoveryResponse response;
-    if (!ReadResponse(file, &response)) return 2;
+    if (!ReadResponse(file, binary, &response)) return 2;
     for (int i = 0; i < response.resources_size(); ++i) {
       const auto& any = response.resources(i);
       for (const std::string& e : meshd::xds::ValidateAny(any)) {
