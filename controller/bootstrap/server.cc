@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "ca/server/ca_server.h"
+#include "controller/common/backoff.h"
 #include "controller/common/http_server.h"
 #include "controller/common/metrics.h"
 #include "controller/config/decoder.h"
@@ -203,17 +204,20 @@ absl::Status Server::StartCa() {
   // exiting; give up after kCaStartTimeout. Other errors (a bad plug-in CA) fail at once.
   constexpr absl::Duration kCaStartTimeout = absl::Minutes(5);
   const absl::Time give_up = absl::Now() + kCaStartTimeout;
-  absl::Duration delay = absl::Milliseconds(500);
+  Backoff::Options retry;
+  retry.initial = absl::Milliseconds(500);
+  retry.max = absl::Seconds(10);
+  retry.multiplier = 2.0;
+  Backoff backoff(retry, RealClock::Get());
   absl::StatusOr<std::unique_ptr<ca::CaServer>> server;
   while (true) {
     server = ca::CaServer::Create(o, reviewer, RealClock::Get());
-    if (server.ok() || !absl::IsUnavailable(server.status()) || absl::Now() + delay > give_up) {
-      break;
-    }
+    if (server.ok() || !absl::IsUnavailable(server.status())) break;
+    absl::Duration delay = backoff.Next();
+    if (absl::Now() + delay > give_up) break;
     spdlog::warn("ca: cannot load the CA root yet, retrying in {}: {}", absl::FormatDuration(delay),
                  server.status().ToString());
     absl::SleepFor(delay);
-    delay = std::min(delay * 2, absl::Seconds(10));
   }
   if (!server.ok()) return server.status();
   ca_ = std::move(*server);

@@ -72,7 +72,7 @@ std::map<std::string, std::string> KubeSource::InformerVersions() const {
 }
 
 void KubeSource::Discover() {
-  Backoff backoff({}, [] { return 0.5; });
+  Backoff backoff(ReflectorBackoff(), clock_, [] { return 0.5; });
   while (true) {
     {
       absl::MutexLock lock(&mu_);
@@ -108,7 +108,7 @@ void KubeSource::Discover() {
         error = "discovery: /apis is not an APIGroupList";
       }
     }
-    absl::Duration delay = backoff.Next(clock_->Now());
+    absl::Duration delay = backoff.Next();
     spdlog::warn("kube: discovery failed ({}); retrying in {}", error, absl::FormatDuration(delay));
     absl::MutexLock lock(&mu_);
     auto stop = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_; };
