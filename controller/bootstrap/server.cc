@@ -12,6 +12,7 @@
 #include "controller/common/backoff.h"
 #include "controller/common/http_server.h"
 #include "controller/common/metrics.h"
+#include "controller/common/retry.h"
 #include "controller/config/decoder.h"
 #include "controller/controller.h"
 #include "controller/file/directory_source.h"
@@ -67,6 +68,15 @@ class SecretRootPersistence : public ca::RootPersistence {
 Server::Server(Options options) : options_(std::move(options)) {}
 
 Server::~Server() { Shutdown(); }
+
+void Server::RequestStop() {
+  absl::MutexLock lock(&stop_mu_);
+  if (!stop_.HasBeenNotified()) stop_.Notify();
+}
+
+bool Server::StopRequested() const { return stop_.HasBeenNotified(); }
+
+void Server::WaitForStopRequest() { stop_.WaitForNotification(); }
 
 absl::Status Server::Start() {
   ads_ = std::make_unique<xds::AdsServer>(xds::AdsServer::Options{options_.push_workers});
@@ -201,24 +211,23 @@ absl::Status Server::StartCa() {
   o.serving_dir = options_.ca_state_dir + "/serving";
   // In Kubernetes the root lives in the API server, which may not answer yet (meshd started
   // first, or the API server is restarting): wait for it as the informers do instead of
-  // exiting; give up after kCaStartTimeout. Other errors (a bad plug-in CA) fail at once.
+  // exiting; give up after kCaStartTimeout. Other errors (a bad plug-in CA) fail at once. A
+  // stop (SIGTERM) ends the wait at once.
   constexpr absl::Duration kCaStartTimeout = absl::Minutes(5);
-  const absl::Time give_up = absl::Now() + kCaStartTimeout;
   Backoff::Options retry;
   retry.initial = absl::Milliseconds(500);
   retry.max = absl::Seconds(10);
   retry.multiplier = 2.0;
   Backoff backoff(retry, RealClock::Get());
-  absl::StatusOr<std::unique_ptr<ca::CaServer>> server;
-  while (true) {
-    server = ca::CaServer::Create(o, reviewer, RealClock::Get());
-    if (server.ok() || !absl::IsUnavailable(server.status())) break;
-    absl::Duration delay = backoff.Next();
-    if (absl::Now() + delay > give_up) break;
-    spdlog::warn("ca: cannot load the CA root yet, retrying in {}: {}", absl::FormatDuration(delay),
-                 server.status().ToString());
-    absl::SleepFor(delay);
-  }
+  std::function<absl::StatusOr<std::unique_ptr<ca::CaServer>>()> create = [&] {
+    return ca::CaServer::Create(o, reviewer, RealClock::Get());
+  };
+  absl::StatusOr<std::unique_ptr<ca::CaServer>> server = RetryWhileUnavailable(
+      create, &backoff, RealClock::Get(), kCaStartTimeout, &stop_,
+      [](absl::Duration delay, const absl::Status& error) {
+        spdlog::warn("ca: cannot load the CA root yet, retrying in {}: {}",
+                     absl::FormatDuration(delay), error.ToString());
+      });
   if (!server.ok()) return server.status();
   ca_ = std::move(*server);
   // xDS on the secure port: every stream authenticated as CreateCertificate callers are (its
