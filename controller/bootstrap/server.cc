@@ -102,6 +102,9 @@ absl::Status Server::Start() {
   if (auto s = monitoring_->Start(); !s.ok()) return s;
 
   ads_->Start();
+  // One Kubernetes API client, resolved once, shared by the config source, leader election, the
+  // CA's root secret and TokenReview, and the root certificate publisher.
+  if (auto s = ConnectKube(); !s.ok()) return s;
   if (!options_.config_dir.empty()) controller_->ExpectSource("file");
   if (options_.kube()) controller_->ExpectSource("kube");
   controller_->Start();
@@ -126,7 +129,7 @@ absl::Status Server::Start() {
                            &port);
   // One server, two ports: the secure port serves the same ADS service plus the CA over TLS.
   int secure_port = 0;
-  bool secure = !options_.secure_grpc_addr.empty() && options_.secure_grpc_addr != "off";
+  bool secure = options_.secure();
   if (secure) {
     if (auto s = StartCa(); !s.ok()) return s;
     builder.AddListeningPort(GrpcAddress(options_.secure_grpc_addr), ca_->ServerCredentials(),
@@ -175,20 +178,8 @@ void Server::Shutdown() {
 
 absl::Status Server::StartCa() {
   std::shared_ptr<ca::TokenReviewer> reviewer;
-  if (std::string path = kube::FindKubeConfig(options_.kubeconfig); !path.empty()) {
-    auto config = kube::LoadKubeConfig(path);
-    if (!config.ok()) return config.status();
-    auto client = kube::RestKubeClient::Create(*config);
-    if (!client.ok()) return client.status();
-    reviewer = std::make_shared<kube::KubeTokenReviewer>(
-        std::shared_ptr<kube::KubeClient>(std::move(*client)));
-  } else if (kube::InCluster()) {
-    auto config = kube::InClusterConfig();
-    if (!config.ok()) return config.status();
-    auto client = kube::RestKubeClient::Create(*config);
-    if (!client.ok()) return client.status();
-    reviewer = std::make_shared<kube::KubeTokenReviewer>(
-        std::shared_ptr<kube::KubeClient>(std::move(*client)));
+  if (kube_client_) {
+    reviewer = std::make_shared<kube::KubeTokenReviewer>(kube_client_);
   } else {
     spdlog::warn(
         "ca: no Kubernetes API (no kubeconfig): bearer tokens cannot be reviewed; "
@@ -197,7 +188,7 @@ absl::Status Server::StartCa() {
   ca::CaServerOptions o;
   o.roots.plugin_dir = options_.cacerts_dir;
   o.roots.self_signed_dir = options_.ca_state_dir + "/root";
-  if (kube_client_) {
+  if (options_.kube()) {
     // Kubernetes: the self-signed root lives in secret istio-ca-secret, shared by replicas.
     o.roots.persistence = std::make_shared<SecretRootPersistence>(
         kube::CaSecretStore(kube_client_.get(), options_.ns));
@@ -239,7 +230,7 @@ absl::Status Server::StartCa() {
         if (!id.ok()) return id.status();
         return id->ns;
       });
-  if (kube_client_) {
+  if (options_.kube()) {
     // Leader-only: ConfigMap istio-ca-root-cert in every namespace.
     ca::CaServer* ca = ca_.get();
     auto publisher = std::make_unique<kube::RootCertPublisher>(
@@ -268,14 +259,20 @@ void Server::SetLeading(bool leading) {
   }
 }
 
-absl::Status Server::StartKube() {
-  absl::StatusOr<kube::KubeConfig> config =
-      options_.in_cluster ? kube::InClusterConfig() : kube::LoadKubeConfig(options_.kubeconfig);
+absl::Status Server::ConnectKube() {
+  absl::StatusOr<std::optional<kube::KubeConfig>> config = ResolveKubeConfig(options_);
   if (!config.ok()) return config.status();
-  auto client = kube::RestKubeClient::Create(*config);
+  if (!config->has_value()) return absl::OkStatus();
+  absl::StatusOr<std::unique_ptr<kube::RestKubeClient>> client =
+      kube::RestKubeClient::Create(**config);
   if (!client.ok()) return client.status();
   kube_client_ = std::shared_ptr<kube::KubeClient>(std::move(*client));
+  spdlog::info("meshd: Kubernetes API at {}{}", (*config)->server,
+               options_.kube() ? "" : " (TokenReview only: no Kubernetes config source)");
+  return absl::OkStatus();
+}
 
+absl::Status Server::StartKube() {
   kube::KubeSource::Options kopts;
   kopts.domain = options_.domain;
   kube::KubeSource::Sink sink;

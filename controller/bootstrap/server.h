@@ -65,7 +65,10 @@ class Server {
   std::unique_ptr<file::DirectorySource> file_source_;
   // Kubernetes (with --kubeconfig or in a cluster): the API client, the config + registry
   // source, and leader election for leader-only work.
+  // Creates kube_client_ from ResolveKubeConfig (none without an API server).
+  absl::Status ConnectKube();
   absl::Status StartKube();
+  // The process's one API client: the source, the elector, the CA and the publisher share it.
   std::shared_ptr<kube::KubeClient> kube_client_;
   std::unique_ptr<kube::KubeSource> kube_source_;
   std::unique_ptr<kube::LeaderElector> elector_;
