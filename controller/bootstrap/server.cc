@@ -6,14 +6,13 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "ca/server/ca_server.h"
+#include "controller/bootstrap/debug_handlers.h"
 #include "controller/common/backoff.h"
 #include "controller/common/http_server.h"
 #include "controller/common/metrics.h"
 #include "controller/common/retry.h"
-#include "controller/config/decoder.h"
 #include "controller/controller.h"
 #include "controller/file/directory_source.h"
 #include "controller/kube/ca_secret_store.h"
@@ -22,24 +21,15 @@
 #include "controller/kube/rest_kube_client.h"
 #include "controller/kube/root_cert_publisher.h"
 #include "controller/kube/token_reviewer.h"
-#include "google/protobuf/util/json_util.h"
-#include "nlohmann/json.hpp"
 #include "spdlog/spdlog.h"
-#include "xds/gen/resource.h"
 #include "xds/server/ads_server.h"
 
 namespace meshd::bootstrap {
 namespace {
 
-using nlohmann::json;
-
 // gRPC wants "0.0.0.0:15010" where istiod users write ":15010".
 std::string GrpcAddress(const std::string& addr) {
   return addr.rfind(':', 0) == 0 ? absl::StrCat("0.0.0.0", addr) : addr;
-}
-
-std::string Rfc3339(absl::Time t) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", t, absl::UTCTimeZone());
 }
 
 // The CA's root persistence in Kubernetes: secret istio-ca-secret (ca/ knows no Kubernetes).
@@ -312,20 +302,18 @@ absl::Status Server::StartKube() {
 }
 
 void Server::RegisterDebugHandlers(HttpServer* http) {
-  // Leader election: who this replica is, whether it leads, the holder it last observed.
+  // The JSON is built by debug_handlers.h; here only the inputs are gathered.
   http->Handle("/debug/leaderz", [this](const HttpRequest&) {
-    json out = {{"enabled", elector_ != nullptr}};
+    LeaderStatus status;
+    status.enabled = elector_ != nullptr;
     if (elector_) {
-      out["identity"] = elector_->options().identity;
-      out["lease"] = absl::StrCat(elector_->options().ns, "/", elector_->options().name);
-      out["leader"] = elector_->IsLeader();
-      out["holder"] = elector_->Holder();
+      status.identity = elector_->options().identity;
+      status.lease = absl::StrCat(elector_->options().ns, "/", elector_->options().name);
+      status.leader = elector_->IsLeader();
+      status.holder = elector_->Holder();
     }
-    if (kube_source_) out["informers"] = kube_source_->InformerVersions();
-    HttpResponse r;
-    r.content_type = "application/json";
-    r.body = out.dump(2) + "\n";
-    return r;
+    if (kube_source_) status.informers = kube_source_->InformerVersions();
+    return JsonResponse(LeaderzJson(status));
   });
   http->Handle("/metrics", [](const HttpRequest&) {
     HttpResponse r;
@@ -338,82 +326,15 @@ void Server::RegisterDebugHandlers(HttpServer* http) {
     r.status = controller_->Ready() ? 200 : 503;
     return r;
   });
-  // Every proxy: per type, what was sent, what was acknowledged, and the last NACK.
-  http->Handle("/debug/syncz", [this](const HttpRequest&) {
-    json out = json::array();
-    for (const auto& c : ads_->Status()) {
-      json types = json::object();
-      for (const auto& t : c.types) {
-        json jt = {{"version_sent", t.version_sent},   {"nonce_sent", t.nonce_sent},
-                   {"version_acked", t.version_acked}, {"subscribed", t.names},
-                   {"wildcard", t.wildcard},           {"responses", t.responses}};
-        if (!t.nack_error.empty()) {
-          jt["nack"] = {{"version", t.nack_version}, {"error", t.nack_error}};
-        }
-        types[xds::ShortType(t.type_url)] = jt;
-      }
-      out.push_back({{"connection", c.id},
-                     {"proxy", c.proxy_id},
-                     {"namespace", c.ns},
-                     {"generator", c.generator},
-                     {"peer", c.peer},
-                     {"connected", Rfc3339(c.connected)},
-                     {"types", types}});
-    }
-    HttpResponse r;
-    r.content_type = "application/json";
-    r.body = out.dump(2) + "\n";
-    return r;
-  });
-  // The accepted config of the current snapshot, and what the file source rejected.
+  http->Handle("/debug/syncz",
+               [this](const HttpRequest&) { return JsonResponse(SynczJson(ads_->Status())); });
   http->Handle("/debug/configz", [this](const HttpRequest&) {
-    json out = json::object();
-    json configs = json::array();
-    if (model::SnapshotPtr s = controller_->Current()) {
-      out["version"] = s->version();
-      for (const auto& [key, c] : s->AllConfigs()) {
-        std::string spec;
-        google::protobuf::util::JsonPrintOptions opts;
-        (void)google::protobuf::util::MessageToJsonString(*c->spec, &spec, opts);
-        json entry = {{"kind", std::string(model::KindName(key.kind))},
-                      {"namespace", key.ns},
-                      {"name", key.name},
-                      {"origin", c->origin},
-                      {"spec", json::parse(spec, nullptr, false)}};
-        std::vector<std::string> not_applied = config::ProxyTypesNotApplying(key.kind);
-        if (!not_applied.empty()) {
-          entry["status"] =
-              absl::StrCat("accepted, not applied to ", absl::StrJoin(not_applied, ", "));
-        }
-        if (!c->warnings.empty()) entry["warnings"] = c->warnings;
-        configs.push_back(std::move(entry));
-      }
-      json services = json::array();
-      for (const auto& [host, svc] : s->Services()) {
-        services.push_back({{"hostname", host},
-                            {"namespace", svc.ns},
-                            {"endpoints", s->Endpoints(host).size()},
-                            {"origin", svc.origin}});
-      }
-      out["services"] = services;
-    }
-    out["configs"] = configs;
-    json rejected = json::array();
-    if (file_source_) {
-      for (const auto& r : file_source_->Rejections()) {
-        rejected.push_back({{"file", r.file}, {"kind", r.object}, {"error", r.message}});
-      }
-    }
-    if (kube_source_) {
-      for (const auto& r : kube_source_->Rejections()) {
-        rejected.push_back({{"source", "kube"}, {"kind", r.object}, {"error", r.message}});
-      }
-    }
-    out["rejected"] = rejected;
-    HttpResponse r;
-    r.content_type = "application/json";
-    r.body = out.dump(2) + "\n";
-    return r;
+    model::SnapshotPtr snapshot = controller_->Current();
+    return JsonResponse(
+        ConfigzJson(snapshot.get(),
+                    file_source_ ? file_source_->Rejections() : std::vector<file::Rejection>{},
+                    kube_source_ ? kube_source_->Rejections()
+                                 : std::vector<kube::KubeSource::Rejection>{}));
   });
 }
 
