@@ -63,6 +63,15 @@ std::string BuildGrpcBootstrap(const AgentOptions& o) {
   return bootstrap.dump(2) + "\n";
 }
 
+Backoff::Options AgentRetryBackoff() {
+  Backoff::Options o;
+  o.initial = absl::Seconds(1);
+  o.max = absl::Seconds(30);
+  o.multiplier = 2.0;
+  o.jitter = 0.2;
+  return o;
+}
+
 absl::Time RenewalTime(absl::Time obtained, absl::Time not_after, double renew_fraction,
                        double jitter_fraction, double jitter_unit) {
   absl::Duration life = not_after - obtained;

@@ -19,6 +19,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "ca/openssl.h"
+#include "controller/common/backoff.h"
 #include "controller/common/clock.h"
 
 namespace meshd::ca {
@@ -56,6 +57,10 @@ std::string BuildGrpcBootstrap(const AgentOptions& options);
 // lifetime and `jitter_unit` is in [0, 1). Never before `obtained`.
 absl::Time RenewalTime(absl::Time obtained, absl::Time not_after, double renew_fraction,
                        double jitter_fraction, double jitter_unit);
+
+// The retry policy after a failed issuance: 1 s doubling to 30 s, with up to 20% jitter so that
+// agents restarted together do not retry in step; reset after every issuance.
+Backoff::Options AgentRetryBackoff();
 
 // Gets a certificate chain (PEM per element, leaf first, root last) for a CSR.
 class CertificateClient {

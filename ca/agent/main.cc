@@ -155,21 +155,24 @@ int main(int argc, char** argv) {
     std::cerr << "meshd-agent: " << s << "\n";
     return 1;
   }
-  absl::Duration backoff = absl::Seconds(1);
+  meshd::Backoff backoff(meshd::ca::AgentRetryBackoff(), meshd::RealClock::Get(),
+                         [&] { return unit(rng); });
   for (;;) {
     auto issued = agent.Refresh();
     absl::Duration wait;
     if (issued.ok()) {
-      backoff = absl::Seconds(1);
+      backoff.Reset();
       std::cout << "ISSUED " << issued->serial_hex << " " << absl::FormatTime(issued->not_after)
                 << " " << absl::FormatTime(issued->renew_at) << std::endl;
       if (once) return 0;
       wait = issued->renew_at - absl::Now();
     } else {
-      std::cerr << "meshd-agent: " << issued.status() << "; retrying in " << backoff << "\n";
-      if (once) return 1;
-      wait = backoff;
-      backoff = std::min(backoff * 2, absl::Seconds(30));
+      if (once) {
+        std::cerr << "meshd-agent: " << issued.status() << "\n";
+        return 1;
+      }
+      wait = backoff.Next();
+      std::cerr << "meshd-agent: " << issued.status() << "; retrying in " << wait << "\n";
     }
     timespec ts = absl::ToTimespec(std::max(wait, absl::Milliseconds(10)));
     if (sigtimedwait(&signals, nullptr, &ts) > 0) return 0;

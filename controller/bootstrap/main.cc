@@ -1,8 +1,13 @@
 // meshd: the control plane. Parses options, starts the server, waits for SIGTERM/SIGINT,
 // shuts down cleanly. The only place that decides the exit code.
+#include <pthread.h>
+
+#include <atomic>
 #include <csignal>
 #include <iostream>
+#include <thread>
 
+#include "absl/status/status.h"
 #include "controller/bootstrap/options.h"
 #include "controller/bootstrap/server.h"
 #include "spdlog/spdlog.h"
@@ -32,15 +37,33 @@ int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
 
   meshd::bootstrap::Server server(*options);
-  if (auto s = server.Start(); !s.ok()) {
-    spdlog::critical("meshd: cannot start: {}", std::string(s.message()));
-    server.Shutdown();
-    return 1;
+  // SIGTERM/SIGINT stop meshd at any time, also while Start() waits for the API server: a
+  // thread waits for them and asks the server to stop. If Start() fails first, main wakes the
+  // thread with a SIGTERM of its own, which it then ignores.
+  std::atomic<bool> exiting{false};
+  std::thread signal_thread([&] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    if (exiting.load()) return;
+    spdlog::info("meshd: signal {} received, shutting down", sig);
+    server.RequestStop();
+  });
+  absl::Status started = server.Start();
+  if (started.ok()) server.WaitForStopRequest();
+  bool stopped = server.StopRequested();
+  if (!stopped) {
+    exiting.store(true);
+    pthread_kill(signal_thread.native_handle(), SIGTERM);
   }
-  int sig = 0;
-  sigwait(&signals, &sig);
-  spdlog::info("meshd: signal {} received, shutting down", sig);
+  signal_thread.join();
+  int code = 0;
+  if (!started.ok() && !stopped) {
+    spdlog::critical("meshd: cannot start: {}", std::string(started.message()));
+    code = 1;
+  } else if (!started.ok()) {
+    spdlog::info("meshd: stopped while starting: {}", std::string(started.message()));
+  }
   server.Shutdown();
   spdlog::info("meshd: stopped");
-  return 0;
+  return code;
 }

@@ -157,4 +157,22 @@ absl::StatusOr<Options> ParseOptions(const std::vector<std::string>& args) {
   return o;
 }
 
+absl::StatusOr<std::optional<kube::KubeConfig>> ResolveKubeConfig(const Options& options) {
+  std::string path;
+  if (options.in_cluster) {
+    absl::StatusOr<kube::KubeConfig> config = kube::InClusterConfig();
+    if (!config.ok()) return config.status();
+    return std::optional<kube::KubeConfig>(*std::move(config));
+  }
+  if (options.kube()) {
+    path = options.kubeconfig;
+  } else if (options.secure()) {
+    path = kube::FindKubeConfig("");  // TokenReview only
+  }
+  if (path.empty()) return std::optional<kube::KubeConfig>();
+  absl::StatusOr<kube::KubeConfig> config = kube::LoadKubeConfig(path);
+  if (!config.ok()) return config.status();
+  return std::optional<kube::KubeConfig>(*std::move(config));
+}
+
 }  // namespace meshd::bootstrap

@@ -2,11 +2,13 @@
 // look for them, with environment fallbacks. Parsed once in main.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "controller/kube/rest_kube_client.h"
 
 namespace meshd::bootstrap {
 
@@ -37,6 +39,7 @@ struct Options {
   std::string kubeconfig;  // --kubeconfig
   // The CA and the TLS xDS port (istiod's 15012: CreateCertificate + ADS over TLS).
   std::string secure_grpc_addr = ":15012";     // --secureGRPCAddr ("" or "off": none)
+  bool secure() const { return !secure_grpc_addr.empty() && secure_grpc_addr != "off"; }
   std::string trust_domain = "cluster.local";  // --trustDomain (env TRUST_DOMAIN)
   std::string cacerts_dir = "./etc/cacerts";   // --cacertsDir: plug-in CA, as istiod reads it
   std::string ca_state_dir;  // --caStateDir: self-signed root, serving cert ($HOME/.meshd/ca)
@@ -48,5 +51,11 @@ struct Options {
 // Parses argv (`--flag value` or `--flag=value`). InvalidArgument names the bad flag.
 absl::StatusOr<Options> ParseOptions(const std::vector<std::string>& args);
 std::string Usage();
+
+// Where the process's one Kubernetes API client connects, resolved once: the Kubernetes
+// source's kubeconfig (or in-cluster config); without a Kubernetes source but with the CA, a
+// kubeconfig found as client-go finds it ($KUBECONFIG, ~/.kube/config), used for TokenReview
+// only; nothing when neither needs an API server. Errors name the kubeconfig that failed.
+absl::StatusOr<std::optional<kube::KubeConfig>> ResolveKubeConfig(const Options& options);
 
 }  // namespace meshd::bootstrap

@@ -6,12 +6,13 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "ca/server/ca_server.h"
+#include "controller/bootstrap/debug_handlers.h"
+#include "controller/common/backoff.h"
 #include "controller/common/http_server.h"
 #include "controller/common/metrics.h"
-#include "controller/config/decoder.h"
+#include "controller/common/retry.h"
 #include "controller/controller.h"
 #include "controller/file/directory_source.h"
 #include "controller/kube/ca_secret_store.h"
@@ -20,24 +21,15 @@
 #include "controller/kube/rest_kube_client.h"
 #include "controller/kube/root_cert_publisher.h"
 #include "controller/kube/token_reviewer.h"
-#include "google/protobuf/util/json_util.h"
-#include "nlohmann/json.hpp"
 #include "spdlog/spdlog.h"
-#include "xds/gen/resource.h"
 #include "xds/server/ads_server.h"
 
 namespace meshd::bootstrap {
 namespace {
 
-using nlohmann::json;
-
 // gRPC wants "0.0.0.0:15010" where istiod users write ":15010".
 std::string GrpcAddress(const std::string& addr) {
   return addr.rfind(':', 0) == 0 ? absl::StrCat("0.0.0.0", addr) : addr;
-}
-
-std::string Rfc3339(absl::Time t) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", t, absl::UTCTimeZone());
 }
 
 // The CA's root persistence in Kubernetes: secret istio-ca-secret (ca/ knows no Kubernetes).
@@ -67,6 +59,15 @@ Server::Server(Options options) : options_(std::move(options)) {}
 
 Server::~Server() { Shutdown(); }
 
+void Server::RequestStop() {
+  absl::MutexLock lock(&stop_mu_);
+  if (!stop_.HasBeenNotified()) stop_.Notify();
+}
+
+bool Server::StopRequested() const { return stop_.HasBeenNotified(); }
+
+void Server::WaitForStopRequest() { stop_.WaitForNotification(); }
+
 absl::Status Server::Start() {
   ads_ = std::make_unique<xds::AdsServer>(xds::AdsServer::Options{options_.push_workers});
   Controller::Options copts;
@@ -91,6 +92,9 @@ absl::Status Server::Start() {
   if (auto s = monitoring_->Start(); !s.ok()) return s;
 
   ads_->Start();
+  // One Kubernetes API client, resolved once, shared by the config source, leader election, the
+  // CA's root secret and TokenReview, and the root certificate publisher.
+  if (auto s = ConnectKube(); !s.ok()) return s;
   if (!options_.config_dir.empty()) controller_->ExpectSource("file");
   if (options_.kube()) controller_->ExpectSource("kube");
   controller_->Start();
@@ -115,7 +119,7 @@ absl::Status Server::Start() {
                            &port);
   // One server, two ports: the secure port serves the same ADS service plus the CA over TLS.
   int secure_port = 0;
-  bool secure = !options_.secure_grpc_addr.empty() && options_.secure_grpc_addr != "off";
+  bool secure = options_.secure();
   if (secure) {
     if (auto s = StartCa(); !s.ok()) return s;
     builder.AddListeningPort(GrpcAddress(options_.secure_grpc_addr), ca_->ServerCredentials(),
@@ -164,20 +168,8 @@ void Server::Shutdown() {
 
 absl::Status Server::StartCa() {
   std::shared_ptr<ca::TokenReviewer> reviewer;
-  if (std::string path = kube::FindKubeConfig(options_.kubeconfig); !path.empty()) {
-    auto config = kube::LoadKubeConfig(path);
-    if (!config.ok()) return config.status();
-    auto client = kube::RestKubeClient::Create(*config);
-    if (!client.ok()) return client.status();
-    reviewer = std::make_shared<kube::KubeTokenReviewer>(
-        std::shared_ptr<kube::KubeClient>(std::move(*client)));
-  } else if (kube::InCluster()) {
-    auto config = kube::InClusterConfig();
-    if (!config.ok()) return config.status();
-    auto client = kube::RestKubeClient::Create(*config);
-    if (!client.ok()) return client.status();
-    reviewer = std::make_shared<kube::KubeTokenReviewer>(
-        std::shared_ptr<kube::KubeClient>(std::move(*client)));
+  if (kube_client_) {
+    reviewer = std::make_shared<kube::KubeTokenReviewer>(kube_client_);
   } else {
     spdlog::warn(
         "ca: no Kubernetes API (no kubeconfig): bearer tokens cannot be reviewed; "
@@ -186,7 +178,7 @@ absl::Status Server::StartCa() {
   ca::CaServerOptions o;
   o.roots.plugin_dir = options_.cacerts_dir;
   o.roots.self_signed_dir = options_.ca_state_dir + "/root";
-  if (kube_client_) {
+  if (options_.kube()) {
     // Kubernetes: the self-signed root lives in secret istio-ca-secret, shared by replicas.
     o.roots.persistence = std::make_shared<SecretRootPersistence>(
         kube::CaSecretStore(kube_client_.get(), options_.ns));
@@ -200,21 +192,23 @@ absl::Status Server::StartCa() {
   o.serving_dir = options_.ca_state_dir + "/serving";
   // In Kubernetes the root lives in the API server, which may not answer yet (meshd started
   // first, or the API server is restarting): wait for it as the informers do instead of
-  // exiting; give up after kCaStartTimeout. Other errors (a bad plug-in CA) fail at once.
+  // exiting; give up after kCaStartTimeout. Other errors (a bad plug-in CA) fail at once. A
+  // stop (SIGTERM) ends the wait at once.
   constexpr absl::Duration kCaStartTimeout = absl::Minutes(5);
-  const absl::Time give_up = absl::Now() + kCaStartTimeout;
-  absl::Duration delay = absl::Milliseconds(500);
-  absl::StatusOr<std::unique_ptr<ca::CaServer>> server;
-  while (true) {
-    server = ca::CaServer::Create(o, reviewer, RealClock::Get());
-    if (server.ok() || !absl::IsUnavailable(server.status()) || absl::Now() + delay > give_up) {
-      break;
-    }
-    spdlog::warn("ca: cannot load the CA root yet, retrying in {}: {}", absl::FormatDuration(delay),
-                 server.status().ToString());
-    absl::SleepFor(delay);
-    delay = std::min(delay * 2, absl::Seconds(10));
-  }
+  Backoff::Options retry;
+  retry.initial = absl::Milliseconds(500);
+  retry.max = absl::Seconds(10);
+  retry.multiplier = 2.0;
+  Backoff backoff(retry, RealClock::Get());
+  std::function<absl::StatusOr<std::unique_ptr<ca::CaServer>>()> create = [&] {
+    return ca::CaServer::Create(o, reviewer, RealClock::Get());
+  };
+  absl::StatusOr<std::unique_ptr<ca::CaServer>> server = RetryWhileUnavailable(
+      create, &backoff, RealClock::Get(), kCaStartTimeout, &stop_,
+      [](absl::Duration delay, const absl::Status& error) {
+        spdlog::warn("ca: cannot load the CA root yet, retrying in {}: {}",
+                     absl::FormatDuration(delay), error.ToString());
+      });
   if (!server.ok()) return server.status();
   ca_ = std::move(*server);
   // xDS on the secure port: every stream authenticated as CreateCertificate callers are (its
@@ -226,7 +220,7 @@ absl::Status Server::StartCa() {
         if (!id.ok()) return id.status();
         return id->ns;
       });
-  if (kube_client_) {
+  if (options_.kube()) {
     // Leader-only: ConfigMap istio-ca-root-cert in every namespace.
     ca::CaServer* ca = ca_.get();
     auto publisher = std::make_unique<kube::RootCertPublisher>(
@@ -255,14 +249,20 @@ void Server::SetLeading(bool leading) {
   }
 }
 
-absl::Status Server::StartKube() {
-  absl::StatusOr<kube::KubeConfig> config =
-      options_.in_cluster ? kube::InClusterConfig() : kube::LoadKubeConfig(options_.kubeconfig);
+absl::Status Server::ConnectKube() {
+  absl::StatusOr<std::optional<kube::KubeConfig>> config = ResolveKubeConfig(options_);
   if (!config.ok()) return config.status();
-  auto client = kube::RestKubeClient::Create(*config);
+  if (!config->has_value()) return absl::OkStatus();
+  absl::StatusOr<std::unique_ptr<kube::RestKubeClient>> client =
+      kube::RestKubeClient::Create(**config);
   if (!client.ok()) return client.status();
   kube_client_ = std::shared_ptr<kube::KubeClient>(std::move(*client));
+  spdlog::info("meshd: Kubernetes API at {}{}", (*config)->server,
+               options_.kube() ? "" : " (TokenReview only: no Kubernetes config source)");
+  return absl::OkStatus();
+}
 
+absl::Status Server::StartKube() {
   kube::KubeSource::Options kopts;
   kopts.domain = options_.domain;
   kube::KubeSource::Sink sink;
@@ -305,20 +305,18 @@ absl::Status Server::StartKube() {
 }
 
 void Server::RegisterDebugHandlers(HttpServer* http) {
-  // Leader election: who this replica is, whether it leads, the holder it last observed.
+  // The JSON is built by debug_handlers.h; here only the inputs are gathered.
   http->Handle("/debug/leaderz", [this](const HttpRequest&) {
-    json out = {{"enabled", elector_ != nullptr}};
+    LeaderStatus status;
+    status.enabled = elector_ != nullptr;
     if (elector_) {
-      out["identity"] = elector_->options().identity;
-      out["lease"] = absl::StrCat(elector_->options().ns, "/", elector_->options().name);
-      out["leader"] = elector_->IsLeader();
-      out["holder"] = elector_->Holder();
+      status.identity = elector_->options().identity;
+      status.lease = absl::StrCat(elector_->options().ns, "/", elector_->options().name);
+      status.leader = elector_->IsLeader();
+      status.holder = elector_->Holder();
     }
-    if (kube_source_) out["informers"] = kube_source_->InformerVersions();
-    HttpResponse r;
-    r.content_type = "application/json";
-    r.body = out.dump(2) + "\n";
-    return r;
+    if (kube_source_) status.informers = kube_source_->InformerVersions();
+    return JsonResponse(LeaderzJson(status));
   });
   http->Handle("/metrics", [](const HttpRequest&) {
     HttpResponse r;
@@ -331,82 +329,15 @@ void Server::RegisterDebugHandlers(HttpServer* http) {
     r.status = controller_->Ready() ? 200 : 503;
     return r;
   });
-  // Every proxy: per type, what was sent, what was acknowledged, and the last NACK.
-  http->Handle("/debug/syncz", [this](const HttpRequest&) {
-    json out = json::array();
-    for (const auto& c : ads_->Status()) {
-      json types = json::object();
-      for (const auto& t : c.types) {
-        json jt = {{"version_sent", t.version_sent},   {"nonce_sent", t.nonce_sent},
-                   {"version_acked", t.version_acked}, {"subscribed", t.names},
-                   {"wildcard", t.wildcard},           {"responses", t.responses}};
-        if (!t.nack_error.empty()) {
-          jt["nack"] = {{"version", t.nack_version}, {"error", t.nack_error}};
-        }
-        types[xds::ShortType(t.type_url)] = jt;
-      }
-      out.push_back({{"connection", c.id},
-                     {"proxy", c.proxy_id},
-                     {"namespace", c.ns},
-                     {"generator", c.generator},
-                     {"peer", c.peer},
-                     {"connected", Rfc3339(c.connected)},
-                     {"types", types}});
-    }
-    HttpResponse r;
-    r.content_type = "application/json";
-    r.body = out.dump(2) + "\n";
-    return r;
-  });
-  // The accepted config of the current snapshot, and what the file source rejected.
+  http->Handle("/debug/syncz",
+               [this](const HttpRequest&) { return JsonResponse(SynczJson(ads_->Status())); });
   http->Handle("/debug/configz", [this](const HttpRequest&) {
-    json out = json::object();
-    json configs = json::array();
-    if (model::SnapshotPtr s = controller_->Current()) {
-      out["version"] = s->version();
-      for (const auto& [key, c] : s->AllConfigs()) {
-        std::string spec;
-        google::protobuf::util::JsonPrintOptions opts;
-        (void)google::protobuf::util::MessageToJsonString(*c->spec, &spec, opts);
-        json entry = {{"kind", std::string(model::KindName(key.kind))},
-                      {"namespace", key.ns},
-                      {"name", key.name},
-                      {"origin", c->origin},
-                      {"spec", json::parse(spec, nullptr, false)}};
-        std::vector<std::string> not_applied = config::ProxyTypesNotApplying(key.kind);
-        if (!not_applied.empty()) {
-          entry["status"] =
-              absl::StrCat("accepted, not applied to ", absl::StrJoin(not_applied, ", "));
-        }
-        if (!c->warnings.empty()) entry["warnings"] = c->warnings;
-        configs.push_back(std::move(entry));
-      }
-      json services = json::array();
-      for (const auto& [host, svc] : s->Services()) {
-        services.push_back({{"hostname", host},
-                            {"namespace", svc.ns},
-                            {"endpoints", s->Endpoints(host).size()},
-                            {"origin", svc.origin}});
-      }
-      out["services"] = services;
-    }
-    out["configs"] = configs;
-    json rejected = json::array();
-    if (file_source_) {
-      for (const auto& r : file_source_->Rejections()) {
-        rejected.push_back({{"file", r.file}, {"kind", r.object}, {"error", r.message}});
-      }
-    }
-    if (kube_source_) {
-      for (const auto& r : kube_source_->Rejections()) {
-        rejected.push_back({{"source", "kube"}, {"kind", r.object}, {"error", r.message}});
-      }
-    }
-    out["rejected"] = rejected;
-    HttpResponse r;
-    r.content_type = "application/json";
-    r.body = out.dump(2) + "\n";
-    return r;
+    model::SnapshotPtr snapshot = controller_->Current();
+    return JsonResponse(
+        ConfigzJson(snapshot.get(),
+                    file_source_ ? file_source_->Rejections() : std::vector<file::Rejection>{},
+                    kube_source_ ? kube_source_->Rejections()
+                                 : std::vector<kube::KubeSource::Rejection>{}));
   });
 }
 

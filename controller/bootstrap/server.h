@@ -1,12 +1,14 @@
 // The composition root of meshd: wires the config sources, the controller, the xDS server
 // and the HTTP endpoints together, and owns their lifetimes. Start() then Shutdown(), from
-// main's thread.
+// main's thread; RequestStop() from any thread (main's signal thread) — it also ends a Start()
+// that is waiting for the API server, which then returns CANCELLED.
 #pragma once
 
 #include <memory>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 
 #include "absl/status/status.h"
 #include "controller/bootstrap/options.h"
@@ -45,18 +47,28 @@ class Server {
   absl::Status Start();
   void Shutdown();
 
+  // Thread-safe; idempotent. Wakes WaitForStopRequest() and any wait inside Start().
+  void RequestStop();
+  bool StopRequested() const;
+  void WaitForStopRequest();
+
  private:
   void RegisterDebugHandlers(HttpServer* http);
   // Creates and starts the CA (root, signer, CreateCertificate, serving certificate).
   absl::Status StartCa();
 
   const Options options_;
+  absl::Mutex stop_mu_;  // makes RequestStop() idempotent (Notify() may be called only once)
+  absl::Notification stop_;
   std::unique_ptr<xds::AdsServer> ads_;
   std::unique_ptr<Controller> controller_;
   std::unique_ptr<file::DirectorySource> file_source_;
   // Kubernetes (with --kubeconfig or in a cluster): the API client, the config + registry
   // source, and leader election for leader-only work.
+  // Creates kube_client_ from ResolveKubeConfig (none without an API server).
+  absl::Status ConnectKube();
   absl::Status StartKube();
+  // The process's one API client: the source, the elector, the CA and the publisher share it.
   std::shared_ptr<kube::KubeClient> kube_client_;
   std::unique_ptr<kube::KubeSource> kube_source_;
   std::unique_ptr<kube::LeaderElector> elector_;

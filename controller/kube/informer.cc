@@ -1,7 +1,5 @@
 #include "controller/kube/informer.h"
 
-#include <random>
-
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -11,15 +9,6 @@ namespace meshd::kube {
 namespace {
 
 using nlohmann::json;
-
-std::function<double()> DefaultRand() {
-  auto gen = std::make_shared<std::mt19937_64>(std::random_device{}());
-  auto mu = std::make_shared<absl::Mutex>();
-  return [gen, mu] {
-    absl::MutexLock lock(mu.get());
-    return std::uniform_real_distribution<double>(0, 1)(*gen);
-  };
-}
 
 // The HTTP code of a metav1.Status body (0 if it is not one).
 int StatusCode(absl::string_view body) {
@@ -60,17 +49,14 @@ std::string ResourceType::CollectionPath() const {
   return absl::StrCat("/apis/", api_version, "/", plural);
 }
 
-Backoff::Backoff(Options options, std::function<double()> rand01)
-    : options_(options), rand01_(std::move(rand01)) {}
-
-absl::Duration Backoff::Next(absl::Time now) {
-  if (current_ == absl::ZeroDuration() || now - last_failure_ > options_.reset_after) {
-    current_ = options_.initial;
-  } else {
-    current_ = std::min(current_ * options_.factor, options_.max);
-  }
-  last_failure_ = now;
-  return current_ + current_ * (rand01_() * options_.jitter);
+Backoff::Options ReflectorBackoff() {
+  Backoff::Options o;
+  o.initial = absl::Milliseconds(800);
+  o.max = absl::Seconds(30);
+  o.multiplier = 2.0;
+  o.jitter = 1.0;
+  o.reset_after = absl::Minutes(2);
+  return o;
 }
 
 Informer::Informer(ResourceType type, KubeClient* client, const Clock* clock, Options options,
@@ -79,8 +65,8 @@ Informer::Informer(ResourceType type, KubeClient* client, const Clock* clock, Op
       client_(client),
       clock_(clock),
       options_(options),
-      rand01_(rand01 ? std::move(rand01) : DefaultRand()),
-      backoff_(options.backoff, rand01_) {}
+      rand01_(rand01 ? std::move(rand01) : Backoff::DefaultRandom()),
+      backoff_(options.backoff, clock, rand01_) {}
 
 Informer::~Informer() { Stop(); }
 
@@ -133,7 +119,7 @@ void Informer::Normalize(json* obj) const {
 void Informer::Fail(absl::Duration min_delay) {
   absl::MutexLock lock(&mu_);
   absl::Time now = clock_->Now();
-  next_attempt_ = now + std::max(min_delay, backoff_.Next(now));
+  next_attempt_ = now + std::max(min_delay, backoff_.Next());
 }
 
 void Informer::Dispatch(const std::vector<Event>& events) {

@@ -30,6 +30,7 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "controller/common/backoff.h"
 #include "controller/common/clock.h"
 #include "controller/kube/kube_client.h"
 #include "nlohmann/json.hpp"
@@ -45,27 +46,9 @@ struct ResourceType {
   std::string CollectionPath() const;
 };
 
-// The jittered exponential backoff of client-go's reflector. Pure; not thread-safe.
-class Backoff {
- public:
-  struct Options {
-    absl::Duration initial = absl::Milliseconds(800);
-    absl::Duration max = absl::Seconds(30);
-    absl::Duration reset_after = absl::Minutes(2);
-    double factor = 2.0;
-    double jitter = 1.0;  // the delay is d + U[0,1) * jitter * d
-  };
-  // `rand01` returns values in [0, 1); injected so tests are deterministic.
-  Backoff(Options options, std::function<double()> rand01);
-  // The delay before the next attempt after a failure at `now`.
-  absl::Duration Next(absl::Time now);
-
- private:
-  Options options_;
-  std::function<double()> rand01_;
-  absl::Duration current_ = absl::ZeroDuration();
-  absl::Time last_failure_ = absl::InfinitePast();
-};
+// The jittered exponential backoff of client-go's reflector: 800 ms doubling to 30 s, plus up
+// to 100% jitter, reset after 2 minutes without errors.
+Backoff::Options ReflectorBackoff();
 
 class Informer {
  public:
@@ -82,7 +65,7 @@ class Informer {
     int max_watch_seconds = 600;
     // Sent as fieldSelector on every list and watch ("metadata.name=x"); empty: none.
     std::string field_selector;
-    Backoff::Options backoff;
+    Backoff::Options backoff = ReflectorBackoff();
   };
 
   enum class State { kList, kRelist, kWatch };

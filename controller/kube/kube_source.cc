@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "controller/common/metrics.h"
 #include "controller/config/decoder.h"
 #include "controller/kube/kube_registry.h"
@@ -72,7 +73,7 @@ std::map<std::string, std::string> KubeSource::InformerVersions() const {
 }
 
 void KubeSource::Discover() {
-  Backoff backoff({}, [] { return 0.5; });
+  Backoff backoff(ReflectorBackoff(), clock_, [] { return 0.5; });
   while (true) {
     {
       absl::MutexLock lock(&mu_);
@@ -108,7 +109,7 @@ void KubeSource::Discover() {
         error = "discovery: /apis is not an APIGroupList";
       }
     }
-    absl::Duration delay = backoff.Next(clock_->Now());
+    absl::Duration delay = backoff.Next();
     spdlog::warn("kube: discovery failed ({}); retrying in {}", error, absl::FormatDuration(delay));
     absl::MutexLock lock(&mu_);
     auto stop = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_; };
@@ -207,19 +208,33 @@ void KubeSource::StartInformers(const ServedResources& served) {
       {[this](const json& o) { SyncService(Meta(o, "namespace"), Meta(o, "name")); },
        [this](const json&, const json& o) { SyncService(Meta(o, "namespace"), Meta(o, "name")); },
        [this](const json& o) { SyncService(Meta(o, "namespace"), Meta(o, "name")); }});
-  auto on_slice = [this](const json& o) {
+  // Slices are indexed (service, pods, nodes) before their service is recomputed, so that a
+  // Pod or Node event that follows finds the services that reference it.
+  auto sync_slice_service = [this](const json& o) {
     std::string svc = Label(o, "kubernetes.io/service-name");
     if (!svc.empty()) SyncService(Meta(o, "namespace"), svc);
   };
-  slices_->AddHandler({on_slice,
-                       [on_slice](const json& old_obj, const json& o) {
-                         on_slice(old_obj);
-                         on_slice(o);
+  slices_->AddHandler({[this, sync_slice_service](const json& o) {
+                         endpoint_index_.SetSlice(o);
+                         sync_slice_service(o);
                        },
-                       on_slice});
-  auto on_pod = [this](const json& o) { SyncNamespace(Meta(o, "namespace")); };
+                       [this, sync_slice_service](const json& old_obj, const json& o) {
+                         endpoint_index_.SetSlice(o);
+                         sync_slice_service(old_obj);
+                         sync_slice_service(o);
+                       },
+                       [this, sync_slice_service](const json& o) {
+                         endpoint_index_.DeleteSlice(o);
+                         sync_slice_service(o);
+                       }});
+  // A Pod or Node event recomputes only the services whose endpoints reference it.
+  auto on_pod = [this](const json& o) {
+    SyncServices(endpoint_index_.ServicesForPod(Informer::KeyOf(o)));
+  };
   pods_->AddHandler({on_pod, [on_pod](const json&, const json& o) { on_pod(o); }, on_pod});
-  auto on_node = [this](const json&) { SyncAll(); };
+  auto on_node = [this](const json& o) {
+    SyncServices(endpoint_index_.ServicesForNode(Meta(o, "name")));
+  };
   nodes_->AddHandler({on_node, [on_node](const json&, const json& o) { on_node(o); }, on_node});
   all.insert(all.end(), {services_, slices_, pods_, nodes_, namespaces, secrets});
 
@@ -307,9 +322,12 @@ void KubeSource::SyncService(const std::string& ns, const std::string& name) {
   std::vector<model::Endpoint> eps;
   if (svc) {
     EndpointInputs in;
-    for (const auto& [key, slice] : slices_->List()) {
-      if (Meta(slice, "namespace") == ns && Label(slice, "kubernetes.io/service-name") == name) {
-        in.slices.push_back(slice);
+    for (const std::string& key : endpoint_index_.SlicesForService(absl::StrCat(ns, "/", name))) {
+      std::optional<json> slice = slices_->Get(key);
+      // The index may name a slice the cache already dropped (its delete handler runs next),
+      // or one whose label moved it to another service.
+      if (slice && Label(*slice, "kubernetes.io/service-name") == name) {
+        in.slices.push_back(std::move(*slice));
       }
     }
     in.pod = [this](const std::string& key) { return pods_->Get(key); };
@@ -321,15 +339,10 @@ void KubeSource::SyncService(const std::string& ns, const std::string& name) {
   if (sink_.set_endpoints) sink_.set_endpoints(host, std::move(eps));
 }
 
-void KubeSource::SyncNamespace(const std::string& ns) {
-  for (const auto& [key, svc] : services_->List()) {
-    if (Meta(svc, "namespace") == ns) SyncService(ns, Meta(svc, "name"));
-  }
-}
-
-void KubeSource::SyncAll() {
-  for (const auto& [key, svc] : services_->List()) {
-    SyncService(Meta(svc, "namespace"), Meta(svc, "name"));
+void KubeSource::SyncServices(const std::set<std::string>& service_keys) {
+  for (const std::string& key : service_keys) {
+    std::pair<std::string, std::string> ns_name = absl::StrSplit(key, absl::MaxSplits('/', 1));
+    SyncService(ns_name.first, ns_name.second);
   }
 }
 

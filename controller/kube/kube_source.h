@@ -7,7 +7,8 @@
 //     and counted with its kind/namespace/name and field paths, never affects others, and an
 //     object that was accepted before keeps its last accepted version;
 //   - a Service becomes a service (full push); its EndpointSlices + Pods + Nodes become its
-//     endpoints (endpoint-only push when only they changed).
+//     endpoints (endpoint-only push when only they changed). A Pod or Node event recomputes
+//     only the services whose slices reference it (EndpointIndex).
 // Start()/Stop() own a discovery thread and the informers' threads. Thread-safe.
 #pragma once
 
@@ -24,6 +25,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "controller/common/clock.h"
+#include "controller/kube/endpoint_index.h"
 #include "controller/kube/informer.h"
 #include "controller/kube/kube_client.h"
 #include "controller/model/config.h"
@@ -78,8 +80,8 @@ class KubeSource {
   void OnConfigDelete(model::Kind kind, const nlohmann::json& obj);
   // Recomputes the service `ns/name` and its endpoints from the informers' caches.
   void SyncService(const std::string& ns, const std::string& name);
-  void SyncNamespace(const std::string& ns);
-  void SyncAll();
+  // Recomputes each of `service_keys` ("namespace/name").
+  void SyncServices(const std::set<std::string>& service_keys);
 
   const Options options_;
   KubeClient* const client_;
@@ -91,6 +93,8 @@ class KubeSource {
   Informer* slices_ = nullptr;
   Informer* pods_ = nullptr;
   Informer* nodes_ = nullptr;
+  // Which services' slices reference a Pod or a Node, and each service's slices.
+  EndpointIndex endpoint_index_;
 
   // Serialises registry recomputation, so that results reach the sink in order.
   absl::Mutex sync_mu_;

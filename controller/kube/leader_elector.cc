@@ -1,8 +1,8 @@
 #include "controller/kube/leader_elector.h"
 
-#include <random>
 
 #include "absl/strings/str_cat.h"
+#include "controller/common/backoff.h"
 #include "controller/common/metrics.h"
 #include "prometheus/gauge.h"
 #include "spdlog/spdlog.h"
@@ -33,11 +33,7 @@ LeaderElector::LeaderElector(Options options, KubeClient* client, const Clock* c
       client_(client),
       clock_(clock),
       callbacks_(std::move(callbacks)),
-      rand01_(std::move(rand01)) {
-  if (!rand01_) {
-    auto gen = std::make_shared<std::mt19937_64>(std::random_device{}());
-    rand01_ = [gen] { return std::uniform_real_distribution<double>(0, 1)(*gen); };
-  }
+      rand01_(rand01 ? std::move(rand01) : Backoff::DefaultRandom()) {
   LeaderGauge().Add({{"lease", absl::StrCat(options_.ns, "/", options_.name)}}).Set(0);
 }
 

@@ -38,6 +38,22 @@ TEST_CASE("RenewalTime: half the lifetime minus jitter, never before issuance", 
   CHECK(RenewalTime(t0, t0 - absl::Seconds(1), 0.5, 0.1, 0.0) == t0);
 }
 
+TEST_CASE("agent retries a failed issuance 1 s doubling to 30 s, jittered by at most 20%",
+          "[agent]") {
+  FakeClock clock;
+  double unit = 0.0;
+  Backoff retry(AgentRetryBackoff(), &clock, [&unit] { return unit; });
+  CHECK(retry.Next() == absl::Seconds(1));
+  CHECK(retry.Next() == absl::Seconds(2));
+  unit = 0.5;
+  CHECK(retry.Next() == absl::Seconds(4) + absl::Milliseconds(400));
+  unit = 0.0;
+  for (int i = 0; i < 10; ++i) retry.Next();
+  CHECK(retry.Next() == absl::Seconds(30));
+  retry.Reset();  // after an issuance
+  CHECK(retry.Next() == absl::Seconds(1));
+}
+
 TEST_CASE("bootstrap: Istio node id and metadata, file_watcher provider, server template",
           "[agent]") {
   AgentOptions o;

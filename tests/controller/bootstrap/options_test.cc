@@ -2,8 +2,13 @@
 // the bad flag.
 #include "controller/bootstrap/options.h"
 
+#include <stdlib.h>
+
 #include <catch2/catch.hpp>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
 
 namespace meshd::bootstrap {
 namespace {
@@ -115,6 +120,72 @@ TEST_CASE("options: errors name the flag", "[options]") {
   ScopedEnv bad("PILOT_DEBOUNCE_MAX", "-1s");
   CHECK(ParseOptions({"--configDir", "/d"}).status().message() ==
         "PILOT_DEBOUNCE_MAX: \"-1s\" is not a duration");
+}
+
+// A kubeconfig file in a temporary directory, removed after the test.
+class TempKubeconfig {
+ public:
+  explicit TempKubeconfig(const std::string& server) {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "meshd-options-XXXXXX").string();
+    dir_ = mkdtemp(tmpl.data());
+    path_ = dir_ + "/config";
+    std::ofstream(path_) << "current-context: c\n"
+                         << "contexts:\n- name: c\n  context: {cluster: k, user: u}\n"
+                         << "clusters:\n- name: k\n  cluster: {server: \"" << server << "\"}\n"
+                         << "users:\n- name: u\n  user: {token: t}\n";
+  }
+  ~TempKubeconfig() { std::filesystem::remove_all(dir_); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string dir_;
+  std::string path_;
+};
+
+TEST_CASE("kube client: resolved once from the Kubernetes source's kubeconfig", "[options]") {
+  NoKube env;
+  TempKubeconfig kc("https://10.0.0.1:6443");
+  auto o = ParseOptions({"--kubeconfig", kc.path()});
+  REQUIRE(o.ok());
+  auto config = ResolveKubeConfig(*o);
+  REQUIRE(config.ok());
+  REQUIRE(config->has_value());
+  CHECK((*config)->server == "https://10.0.0.1:6443");
+}
+
+TEST_CASE("kube client: none without a Kubernetes source or a kubeconfig to find", "[options]") {
+  NoKube env;
+  auto o = ParseOptions({"--configDir", "/d"});
+  REQUIRE(o.ok());
+  auto config = ResolveKubeConfig(*o);
+  REQUIRE(config.ok());
+  CHECK_FALSE(config->has_value());
+}
+
+TEST_CASE("kube client: with --configDir, $KUBECONFIG serves the CA's TokenReview only",
+          "[options]") {
+  NoKube env;
+  TempKubeconfig kc("https://10.0.0.2:6443");
+  ScopedEnv kubeconfig("KUBECONFIG", kc.path().c_str());
+  auto o = ParseOptions({"--configDir", "/d"});
+  REQUIRE(o.ok());
+  CHECK_FALSE(o->kube());  // no Kubernetes config source
+  auto config = ResolveKubeConfig(*o);
+  REQUIRE(config.ok());
+  REQUIRE(config->has_value());
+  CHECK((*config)->server == "https://10.0.0.2:6443");
+  // Without the CA nothing needs the API.
+  o->secure_grpc_addr = "off";
+  auto none = ResolveKubeConfig(*o);
+  REQUIRE(none.ok());
+  CHECK_FALSE(none->has_value());
+}
+
+TEST_CASE("kube client: a kubeconfig that cannot be loaded is an error", "[options]") {
+  NoKube env;
+  auto o = ParseOptions({"--kubeconfig", "/nonexistent-meshd/kubeconfig"});
+  REQUIRE(o.ok());
+  CHECK_FALSE(ResolveKubeConfig(*o).ok());
 }
 
 }  // namespace

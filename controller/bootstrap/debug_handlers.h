@@ -1,0 +1,48 @@
+// The JSON of meshd's debug endpoints on the monitoring port, as pure functions of what they
+// show, so that their shape is tested without a server:
+//   /debug/syncz   — every xDS connection: per type, what was sent, acknowledged, last NACK;
+//   /debug/configz — the current snapshot's accepted configs (with warnings and "accepted, not
+//                    applied to ..." status) and services, and what the sources rejected;
+//   /debug/leaderz — leader election: identity, lease, leadership, holder, informer versions.
+// Server registers the handlers (RegisterDebugHandlers in server.cc) and gathers the inputs.
+// The functions are thread-safe (they only read their arguments).
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "controller/common/http_server.h"
+#include "controller/file/directory_source.h"
+#include "controller/kube/kube_source.h"
+#include "controller/model/snapshot.h"
+#include "nlohmann/json.hpp"
+#include "xds/server/stream.h"
+
+namespace meshd::bootstrap {
+
+// What /debug/leaderz shows.
+struct LeaderStatus {
+  bool enabled = false;  // leader election runs (the fields below are set only then)
+  std::string identity;
+  std::string lease;  // "namespace/name"
+  bool leader = false;
+  std::string holder;
+  // The informers' collection paths and last resourceVersions, with a Kubernetes source.
+  std::optional<std::map<std::string, std::string>> informers;
+};
+
+nlohmann::json LeaderzJson(const LeaderStatus& status);
+
+nlohmann::json SynczJson(const std::vector<xds::ConnectionStatus>& connections);
+
+// `snapshot` may be null (nothing built yet): then only "configs" (empty) and "rejected".
+nlohmann::json ConfigzJson(const model::Snapshot* snapshot,
+                           const std::vector<file::Rejection>& file_rejections,
+                           const std::vector<kube::KubeSource::Rejection>& kube_rejections);
+
+// 200, application/json, the JSON indented by 2 and a final newline.
+HttpResponse JsonResponse(const nlohmann::json& body);
+
+}  // namespace meshd::bootstrap
