@@ -95,7 +95,9 @@ struct Options {
   int virtual_services = 100;
   int namespaces = 10;
   int port = 9080;
-  int streams_per_channel = 200;
+  // 0: the mode's default — 200 proxyless streams share a connection; every sidecar has its
+  // own (each pilot-agent dials meshd), so Envoy mode defaults to 1.
+  int streams_per_channel = 0;
   int changes = 5;
   double settle_s = 2.0;
   double storm_timeout_s = 600;
@@ -112,7 +114,7 @@ std::string Usage() {
   return "usage: xds_load --meshd PATH [--mode sotw|envoy] [--sidecar-scope]\n"
          "  [--proxies 10000] [--services 1000]\n"
          "  [--endpoints 10] [--watch 20] [--virtual-services 100] [--namespaces 10]\n"
-         "  [--streams-per-channel 200] [--changes 5] [--settle 2] [--storm-timeout 600]\n"
+         "  [--streams-per-channel 200 (envoy: 1)] [--changes 5] [--settle 2] [--storm-timeout 600]\n"
          "  [--change-timeout 30] [--meshd-log-level warn] [--meshd-args \"...\"]\n"
          "  [--no-floor] [--keep]\n";
 }
@@ -207,6 +209,7 @@ bool ParseFlags(int argc, char** argv, Options* o, std::string* err) {
     return false;
   }
   o->envoy = o->mode == "envoy";
+  if (o->streams_per_channel == 0) o->streams_per_channel = o->envoy ? 1 : 200;
   if (!o->serve_replay.empty()) return true;
   if (o->meshd.empty()) {
     *err = "--meshd PATH is required\n" + Usage();
