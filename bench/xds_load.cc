@@ -83,7 +83,11 @@ double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).coun
 
 struct Options {
   std::string meshd;
+  // "sotw": proxyless gRPC proxies (GENERATOR=grpc) watching K services; "envoy": Istio
+  // sidecars (no GENERATOR) subscribing LDS/CDS wildcard, then RDS/EDS as Envoy does.
   std::string mode = "sotw";
+  bool envoy = false;
+  bool sidecar_scope = false;  // a Sidecar (egress ./* and istio-system/*) per namespace
   int proxies = 10000;
   int services = 1000;
   int endpoints = 10;
@@ -91,7 +95,9 @@ struct Options {
   int virtual_services = 100;
   int namespaces = 10;
   int port = 9080;
-  int streams_per_channel = 200;
+  // 0: the mode's default — 200 proxyless streams share a connection; every sidecar has its
+  // own (each pilot-agent dials meshd), so Envoy mode defaults to 1.
+  int streams_per_channel = 0;
   int changes = 5;
   double settle_s = 2.0;
   double storm_timeout_s = 600;
@@ -105,9 +111,10 @@ struct Options {
 };
 
 std::string Usage() {
-  return "usage: xds_load --meshd PATH [--mode sotw] [--proxies 10000] [--services 1000]\n"
+  return "usage: xds_load --meshd PATH [--mode sotw|envoy] [--sidecar-scope]\n"
+         "  [--proxies 10000] [--services 1000]\n"
          "  [--endpoints 10] [--watch 20] [--virtual-services 100] [--namespaces 10]\n"
-         "  [--streams-per-channel 200] [--changes 5] [--settle 2] [--storm-timeout 600]\n"
+         "  [--streams-per-channel 200 (envoy: 1)] [--changes 5] [--settle 2] [--storm-timeout 600]\n"
          "  [--change-timeout 30] [--meshd-log-level warn] [--meshd-args \"...\"]\n"
          "  [--no-floor] [--keep]\n";
 }
@@ -164,6 +171,10 @@ bool ParseFlags(int argc, char** argv, Options* o, std::string* err) {
       o->keep = true;
       continue;
     }
+    if (a == "--sidecar-scope") {
+      o->sidecar_scope = true;
+      continue;
+    }
     if (a == "--help" || a == "-h") {
       *err = Usage();
       return false;
@@ -193,13 +204,15 @@ bool ParseFlags(int argc, char** argv, Options* o, std::string* err) {
       return false;
     }
   }
+  if (o->mode != "sotw" && o->mode != "envoy") {
+    *err = "--mode " + o->mode + ": sotw (proxyless gRPC) or envoy (sidecars)";
+    return false;
+  }
+  o->envoy = o->mode == "envoy";
+  if (o->streams_per_channel == 0) o->streams_per_channel = o->envoy ? 1 : 200;
   if (!o->serve_replay.empty()) return true;
   if (o->meshd.empty()) {
     *err = "--meshd PATH is required\n" + Usage();
-    return false;
-  }
-  if (o->mode != "sotw") {
-    *err = "--mode " + o->mode + ": only sotw is implemented (meshd serves no Delta ADS yet)";
     return false;
   }
   if (o->watch > o->services) o->watch = o->services;
@@ -249,11 +262,14 @@ std::string ServiceEntryYaml(int j, const Options& o, bool changed) {
   y << "apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata:\n  name: svc-" << j
     << "\n  namespace: " << Ns(j, o) << "\nspec:\n  hosts:\n  - " << Host(j, o)
     << "\n  location: MESH_INTERNAL\n  resolution: STATIC\n  ports:\n  - number: " << o.port
-    << "\n    name: grpc\n    protocol: GRPC\n  endpoints:\n";
+    << (o.envoy ? "\n    name: http\n    protocol: HTTP" : "\n    name: grpc\n    protocol: GRPC")
+    << "\n  endpoints:\n";
   for (int e = 0; e < o.endpoints; ++e) {
     y << "  - address: " << (changed && e == 0 ? ChangedAddress() : EndpointAddress(j, e, o))
       << "\n    labels:\n      app: svc-" << j << "\n      version: " << (e % 2 == 0 ? "v1" : "v2")
       << "\n";
+    // Sidecar-injected workloads carry this label; Envoy's auto mTLS keys on it.
+    if (o.envoy) y << "      security.istio.io/tlsMode: istio\n";
   }
   return y.str();
 }
@@ -278,7 +294,23 @@ std::string VirtualServiceYaml(int j, const Options& o, int w1) {
   return y.str();
 }
 
+// The namespace-scoped Sidecar of the "scoped" variant: only the namespace's own services
+// and istio-system's are visible (istio's recommended default for large meshes).
+std::string SidecarYaml(int ns, const Options& o) {
+  std::ostringstream y;
+  y << "apiVersion: networking.istio.io/v1\nkind: Sidecar\nmetadata:\n  name: default\n"
+    << "  namespace: " << Ns(ns, o) << "\nspec:\n  egress:\n  - hosts:\n    - \"./*\"\n"
+    << "    - \"istio-system/*\"\n";
+  return y.str();
+}
+
 bool WriteMesh(const std::string& dir, const Options& o) {
+  if (o.sidecar_scope) {
+    for (int n = 0; n < o.namespaces; ++n) {
+      if (!WriteFileAtomic(dir, "sidecar-" + std::to_string(n) + ".yaml", SidecarYaml(n, o)))
+        return false;
+    }
+  }
   for (int j = 0; j < o.services; ++j) {
     if (!WriteFileAtomic(dir, "se-" + std::to_string(j) + ".yaml", ServiceEntryYaml(j, o, false)))
       return false;
@@ -295,11 +327,22 @@ bool WriteMesh(const std::string& dir, const Options& o) {
 // Proxy i watches K distinct services, chosen pseudo-randomly (fixed seed per proxy), so
 // views differ the way real workloads' dependencies do.
 std::vector<int> WatchSet(int i, const Options& o) {
+  if (o.envoy) return {};  // sidecars take everything visible (wildcard LDS/CDS)
   std::mt19937 rng(static_cast<uint32_t>(i) * 2654435761u + 12345u);
   std::set<int> picked;
   std::uniform_int_distribution<int> pick(0, o.services - 1);
   while (static_cast<int>(picked.size()) < o.watch) picked.insert(pick(rng));
   return {picked.begin(), picked.end()};
+}
+
+// Envoy mode: sidecar i is the workload behind endpoint (i / S) % E of service i % S, so it
+// has that endpoint's IP, namespace and labels, and meshd generates its inbound side.
+int SidecarService(int i, const Options& o) { return i % o.services; }
+int SidecarEndpoint(int i, const Options& o) { return (i / o.services) % o.endpoints; }
+
+// Whether sidecar i sees service j: always, unless the Sidecar scope limits it to its namespace.
+bool SidecarSees(int i, int j, const Options& o) {
+  return !o.sidecar_scope || Ns(SidecarService(i, o), o) == Ns(j, o);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -423,7 +466,9 @@ bool Alive(pid_t pid) {
 // ---------------------------------------------------------------------------------------
 // Captured resources (from meshd, for the replay server)
 
-// Per type: resource name → Any. Sections: the base config, then the VS and EDS changes.
+// Per type: key → Any, where the key is the resource name, prefixed in Envoy mode with the
+// proxy's view ("<namespace>/"; sidecars of one namespace get the same config here).
+// Sections: the base config, then the VS and EDS changes.
 using Table = std::array<std::unordered_map<std::string, google::protobuf::Any>, kTypes>;
 
 struct Capture {
@@ -432,6 +477,20 @@ struct Capture {
   std::atomic<bool> base_on{false};
 };
 
+// Records: section, type, key, Any (length-prefixed strings).
+void WriteString(std::ofstream& f, const std::string& v) {
+  uint64_t n = v.size();
+  f.write(reinterpret_cast<const char*>(&n), sizeof(n));
+  f.write(v.data(), static_cast<std::streamsize>(v.size()));
+}
+
+bool ReadString(std::ifstream& f, std::string* v) {
+  uint64_t n = 0;
+  if (!f.read(reinterpret_cast<char*>(&n), sizeof(n))) return false;
+  v->assign(n, '\0');
+  return static_cast<bool>(f.read(v->data(), static_cast<std::streamsize>(n)));
+}
+
 bool SaveCapture(Capture& c, const std::string& path) {
   std::ofstream f(path, std::ios::binary | std::ios::trunc);
   std::lock_guard<std::mutex> lock(c.mu);
@@ -439,58 +498,30 @@ bool SaveCapture(Capture& c, const std::string& path) {
       {"base", &c.base}, {"vs", &c.vs}, {"eds", &c.eds}};
   for (const auto& [label, table] : sections) {
     for (int t = 0; t < kTypes; ++t) {
-      DiscoveryResponse r;
-      r.set_version_info(label);
-      r.set_type_url(kTypeUrls[t]);
-      for (const auto& [name, any] : (*table)[t]) *r.add_resources() = any;
-      std::string bytes = r.SerializeAsString();
-      uint64_t n = bytes.size();
-      f.write(reinterpret_cast<const char*>(&n), sizeof(n));
-      f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+      for (const auto& [key, any] : (*table)[t]) {
+        WriteString(f, label);
+        WriteString(f, std::to_string(t));
+        WriteString(f, key);
+        WriteString(f, any.SerializeAsString());
+      }
     }
   }
   return f.good();
 }
 
-std::string ResourceName(int t, const google::protobuf::Any& any) {
-  switch (t) {
-    case kLds: {
-      envoy::config::listener::v3::Listener l;
-      l.ParseFromString(any.value());
-      return l.name();
-    }
-    case kRds: {
-      envoy::config::route::v3::RouteConfiguration r;
-      r.ParseFromString(any.value());
-      return r.name();
-    }
-    case kCds: {
-      envoy::config::cluster::v3::Cluster c;
-      c.ParseFromString(any.value());
-      return c.name();
-    }
-    default: {
-      envoy::config::endpoint::v3::ClusterLoadAssignment e;
-      e.ParseFromString(any.value());
-      return e.cluster_name();
-    }
-  }
-}
 
 bool LoadCapture(const std::string& path, Table* base, Table* vs, Table* eds) {
   std::ifstream f(path, std::ios::binary);
   if (!f) return false;
-  while (true) {
-    uint64_t n = 0;
-    if (!f.read(reinterpret_cast<char*>(&n), sizeof(n))) break;
-    std::string bytes(n, '\0');
-    if (!f.read(bytes.data(), static_cast<std::streamsize>(n))) return false;
-    DiscoveryResponse r;
-    if (!r.ParseFromString(bytes)) return false;
-    int t = TypeIndex(r.type_url());
-    if (t < 0) return false;
-    Table* table = r.version_info() == "base" ? base : r.version_info() == "vs" ? vs : eds;
-    for (const auto& any : r.resources()) (*table)[t][ResourceName(t, any)] = any;
+  std::string label, type, key, bytes;
+  while (ReadString(f, &label)) {
+    if (!ReadString(f, &type) || !ReadString(f, &key) || !ReadString(f, &bytes)) return false;
+    int t = std::atoi(type.c_str());
+    if (t < 0 || t >= kTypes) return false;
+    google::protobuf::Any any;
+    if (!any.ParseFromString(bytes)) return false;
+    Table* table = label == "base" ? base : label == "vs" ? vs : eds;
+    (*table)[t][key] = std::move(any);
   }
   return true;
 }
@@ -521,6 +552,7 @@ class ReplayStream : public grpc::ServerBidiReactor<DiscoveryRequest, DiscoveryR
   std::mutex mu_;
   std::array<std::vector<std::string>, kTypes> names_;
   std::array<std::string, kTypes> nonce_;
+  std::string view_;  // Envoy mode: "<namespace>/", from the first request's node
   uint64_t nonces_ = 0;
   std::deque<DiscoveryResponse> writes_;
   DiscoveryResponse current_;
@@ -532,6 +564,22 @@ class ReplayStream : public grpc::ServerBidiReactor<DiscoveryRequest, DiscoveryR
 class ReplayServer final : public AggregatedDiscoveryService::CallbackService {
  public:
   Table base, vs, eds;
+  bool envoy = false;
+  // Envoy mode: view → per type the names a wildcard (LDS/CDS) subscription gets, sorted.
+  std::map<std::string, std::array<std::vector<std::string>, kTypes>> wildcard;
+
+  void IndexViews() {
+    for (int t = 0; t < kTypes; ++t) {
+      for (const auto& [key, any] : base[t]) {
+        auto slash = key.find('/');
+        if (slash == std::string::npos) continue;
+        wildcard[key.substr(0, slash + 1)][t].push_back(key.substr(slash + 1));
+      }
+    }
+    for (auto& [view, types] : wildcard) {
+      for (auto& names : types) std::sort(names.begin(), names.end());
+    }
+  }
   std::atomic<bool> vs_on{false}, eds_on{false};
   std::atomic<uint64_t> version{1};
 
@@ -591,12 +639,20 @@ void ReplayStream::OnReadDone(bool ok) {
     }
     return;
   }
+  if (request_.has_node() && server_->envoy) {
+    const auto& md = request_.node().metadata().fields();
+    if (auto it = md.find("NAMESPACE"); it != md.end()) view_ = it->second.string_value() + "/";
+  }
   int t = TypeIndex(request_.type_url());
   if (t >= 0) {
     const std::string& nonce = request_.response_nonce();
     bool stale = !nonce.empty() && nonce != nonce_[t];
     std::vector<std::string> names(request_.resource_names().begin(),
                                    request_.resource_names().end());
+    if (names.empty() && server_->envoy && (t == kLds || t == kCds)) {
+      auto it = server_->wildcard.find(view_);
+      if (it != server_->wildcard.end()) names = it->second[t];
+    }
     std::sort(names.begin(), names.end());
     if (!stale && !request_.has_error_detail() && (nonce.empty() || names != names_[t])) {
       names_[t] = std::move(names);
@@ -613,7 +669,7 @@ void ReplayStream::Push(int t,
   if (finishing_) return;
   bool hit = false;
   for (const auto& n : names_[t]) {
-    if (names.count(n)) {
+    if (names.count(view_ + n)) {
       hit = true;
       break;
     }
@@ -630,7 +686,7 @@ void ReplayStream::QueueLocked(int t) {
   r.set_nonce(std::to_string(++nonces_));
   nonce_[t] = r.nonce();
   for (const auto& n : names_[t]) {
-    if (const auto* any = server_->Find(t, n)) *r.add_resources() = *any;
+    if (const auto* any = server_->Find(t, view_ + n)) *r.add_resources() = *any;
   }
   for (auto& w : writes_) {
     if (w.type_url() == r.type_url()) {
@@ -681,6 +737,8 @@ int ServeReplay(const Options& o) {
     std::fprintf(stderr, "replay: cannot read %s\n", o.serve_replay.c_str());
     return 1;
   }
+  service->envoy = o.envoy;
+  if (o.envoy) service->IndexViews();
   int port = 0;
   grpc::ServerBuilder builder;
   builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
@@ -724,9 +782,12 @@ struct ChangeState {
 struct Load {
   Options opts;
   std::string vs_route;     // the RDS name the VS change alters
+  std::string vs_vhost;     // Envoy mode: the prefix of the virtual host it alters
   std::string eds_cluster;  // the EDS name the endpoint change alters
   std::string eds_host_suffix;
   std::atomic<uint64_t> bytes{0};
+  std::array<std::atomic<uint64_t>, kTypes> type_bytes{};  // serialized resources per type
+  std::atomic<int> inbound{0};  // Envoy mode: proxies that got virtualInbound + inbound|port||
   std::atomic<uint64_t> responses{0};
   std::atomic<int> ready{0};
   std::atomic<int> done{0};
@@ -745,6 +806,13 @@ class Proxy : public grpc::ClientBidiReactor<DiscoveryRequest, DiscoveryResponse
       if (j == kVsTarget) watches_vs_ = true;
       if (j == kEdsTarget) watches_eds_ = true;
     }
+    if (o.envoy) {
+      watches_vs_ = SidecarSees(index, kVsTarget, o);
+      watches_eds_ = SidecarSees(index, kEdsTarget, o);
+      view_ = Ns(SidecarService(index, o), o) + "/";
+      // The first sidecar of each namespace feeds the replay server's capture.
+      capture_view_ = index < std::min(o.namespaces, o.services);
+    }
   }
 
   bool watches_vs() const { return watches_vs_; }
@@ -757,6 +825,10 @@ class Proxy : public grpc::ClientBidiReactor<DiscoveryRequest, DiscoveryResponse
   void Start(AggregatedDiscoveryService::Stub* stub) {
     const Options& o = load_->opts;
     stub->async()->StreamAggregatedResources(&context_, this);
+    if (o.envoy) {
+      StartSidecar();
+      return;
+    }
     std::string ns = "ns-" + std::to_string(index_ % o.namespaces);
     int ip = index_ + 1;
     std::string addr = "10." + std::to_string(128 + ((ip >> 16) & 127)) + "." +
@@ -810,6 +882,38 @@ class Proxy : public grpc::ClientBidiReactor<DiscoveryRequest, DiscoveryResponse
   }
 
  private:
+  // An Istio sidecar as pilot-agent presents it: the pod's IP, namespace and labels, no
+  // GENERATOR; CDS then LDS, both wildcard (no names), as Envoy subscribes.
+  void StartSidecar() {
+    const Options& o = load_->opts;
+    int j = SidecarService(index_, o);
+    int e = SidecarEndpoint(index_, o);
+    std::string ns = Ns(j, o);
+    std::string addr = EndpointAddress(j, e, o);
+    std::string pod = "svc-" + std::to_string(j) + "-" + std::to_string(index_);
+    DiscoveryRequest req;
+    auto* node = req.mutable_node();
+    node->set_id("sidecar~" + addr + "~" + pod + "." + ns + "~" + ns + ".svc.cluster.local");
+    node->set_cluster("svc-" + std::to_string(j) + "." + ns);
+    node->set_user_agent_name("envoy");
+    auto& md = *node->mutable_metadata()->mutable_fields();
+    md["NAMESPACE"].set_string_value(ns);
+    md["INSTANCE_IPS"].set_string_value(addr);
+    md["ISTIO_VERSION"].set_string_value("1.24.0");
+    md["WORKLOAD_NAME"].set_string_value("svc-" + std::to_string(j));
+    auto& labels = *md["LABELS"].mutable_struct_value()->mutable_fields();
+    labels["app"].set_string_value("svc-" + std::to_string(j));
+    labels["version"].set_string_value(e % 2 == 0 ? "v1" : "v2");
+    labels["security.istio.io/tlsMode"].set_string_value("istio");
+    req.set_type_url(kTypeUrls[kCds]);
+    Send(std::move(req));
+    DiscoveryRequest lds;
+    lds.set_type_url(kTypeUrls[kLds]);
+    Send(std::move(lds));
+    StartRead(&response_);
+    StartCall();
+  }
+
   void Send(DiscoveryRequest req) {
     std::unique_lock<std::mutex> lock(wmu_);
     if (writing_) {
@@ -840,7 +944,10 @@ class Proxy : public grpc::ClientBidiReactor<DiscoveryRequest, DiscoveryResponse
   void Handle(const DiscoveryResponse& resp) {
     int t = TypeIndex(resp.type_url());
     if (t < 0) return;
-    load_->bytes.fetch_add(resp.ByteSizeLong(), std::memory_order_relaxed);
+    const bool envoy = load_->opts.envoy;
+    size_t size = resp.ByteSizeLong();
+    load_->bytes.fetch_add(size, std::memory_order_relaxed);
+    load_->type_bytes[t].fetch_add(size, std::memory_order_relaxed);
     load_->responses.fetch_add(1, std::memory_order_relaxed);
     version_[t] = resp.version_info();
     nonce_[t] = resp.nonce();
@@ -851,7 +958,9 @@ class Proxy : public grpc::ClientBidiReactor<DiscoveryRequest, DiscoveryResponse
                  ((ch.kind.load() == 1 && t == kRds && watches_vs_) ||
                   (ch.kind.load() == 2 && t == kEds && watches_eds_));
     bool matched = false;
-    bool capture_base = load_->capture && load_->capture->base_on.load(std::memory_order_relaxed);
+    bool capture_base = load_->capture &&
+                        load_->capture->base_on.load(std::memory_order_relaxed) &&
+                        (!envoy || capture_view_);
     std::vector<std::pair<std::string, const google::protobuf::Any*>> captured;
     for (const auto& any : resp.resources()) {
       std::string name;
@@ -862,8 +971,25 @@ class Proxy : public grpc::ClientBidiReactor<DiscoveryRequest, DiscoveryResponse
           name = l.name();
           envoy::extensions::filters::network::http_connection_manager::v3::HttpConnectionManager
               hcm;
-          if (l.api_listener().api_listener().UnpackTo(&hcm) && hcm.has_rds()) {
-            deps.insert(hcm.rds().route_config_name());
+          if (!envoy) {
+            if (l.api_listener().api_listener().UnpackTo(&hcm) && hcm.has_rds()) {
+              deps.insert(hcm.rds().route_config_name());
+            }
+            break;
+          }
+          // A sidecar listener: the RDS names of its HCMs (inline route configs need none).
+          for (const auto& fc : l.filter_chains()) {
+            for (const auto& f : fc.filters()) {
+              if (f.typed_config().Is<decltype(hcm)>() && f.typed_config().UnpackTo(&hcm) &&
+                  hcm.has_rds()) {
+                deps.insert(hcm.rds().route_config_name());
+              }
+            }
+            if (name == "virtualInbound" &&
+                fc.filter_chain_match().destination_port().value() ==
+                    static_cast<uint32_t>(load_->opts.port)) {
+              inbound_lds_ = true;
+            }
           }
           break;
         }
@@ -872,6 +998,7 @@ class Proxy : public grpc::ClientBidiReactor<DiscoveryRequest, DiscoveryResponse
           rc.ParseFromString(any.value());
           name = rc.name();
           for (const auto& vh : rc.virtual_hosts()) {
+            if (envoy) break;  // Envoy gets clusters from CDS, not from the routes
             for (const auto& r : vh.routes()) {
               if (!r.has_route()) continue;
               if (!r.route().cluster().empty()) deps.insert(r.route().cluster());
@@ -882,6 +1009,7 @@ class Proxy : public grpc::ClientBidiReactor<DiscoveryRequest, DiscoveryResponse
           }
           if (armed && name == load_->vs_route) {
             for (const auto& vh : rc.virtual_hosts()) {
+              if (vh.name().rfind(load_->vs_vhost, 0) != 0) continue;
               for (const auto& r : vh.routes()) {
                 const auto& wcs = r.route().weighted_clusters().clusters();
                 if (wcs.size() > 0 &&
@@ -897,6 +1025,10 @@ class Proxy : public grpc::ClientBidiReactor<DiscoveryRequest, DiscoveryResponse
           envoy::config::cluster::v3::Cluster c;
           c.ParseFromString(any.value());
           name = c.name();
+          if (envoy) {
+            if (name == inbound_cluster_) inbound_cds_ = true;
+            if (c.type() != envoy::config::cluster::v3::Cluster::EDS) break;
+          }
           const std::string& sn = c.eds_cluster_config().service_name();
           deps.insert(sn.empty() ? c.name() : sn);
           break;
@@ -919,12 +1051,12 @@ class Proxy : public grpc::ClientBidiReactor<DiscoveryRequest, DiscoveryResponse
           break;
         }
       }
-      if (capture_base || armed) captured.emplace_back(name, &any);
+      if (capture_base || (armed && (!envoy || capture_view_))) captured.emplace_back(name, &any);
       got.insert(std::move(name));
     }
     if (capture_base) {
       std::lock_guard<std::mutex> lock(load_->capture->mu);
-      for (const auto& [n, any] : captured) load_->capture->base[t].emplace(n, *any);
+      for (const auto& [n, any] : captured) load_->capture->base[t].emplace(Key(n), *any);
     }
     if (armed && matched) {
       latency_ms_.store(Seconds(Clock::now() - ch.t0) * 1e3, std::memory_order_relaxed);
@@ -932,17 +1064,21 @@ class Proxy : public grpc::ClientBidiReactor<DiscoveryRequest, DiscoveryResponse
       if (ch.capture.load() && load_->capture) {
         std::lock_guard<std::mutex> lock(load_->capture->mu);
         for (const auto& [n, any] : captured) {
-          if (t == kRds && n == load_->vs_route) load_->capture->vs[t].emplace(n, *any);
+          if (t == kRds && n == load_->vs_route) load_->capture->vs[t].emplace(Key(n), *any);
           if (t == kEds && n.size() > load_->eds_host_suffix.size() &&
               n.compare(n.size() - load_->eds_host_suffix.size(), std::string::npos,
                         load_->eds_host_suffix) == 0) {
-            load_->capture->eds[t].emplace(n, *any);
+            load_->capture->eds[t].emplace(Key(n), *any);
           }
         }
       }
       ch.seen.fetch_add(1, std::memory_order_release);
     }
     complete_[t] = std::includes(got.begin(), got.end(), names_[t].begin(), names_[t].end());
+    if (envoy && inbound_lds_ && inbound_cds_ && !inbound_counted_) {
+      inbound_counted_ = true;
+      load_->inbound.fetch_add(1, std::memory_order_relaxed);
+    }
     Request(t);  // ACK
     if (t < kEds) {
       std::vector<std::string> next(deps.begin(), deps.end());
@@ -960,8 +1096,15 @@ class Proxy : public grpc::ClientBidiReactor<DiscoveryRequest, DiscoveryResponse
     }
   }
 
+  // The capture key of a resource: its name, in Envoy mode within the proxy's view.
+  std::string Key(const std::string& name) const { return view_ + name; }
+
   Load* const load_;
   const int index_;
+  std::string view_;           // Envoy mode: "<namespace>/"
+  bool capture_view_ = false;  // Envoy mode: this proxy's resources go to the capture
+  const std::string inbound_cluster_ = "inbound|" + std::to_string(load_->opts.port) + "||";
+  bool inbound_lds_ = false, inbound_cds_ = false, inbound_counted_ = false;
   std::vector<int> watch_;
   bool watches_vs_ = false;
   bool watches_eds_ = false;
@@ -1017,6 +1160,9 @@ struct Result {
   double cpu_changes = 0;
   double cpu_idle = 0;  // over a quiet window at the end
   long hwm_kb = 0, rss_kb = 0, rss_before_kb = 0;
+  long rss_storm_kb = 0, rss_after_vs_kb = 0;  // right after the storm / the VS changes
+  std::array<uint64_t, kTypes> storm_type_bytes{};
+  int inbound = 0;  // Envoy mode: proxies that received their inbound listener and cluster
   double gen_cpu_storm = 0;
   int failed = 0;
 };
@@ -1036,6 +1182,10 @@ Result RunLoad(const Options& o, const Target& target, Capture* capture) {
   auto load = std::make_unique<Load>();
   load->opts = o;
   load->vs_route = DefaultCluster(kVsTarget, o);
+  if (o.envoy) {  // RDS "<port>", virtual host "<host>:<port>"
+    load->vs_route = std::to_string(o.port);
+    load->vs_vhost = Host(kVsTarget, o) + ":";
+  }
   load->eds_cluster = DefaultCluster(kEdsTarget, o);
   load->eds_host_suffix = "|" + Host(kEdsTarget, o);
   load->capture = capture;
@@ -1086,6 +1236,9 @@ Result RunLoad(const Options& o, const Target& target, Capture* capture) {
   res.converged = res.ready == o.proxies;
   res.storm_bytes = load->bytes.load();
   res.storm_responses = load->responses.load();
+  for (int t = 0; t < kTypes; ++t) res.storm_type_bytes[t] = load->type_bytes[t].load();
+  res.inbound = load->inbound.load();
+  res.rss_storm_kb = ReadProc(target.pid).rss_kb;
   res.gen_cpu_storm = SelfCpu() - gen0;
   double cpu1 = ReadProc(target.pid).cpu_s;
   res.cpu_storm = cpu1 - cpu0;
@@ -1143,6 +1296,7 @@ Result RunLoad(const Options& o, const Target& target, Capture* capture) {
       measure(1, r, vs_affected, &vs_lat, &res.vs_missed, &res.vs_responses);
       res.vs_expected += vs_affected;
     }
+    res.rss_after_vs_kb = ReadProc(target.pid).rss_kb;
     for (int r = 1; r <= o.changes; ++r) {
       measure(2, r, eds_affected, &eds_lat, &res.eds_missed, &res.eds_responses);
       res.eds_expected += eds_affected;
@@ -1229,6 +1383,16 @@ void PrintTable(const Options& o, const Result& m, const Result& f, int argc, ch
        f.storm_bytes ? f.cpu_storm * 1e3 / (static_cast<double>(f.storm_bytes) / 1048576.0) : 0, 1,
        "≤ 2× floor");
   both("  load generator CPU (s)", m.gen_cpu_storm, f.gen_cpu_storm, 2, "");
+  if (o.envoy) {
+    both("  proxies with inbound listener + cluster", m.inbound, f.inbound, 0,
+         std::to_string(o.proxies));
+    const char* const type_names[kTypes] = {"LDS", "RDS", "CDS", "EDS"};
+    for (int t = 0; t < kTypes; ++t) {
+      both(std::string("  KiB per proxy, ") + type_names[t],
+           static_cast<double>(m.storm_type_bytes[t]) / 1024.0 / o.proxies,
+           static_cast<double>(f.storm_type_bytes[t]) / 1024.0 / o.proxies, 1, "");
+    }
+  }
   std::string vsn =
       " (" + std::to_string(m.vs.n) + " receipts, " + std::to_string(m.vs_missed) + " missed)";
   both("VS weight change → new RDS p50 (ms)", m.vs.p50, f.vs.p50, 1, "");
@@ -1243,8 +1407,13 @@ void PrintTable(const Options& o, const Result& m, const Result& f, int argc, ch
   both("  responses per endpoint change", m.eds_responses, f.eds_responses, 0, "");
   both("  server CPU over all changes (s)", m.cpu_changes, f.cpu_changes, 2, "");
   both("server RSS before load (MiB)", m.rss_before_kb / 1024.0, f.rss_before_kb / 1024.0, 0, "");
+  both("server RSS after the connect storm (MiB)", m.rss_storm_kb / 1024.0,
+       f.rss_storm_kb / 1024.0, 0, o.envoy ? "≤ 512" : "");
+  both("server RSS after the VS changes (MiB)", m.rss_after_vs_kb / 1024.0,
+       f.rss_after_vs_kb / 1024.0, 0, o.envoy ? "≤ 512" : "");
   both("server RSS peak, VmHWM (MiB)", m.hwm_kb / 1024.0, f.hwm_kb / 1024.0, 0, "");
-  both("server RSS steady (MiB)", m.rss_kb / 1024.0, f.rss_kb / 1024.0, 0, "≤ 1024");
+  both("server RSS steady (MiB)", m.rss_kb / 1024.0, f.rss_kb / 1024.0, 0,
+       o.envoy ? "≤ 512" : "≤ 1024");
   both("server CPU idle, 2 s window (s)", m.cpu_idle, f.cpu_idle, 2, "");
   both("server CPU start-up (s)", m.cpu_start, f.cpu_start, 2, "");
 
@@ -1269,9 +1438,10 @@ void PrintTable(const Options& o, const Result& m, const Result& f, int argc, ch
   };
   std::printf(
       "\nxDS load: N=%d proxies, S=%d services × E=%d endpoints, K=%d watched, V=%d VS, "
-      "%d namespaces, %d streams/channel, %d changes each, mode %s\n\n",
+      "%d namespaces, %d streams/channel, %d changes each, mode %s (State of the World)%s\n\n",
       o.proxies, o.services, o.endpoints, o.watch, o.virtual_services, o.namespaces,
-      o.streams_per_channel, o.changes, o.mode.c_str());
+      o.streams_per_channel, o.changes, o.mode.c_str(),
+      o.sidecar_scope ? ", Sidecar per namespace (./*, istio-system/*)" : "");
   line({"metric", "meshd", "floor", "ratio", "target"});
   std::printf("|%s|%s|%s|%s|%s|\n", std::string(w[0] + 2, '-').c_str(),
               std::string(w[1] + 2, '-').c_str(), std::string(w[2] + 2, '-').c_str(),
@@ -1281,9 +1451,10 @@ void PrintTable(const Options& o, const Result& m, const Result& f, int argc, ch
   for (int i = 0; i < argc; ++i) cmd += (i ? " " : "") + ShellQuote(argv[i]);
   std::printf("\nreproduce: %s\n", cmd.c_str());
   std::printf(
-      "effective: --proxies %d --services %d --endpoints %d --watch %d "
+      "effective: --mode %s%s --proxies %d --services %d --endpoints %d --watch %d "
       "--virtual-services %d --namespaces %d --streams-per-channel %d --changes %d "
       "--settle %g --meshd-log-level %s%s\n",
+      o.mode.c_str(), o.sidecar_scope ? " --sidecar-scope" : "",
       o.proxies, o.services, o.endpoints, o.watch, o.virtual_services, o.namespaces,
       o.streams_per_channel, o.changes, o.settle_s, o.meshd_log_level.c_str(),
       o.floor ? "" : " --no-floor");
@@ -1383,7 +1554,8 @@ int Main(int argc, char** argv) {
     int pipefd[2];
     if (pipe(pipefd) != 0) return 1;
     pid_t replay =
-        Spawn({"/proc/self/exe", "--serve-replay", cap}, work + "/replay.log", pipefd[1]);
+        Spawn({"/proc/self/exe", "--serve-replay", cap, "--mode", o.mode}, work + "/replay.log",
+              pipefd[1]);
     close(pipefd[1]);
     std::string line;
     char c;
