@@ -1186,7 +1186,12 @@ Result RunLoad(const Options& o, const Target& target, Capture* capture) {
     load->vs_route = std::to_string(o.port);
     load->vs_vhost = Host(kVsTarget, o) + ":";
   }
-  load->eds_cluster = DefaultCluster(kEdsTarget, o);
+  // With a VirtualService the target's routes name only its subset clusters (istiod invents no
+  // catch-all route to the service itself), so a proxyless client watches subset v1, which
+  // holds the changed endpoint 0; without one, the service's own cluster.
+  load->eds_cluster = kEdsTarget < o.virtual_services
+                          ? "outbound|" + std::to_string(o.port) + "|v1|" + Host(kEdsTarget, o)
+                          : DefaultCluster(kEdsTarget, o);
   load->eds_host_suffix = "|" + Host(kEdsTarget, o);
   load->capture = capture;
   if (capture) capture->base_on = true;
