@@ -3,7 +3,8 @@
 // and gateways; the ADS server picks one per connection (model::Proxy::IsEnvoy).
 //
 // Caching contract (xds/server/resource_cache.h): Generate's output may depend only on the
-// proxy's *view* (ViewKey: namespace, labels, generator, type, locality), so it is shared by
+// proxy's *view* (ViewKey: namespace, the labels some config selects on, generator, type,
+// locality), so it is shared by
 // every proxy with that view. What depends on more of the proxy (an Envoy sidecar's inbound
 // listener and clusters, built from its own IP) comes from GenerateOwn, which the server calls
 // for wildcard types on every push and never caches. Implementations are thread-safe.

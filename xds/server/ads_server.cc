@@ -103,10 +103,26 @@ const Generator& AdsServer::GeneratorFor(const model::Proxy& proxy) const {
   return grpc_generator_;
 }
 
-Resources AdsServer::Generate(const std::string& type, const model::Proxy& proxy, uint64_t view,
+std::shared_ptr<const std::set<std::string>> AdsServer::LabelKeys(
+    const model::Snapshot& snapshot) {
+  {
+    absl::MutexLock lock(&keys_mu_);
+    if (keys_ != nullptr && keys_version_ == snapshot.version()) return keys_;
+  }
+  auto keys = std::make_shared<const std::set<std::string>>(SelectedLabelKeys(snapshot));
+  absl::MutexLock lock(&keys_mu_);
+  if (keys_ == nullptr || snapshot.version() > keys_version_) {
+    keys_ = keys;
+    keys_version_ = snapshot.version();
+  }
+  return keys;
+}
+
+Resources AdsServer::Generate(const std::string& type, const model::Proxy& proxy,
                               const model::Snapshot& snapshot,
                               const std::vector<std::string>& names) {
   const uint64_t version = snapshot.version();
+  const uint64_t view = ViewKey(proxy, *LabelKeys(snapshot));
   const Generator& generator = GeneratorFor(proxy);
   if (names.empty()) {  // wildcard
     Resources own = Checked(type, proxy, generator.GenerateOwn(type, proxy, snapshot));

@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 
 #include "absl/synchronization/mutex.h"
 #include "controller/model/snapshot_sink.h"
@@ -55,10 +56,11 @@ class AdsServer final
 
   void OnSnapshot(model::SnapshotPtr snapshot, const model::PushRequest& request) override;
 
-  // The resources of `names` (every resource of the type, if empty) for a proxy view, from
-  // the shared cache, generating and caching what is missing; a wildcard response also gets
-  // the proxy's own part (Generator::GenerateOwn, never cached).
-  Resources Generate(const std::string& type, const model::Proxy& proxy, uint64_t view,
+  // The resources of `names` (every resource of the type, if empty) for the proxy's view
+  // in `snapshot` (ViewKey over the snapshot's selected label keys), from the shared cache,
+  // generating and caching what is missing; a wildcard response also gets the proxy's own
+  // part (Generator::GenerateOwn, never cached).
+  Resources Generate(const std::string& type, const model::Proxy& proxy,
                      const model::Snapshot& snapshot, const std::vector<std::string>& names);
 
   model::SnapshotPtr snapshot() const;
@@ -88,6 +90,12 @@ class AdsServer final
   model::SnapshotPtr snapshot_ ABSL_GUARDED_BY(mu_);
   absl::Time snapshot_time_ ABSL_GUARDED_BY(mu_);
   std::map<uint64_t, std::shared_ptr<Stream>> connections_ ABSL_GUARDED_BY(mu_);
+
+  // SelectedLabelKeys of the newest snapshot seen by Generate, computed once per version.
+  std::shared_ptr<const std::set<std::string>> LabelKeys(const model::Snapshot& snapshot);
+  absl::Mutex keys_mu_;
+  uint64_t keys_version_ ABSL_GUARDED_BY(keys_mu_) = 0;
+  std::shared_ptr<const std::set<std::string>> keys_ ABSL_GUARDED_BY(keys_mu_);
 };
 
 }  // namespace meshd::xds

@@ -66,7 +66,6 @@ void Connection::HandleRequest(const DiscoveryRequest& request) {
                               std::string(proxy.status().message()));
       } else {
         proxy_ = std::move(*proxy);
-        view_ = ViewKey(*proxy_);
         first = true;
       }
     }
@@ -183,7 +182,7 @@ void Connection::Push() {
   }
   for (auto& job : jobs) {
     absl::Time start = absl::Now();
-    Resources resources = server_->Generate(job.type, proxy, view_, *snapshot, job.names);
+    Resources resources = server_->Generate(job.type, proxy, *snapshot, job.names);
     uint64_t hash = 0;
     for (const auto& r : resources) hash = absl::HashOf(hash, r->hash);
     const TypeMetrics& metrics = MetricsFor(job.type);

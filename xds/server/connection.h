@@ -56,7 +56,6 @@ class Connection final : public AdsStream<envoy::service::discovery::v3::Discove
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   std::optional<model::Proxy> proxy_ ABSL_GUARDED_BY(mu_);
-  std::atomic<uint64_t> view_{0};  // ViewKey of the proxy, set with proxy_
   std::map<std::string, TypeState> types_ ABSL_GUARDED_BY(mu_);
 };
 

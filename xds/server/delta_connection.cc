@@ -35,7 +35,6 @@ void DeltaConnection::HandleRequest(const DeltaDiscoveryRequest& request) {
                               std::string(proxy.status().message()));
       } else {
         proxy_ = std::move(*proxy);
-        view_ = ViewKey(*proxy_);
         first = true;
         spdlog::info("ads: delta connection {} from {}: node {} (namespace {})", id_, peer_,
                      proxy_->id, proxy_->ns);
@@ -129,12 +128,10 @@ void DeltaConnection::Push() {
   };
   std::vector<Job> jobs;
   model::Proxy proxy;
-  uint64_t view;
   {
     absl::MutexLock lock(&mu_);
     if (finishing_ || done_ || !proxy_) return;
     proxy = *proxy_;
-    view = view_;
     for (const std::string& type : {std::string(kClusterType), std::string(kEndpointType),
                                     std::string(kListenerType), std::string(kRouteType)}) {
       auto it = types_.find(type);
@@ -148,7 +145,7 @@ void DeltaConnection::Push() {
     }
   }
   for (auto& job : jobs) {
-    Resources resources = server_->Generate(job.type, proxy, view, *snapshot, job.names);
+    Resources resources = server_->Generate(job.type, proxy, *snapshot, job.names);
     absl::MutexLock lock(&mu_);
     TypeState& st = types_[job.type];
     DeltaDiscoveryResponse response;

@@ -47,7 +47,6 @@ class DeltaConnection final
   void HandleRequest(const envoy::service::discovery::v3::DeltaDiscoveryRequest& request) override;
 
   std::optional<model::Proxy> proxy_ ABSL_GUARDED_BY(mu_);
-  uint64_t view_ ABSL_GUARDED_BY(mu_) = 0;
   std::map<std::string, TypeState> types_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -1,12 +1,58 @@
 #include "xds/server/resource_cache.h"
 
+#include <map>
+
 #include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
+#include "istio/networking/v1alpha3/gateway.pb.h"
+#include "istio/networking/v1alpha3/sidecar.pb.h"
+#include "istio/security/v1beta1/security.pb.h"
 
 namespace meshd::xds {
 
 uint64_t ViewKey(const model::Proxy& proxy) {
   return absl::HashOf(proxy.ns, proxy.labels, proxy.generator, proxy.type, proxy.locality);
+}
+
+uint64_t ViewKey(const model::Proxy& proxy, const std::set<std::string>& selected) {
+  std::map<std::string, std::string> labels;
+  for (const auto& [k, v] : proxy.labels) {
+    if (selected.count(k)) labels.emplace(k, v);
+  }
+  return absl::HashOf(proxy.ns, labels, proxy.generator, proxy.type, proxy.locality);
+}
+
+std::set<std::string> SelectedLabelKeys(const model::Snapshot& snapshot) {
+  std::set<std::string> keys;
+  auto add = [&keys](const auto& labels) {
+    for (const auto& [k, v] : labels) keys.insert(k);
+  };
+  for (const auto& c : snapshot.Configs(model::Kind::kVirtualService)) {
+    const model::VirtualService* vs = c->AsVirtualService();
+    if (vs == nullptr) continue;
+    for (const auto& r : vs->http) {
+      for (const auto& m : r.matches) add(m.source_labels);
+    }
+    for (const auto* l4 : {&vs->tls, &vs->tcp}) {
+      for (const auto& r : *l4) {
+        for (const auto& m : r.matches) add(m.source_labels);
+      }
+    }
+  }
+  for (const auto& c : snapshot.Configs(model::Kind::kDestinationRule)) {
+    const model::DestinationRule* dr = c->AsDestinationRule();
+    if (dr != nullptr && dr->workload_selector) add(*dr->workload_selector);
+  }
+  for (const auto& c : snapshot.Configs(model::Kind::kSidecar)) {
+    add(c->Spec<istio::networking::v1alpha3::Sidecar>().workload_selector().labels());
+  }
+  for (const auto& c : snapshot.Configs(model::Kind::kGateway)) {
+    add(c->Spec<istio::networking::v1alpha3::Gateway>().selector());
+  }
+  for (const auto& c : snapshot.Configs(model::Kind::kPeerAuthentication)) {
+    add(c->Spec<istio::security::v1beta1::PeerAuthentication>().selector().match_labels());
+  }
+  return keys;
 }
 
 std::string ResourceCache::Key(const std::string& type_url, uint64_t view,

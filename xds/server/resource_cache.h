@@ -7,11 +7,13 @@
 
 #include <cstdint>
 #include <memory>
+#include <set>
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
 #include "controller/model/proxy.h"
+#include "controller/model/snapshot.h"
 #include "xds/gen/resource.h"
 
 namespace meshd::xds {
@@ -19,7 +21,19 @@ namespace meshd::xds {
 // What of a proxy the shared (cached) output may depend on: namespace, labels, generator,
 // type (sidecar/router/proxyless) and locality. Anything else of the proxy (its IP, for the
 // inbound side of an Envoy sidecar) goes into Generator::GenerateOwn, which is never cached.
+// This form hashes every label.
 uint64_t ViewKey(const model::Proxy& proxy);
+// The same, with only the labels whose key is in `selected`: two proxies that differ in no
+// selected label get the same shared output, so sidecars of different workloads (each with its
+// own `app`/`version`/`pod-template-hash`) share one view per namespace unless a config
+// selects on those labels.
+uint64_t ViewKey(const model::Proxy& proxy, const std::set<std::string>& selected);
+
+// The label keys through which the shared generation reads a proxy's labels in `snapshot`:
+// VirtualService match sourceLabels (HTTP, TLS, TCP), DestinationRule workloadSelector, Sidecar
+// workloadSelector, Gateway selector, PeerAuthentication selector (proxyless server listeners). A generator that starts
+// reading proxy labels through another kind must add its keys here.
+std::set<std::string> SelectedLabelKeys(const model::Snapshot& snapshot);
 
 class ResourceCache {
  public:

@@ -36,6 +36,44 @@ TEST_CASE("same view shares entries; another view never sees them", "[cache]") {
   CHECK(cache.Get(1, kClusterType, a, "r") == nullptr);
 }
 
+TEST_CASE("the shared view ignores labels no config selects on", "[cache]") {
+  model::Proxy v1 = Proxy("default", {{"app", "reviews"}, {"version", "v1"}});
+  model::Proxy v2 = Proxy("default", {{"app", "ratings"}, {"version", "v2"}});
+  CHECK(ViewKey(v1, {}) == ViewKey(v2, {}));
+  CHECK(ViewKey(v1, {"tier"}) == ViewKey(v2, {"tier"}));
+  CHECK(ViewKey(v1, {"version"}) != ViewKey(v2, {"version"}));
+  CHECK(ViewKey(v1, {}) != ViewKey(Proxy("other", {{"app", "reviews"}}), {}));
+
+  // A VirtualService match on sourceLabels makes its keys part of the view.
+  auto vs = std::make_shared<model::Config>();
+  vs->key = {model::Kind::kVirtualService, "default", "reviews"};
+  model::VirtualService spec;
+  spec.hosts = {"reviews"};
+  model::HttpRoute route;
+  model::HttpMatch match;
+  match.source_labels = {{"version", "v1"}};
+  route.matches.push_back(match);
+  spec.http.push_back(route);
+  vs->model = spec;
+  model::Snapshot::Data data;
+  data.version = 1;
+  data.configs[vs->key] = vs;
+  model::Snapshot snapshot(std::move(data));
+  CHECK(SelectedLabelKeys(snapshot) == std::set<std::string>{"version"});
+  CHECK(SelectedLabelKeys(model::Snapshot(model::Snapshot::Data{})).empty());
+
+  // So does a DestinationRule's workloadSelector.
+  auto dr = std::make_shared<model::Config>();
+  dr->key = {model::Kind::kDestinationRule, "default", "canary"};
+  model::DestinationRule dr_spec;
+  dr_spec.host = "reviews";
+  dr_spec.workload_selector = std::map<std::string, std::string>{{"track", "canary"}};
+  dr->model = dr_spec;
+  model::Snapshot::Data with_dr;
+  with_dr.configs[dr->key] = dr;
+  CHECK(SelectedLabelKeys(model::Snapshot(std::move(with_dr))) == std::set<std::string>{"track"});
+}
+
 TEST_CASE("entries never outlive their snapshot", "[cache]") {
   ResourceCache cache;
   cache.Put(1, kRouteType, 7, "r", One("v1"));
