@@ -108,6 +108,15 @@ std::string Snapshot::ResolveClientHost(const std::string& name,
   return "";
 }
 
+bool ExportedTo(const std::vector<std::string>& export_to, const std::string& config_ns,
+                const std::string& proxy_ns) {
+  if (export_to.empty()) return true;
+  for (const auto& e : export_to) {
+    if (e == "*" || e == proxy_ns || (e == "." && config_ns == proxy_ns)) return true;
+  }
+  return false;
+}
+
 bool HostMatches(absl::string_view pattern, absl::string_view host) {
   if (pattern == host || pattern == "*") return true;
   if (absl::StartsWith(pattern, "*.")) {
@@ -154,6 +163,7 @@ ConfigPtr Snapshot::DestinationRuleFor(const std::string& host, const std::strin
     auto usable = [&](const ConfigPtr& c) {
       if (c->key.ns != ns) return false;
       const DestinationRule* dr = c->AsDestinationRule();
+      if (dr != nullptr && !ExportedTo(dr->export_to, c->key.ns, proxy_ns)) return false;
       bool has_selector = dr != nullptr && dr->workload_selector && !dr->workload_selector->empty();
       if (!selected) return !has_selector;
       return has_selector && ns == proxy_ns && labels != nullptr &&

@@ -19,6 +19,11 @@ namespace meshd::model {
 // ".suffix".
 bool HostMatches(absl::string_view pattern, absl::string_view host);
 
+// Istio's exportTo: whether an object of `config_ns` with `export_to` is visible from
+// `proxy_ns` (empty or "*" → everywhere, "." → its own namespace, else the namespaces named).
+bool ExportedTo(const std::vector<std::string>& export_to, const std::string& config_ns,
+                const std::string& proxy_ns);
+
 class Snapshot {
  public:
   struct Data {
@@ -75,6 +80,7 @@ class Snapshot {
   // root namespace; in each, the exact host before the most specific wildcard (so a mesh-wide
   // "*.local" ISTIO_MUTUAL rule in the root namespace applies where nothing closer does).
   // With `labels` (the proxy's), a rule whose workloadSelector selects the proxy comes first.
+  // A rule whose exportTo does not include the proxy's namespace never applies to it.
   ConfigPtr DestinationRuleFor(const std::string& host, const std::string& proxy_ns,
                                const std::map<std::string, std::string>* labels = nullptr) const;
 

@@ -99,17 +99,6 @@ std::string ServiceVip(const model::Service& service) {
   return "";
 }
 
-bool ExportedTo(const std::vector<std::string>& export_to, const std::string& config_ns,
-                const std::string& proxy_ns) {
-  if (export_to.empty()) return true;
-  for (const auto& e : export_to) {
-    if (e == "*") return true;
-    if (e == "." && config_ns == proxy_ns) return true;
-    if (e == proxy_ns) return true;
-  }
-  return false;
-}
-
 bool SidecarScope::Includes(const model::Service& service) const {
   if (sidecar == nullptr || egress_hosts.empty()) return true;
   for (const auto& [ns, host] : egress_hosts) {
@@ -164,7 +153,7 @@ std::vector<const model::Service*> VisibleServices(const model::Proxy& proxy,
                                                    const SidecarScope& scope) {
   std::vector<const model::Service*> out;
   for (const auto& [host, svc] : snapshot.Services()) {
-    if (!ExportedTo(svc.export_to, svc.ns, proxy.ns)) continue;
+    if (!model::ExportedTo(svc.export_to, svc.ns, proxy.ns)) continue;
     if (!scope.Includes(svc)) continue;
     out.push_back(&svc);
   }

@@ -57,10 +57,6 @@ struct SidecarScope {
 };
 SidecarScope ScopeFor(const model::Proxy& proxy, const model::Snapshot& snapshot);
 
-// Whether an object in `config_ns` with `export_to` is visible from `proxy_ns` (Istio: empty
-// → everywhere, "." → own namespace, "*" → everywhere, or namespace names).
-bool ExportedTo(const std::vector<std::string>& export_to, const std::string& config_ns,
-                const std::string& proxy_ns);
 
 // The services a proxy's outbound side is built from, ordered by hostname.
 std::vector<const model::Service*> VisibleServices(const model::Proxy& proxy,

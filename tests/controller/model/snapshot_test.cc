@@ -153,3 +153,28 @@ TEST_CASE("DestinationRuleFor: a workloadSelector rule applies only to the workl
 
 }  // namespace
 }  // namespace meshd::model
+
+namespace meshd::model {
+namespace {
+
+TEST_CASE("DestinationRuleFor: a rule exported only to its own namespace ('.') does not apply "
+          "to proxies elsewhere (istiod exportTo)",
+          "[snapshot]") {
+  auto local = std::make_shared<Config>();
+  local->key = {Kind::kDestinationRule, "default", "private"};
+  auto spec = std::make_shared<net::DestinationRule>();
+  spec->set_host(kReviews);
+  spec->add_export_to(".");
+  local->model = config::ToModel(*spec);
+  local->spec = spec;
+  Service svc;
+  svc.hostname = kReviews;
+  svc.ns = "default";
+  Snapshot s = Make({local}, {svc});
+  // The service's namespace is "default": a proxy there sees it, one in "other" does not.
+  CHECK(s.DestinationRuleFor(kReviews, "default")->key.name == "private");
+  CHECK(s.DestinationRuleFor(kReviews, "other") == nullptr);
+}
+
+}  // namespace
+}  // namespace meshd::model
