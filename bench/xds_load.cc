@@ -114,7 +114,8 @@ std::string Usage() {
   return "usage: xds_load --meshd PATH [--mode sotw|envoy] [--sidecar-scope]\n"
          "  [--proxies 10000] [--services 1000]\n"
          "  [--endpoints 10] [--watch 20] [--virtual-services 100] [--namespaces 10]\n"
-         "  [--streams-per-channel 200 (envoy: 1)] [--changes 5] [--settle 2] [--storm-timeout 600]\n"
+         "  [--streams-per-channel 200 (envoy: 1)] [--changes 5] [--settle 2] [--storm-timeout "
+         "600]\n"
          "  [--change-timeout 30] [--meshd-log-level warn] [--meshd-args \"...\"]\n"
          "  [--no-floor] [--keep]\n";
 }
@@ -508,7 +509,6 @@ bool SaveCapture(Capture& c, const std::string& path) {
   }
   return f.good();
 }
-
 
 bool LoadCapture(const std::string& path, Table* base, Table* vs, Table* eds) {
   std::ifstream f(path, std::ios::binary);
@@ -958,8 +958,7 @@ class Proxy : public grpc::ClientBidiReactor<DiscoveryRequest, DiscoveryResponse
                  ((ch.kind.load() == 1 && t == kRds && watches_vs_) ||
                   (ch.kind.load() == 2 && t == kEds && watches_eds_));
     bool matched = false;
-    bool capture_base = load_->capture &&
-                        load_->capture->base_on.load(std::memory_order_relaxed) &&
+    bool capture_base = load_->capture && load_->capture->base_on.load(std::memory_order_relaxed) &&
                         (!envoy || capture_view_);
     std::vector<std::pair<std::string, const google::protobuf::Any*>> captured;
     for (const auto& any : resp.resources()) {
@@ -985,9 +984,8 @@ class Proxy : public grpc::ClientBidiReactor<DiscoveryRequest, DiscoveryResponse
                 deps.insert(hcm.rds().route_config_name());
               }
             }
-            if (name == "virtualInbound" &&
-                fc.filter_chain_match().destination_port().value() ==
-                    static_cast<uint32_t>(load_->opts.port)) {
+            if (name == "virtualInbound" && fc.filter_chain_match().destination_port().value() ==
+                                                static_cast<uint32_t>(load_->opts.port)) {
               inbound_lds_ = true;
             }
           }
@@ -1412,8 +1410,8 @@ void PrintTable(const Options& o, const Result& m, const Result& f, int argc, ch
   both("  responses per endpoint change", m.eds_responses, f.eds_responses, 0, "");
   both("  server CPU over all changes (s)", m.cpu_changes, f.cpu_changes, 2, "");
   both("server RSS before load (MiB)", m.rss_before_kb / 1024.0, f.rss_before_kb / 1024.0, 0, "");
-  both("server RSS after the connect storm (MiB)", m.rss_storm_kb / 1024.0,
-       f.rss_storm_kb / 1024.0, 0, o.envoy ? "≤ 512" : "");
+  both("server RSS after the connect storm (MiB)", m.rss_storm_kb / 1024.0, f.rss_storm_kb / 1024.0,
+       0, o.envoy ? "≤ 512" : "");
   both("server RSS after the VS changes (MiB)", m.rss_after_vs_kb / 1024.0,
        f.rss_after_vs_kb / 1024.0, 0, o.envoy ? "≤ 512" : "");
   both("server RSS peak, VmHWM (MiB)", m.hwm_kb / 1024.0, f.hwm_kb / 1024.0, 0, "");
@@ -1459,10 +1457,9 @@ void PrintTable(const Options& o, const Result& m, const Result& f, int argc, ch
       "effective: --mode %s%s --proxies %d --services %d --endpoints %d --watch %d "
       "--virtual-services %d --namespaces %d --streams-per-channel %d --changes %d "
       "--settle %g --meshd-log-level %s%s\n",
-      o.mode.c_str(), o.sidecar_scope ? " --sidecar-scope" : "",
-      o.proxies, o.services, o.endpoints, o.watch, o.virtual_services, o.namespaces,
-      o.streams_per_channel, o.changes, o.settle_s, o.meshd_log_level.c_str(),
-      o.floor ? "" : " --no-floor");
+      o.mode.c_str(), o.sidecar_scope ? " --sidecar-scope" : "", o.proxies, o.services, o.endpoints,
+      o.watch, o.virtual_services, o.namespaces, o.streams_per_channel, o.changes, o.settle_s,
+      o.meshd_log_level.c_str(), o.floor ? "" : " --no-floor");
   std::fflush(stdout);
 }
 
@@ -1558,9 +1555,8 @@ int Main(int argc, char** argv) {
     SaveCapture(capture, cap);
     int pipefd[2];
     if (pipe(pipefd) != 0) return 1;
-    pid_t replay =
-        Spawn({"/proc/self/exe", "--serve-replay", cap, "--mode", o.mode}, work + "/replay.log",
-              pipefd[1]);
+    pid_t replay = Spawn({"/proc/self/exe", "--serve-replay", cap, "--mode", o.mode},
+                         work + "/replay.log", pipefd[1]);
     close(pipefd[1]);
     std::string line;
     char c;

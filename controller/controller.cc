@@ -59,8 +59,7 @@ namespace {
 bool SameService(const model::Service& a, const model::Service& b) {
   if (a.hostname != b.hostname || a.ns != b.ns || a.resolution != b.resolution ||
       a.mesh_external != b.mesh_external || a.addresses != b.addresses || a.origin != b.origin ||
-      a.export_to != b.export_to ||
-      a.ports.size() != b.ports.size()) {
+      a.export_to != b.export_to || a.ports.size() != b.ports.size()) {
     return false;
   }
   for (size_t i = 0; i < a.ports.size(); ++i) {

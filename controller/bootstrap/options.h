@@ -38,7 +38,7 @@ struct Options {
   // The kubeconfig (client-go lookup). The CA uses it for TokenReview.
   std::string kubeconfig;  // --kubeconfig
   // The CA and the TLS xDS port (istiod's 15012: CreateCertificate + ADS over TLS).
-  std::string secure_grpc_addr = ":15012";     // --secureGRPCAddr ("" or "off": none)
+  std::string secure_grpc_addr = ":15012";  // --secureGRPCAddr ("" or "off": none)
   bool secure() const { return !secure_grpc_addr.empty() && secure_grpc_addr != "off"; }
   std::string trust_domain = "cluster.local";  // --trustDomain (env TRUST_DOMAIN)
   std::string cacerts_dir = "./etc/cacerts";   // --cacertsDir: plug-in CA, as istiod reads it

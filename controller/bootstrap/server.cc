@@ -203,12 +203,12 @@ absl::Status Server::StartCa() {
   std::function<absl::StatusOr<std::unique_ptr<ca::CaServer>>()> create = [&] {
     return ca::CaServer::Create(o, reviewer, RealClock::Get());
   };
-  absl::StatusOr<std::unique_ptr<ca::CaServer>> server = RetryWhileUnavailable(
-      create, &backoff, RealClock::Get(), kCaStartTimeout, &stop_,
-      [](absl::Duration delay, const absl::Status& error) {
-        spdlog::warn("ca: cannot load the CA root yet, retrying in {}: {}",
-                     absl::FormatDuration(delay), error.ToString());
-      });
+  absl::StatusOr<std::unique_ptr<ca::CaServer>> server =
+      RetryWhileUnavailable(create, &backoff, RealClock::Get(), kCaStartTimeout, &stop_,
+                            [](absl::Duration delay, const absl::Status& error) {
+                              spdlog::warn("ca: cannot load the CA root yet, retrying in {}: {}",
+                                           absl::FormatDuration(delay), error.ToString());
+                            });
   if (!server.ok()) return server.status();
   ca_ = std::move(*server);
   // xDS on the secure port: every stream authenticated as CreateCertificate callers are (its
@@ -333,11 +333,9 @@ void Server::RegisterDebugHandlers(HttpServer* http) {
                [this](const HttpRequest&) { return JsonResponse(SynczJson(ads_->Status())); });
   http->Handle("/debug/configz", [this](const HttpRequest&) {
     model::SnapshotPtr snapshot = controller_->Current();
-    return JsonResponse(
-        ConfigzJson(snapshot.get(),
-                    file_source_ ? file_source_->Rejections() : std::vector<file::Rejection>{},
-                    kube_source_ ? kube_source_->Rejections()
-                                 : std::vector<kube::KubeSource::Rejection>{}));
+    return JsonResponse(ConfigzJson(
+        snapshot.get(), file_source_ ? file_source_->Rejections() : std::vector<file::Rejection>{},
+        kube_source_ ? kube_source_->Rejections() : std::vector<kube::KubeSource::Rejection>{}));
   });
 }
 

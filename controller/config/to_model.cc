@@ -126,9 +126,8 @@ model::HttpRoute ToHttpRoute(const net::HTTPRoute& r) {
     redirect.authority = rd.authority();
     redirect.scheme = rd.scheme();
     redirect.port = rd.redirect_port_case() == net::HTTPRedirect::kPort ? rd.port() : 0;
-    redirect.port_from_request =
-        rd.redirect_port_case() == net::HTTPRedirect::kDerivePort &&
-        rd.derive_port() == net::HTTPRedirect::FROM_REQUEST_PORT;
+    redirect.port_from_request = rd.redirect_port_case() == net::HTTPRedirect::kDerivePort &&
+                                 rd.derive_port() == net::HTTPRedirect::FROM_REQUEST_PORT;
     redirect.code = rd.redirect_code() == 0 ? 301 : rd.redirect_code();
     out.redirect = std::move(redirect);
   }
@@ -141,7 +140,8 @@ model::HttpRoute ToHttpRoute(const net::HTTPRoute& r) {
     }
     out.direct_response = std::move(direct);
   }
-  if (r.has_delegate()) out.delegate = model::Delegate{r.delegate().name(), r.delegate().namespace_()};
+  if (r.has_delegate())
+    out.delegate = model::Delegate{r.delegate().name(), r.delegate().namespace_()};
   if (r.has_rewrite()) {
     const auto& rw = r.rewrite();
     out.rewrite = model::Rewrite{rw.uri(), rw.authority(), rw.uri_regex_rewrite().match(),
@@ -182,8 +182,8 @@ model::HttpRoute ToHttpRoute(const net::HTTPRoute& r) {
   }
   if (r.has_mirror()) {
     double percent = r.has_mirror_percentage() ? r.mirror_percentage().value()
-                     : r.has_mirror_percent() ? r.mirror_percent().value()
-                                              : 100;
+                     : r.has_mirror_percent()  ? r.mirror_percent().value()
+                                               : 100;
     out.mirrors.push_back({ToDestination(r.mirror()), percent});
   }
   for (const auto& m : r.mirrors()) {

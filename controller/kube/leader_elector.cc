@@ -1,6 +1,5 @@
 #include "controller/kube/leader_elector.h"
 
-
 #include "absl/strings/str_cat.h"
 #include "controller/common/backoff.h"
 #include "controller/common/metrics.h"

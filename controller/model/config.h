@@ -94,9 +94,7 @@ struct Config {
   }
   // The model form, or null when this config is of another kind.
   const VirtualService* AsVirtualService() const { return std::get_if<VirtualService>(&model); }
-  const DestinationRule* AsDestinationRule() const {
-    return std::get_if<DestinationRule>(&model);
-  }
+  const DestinationRule* AsDestinationRule() const { return std::get_if<DestinationRule>(&model); }
 };
 
 using ConfigPtr = std::shared_ptr<const Config>;

@@ -67,8 +67,7 @@ struct Credential {
   std::string ca_cert;
 
   friend bool operator==(const Credential& a, const Credential& b) {
-    return a.cert_chain == b.cert_chain && a.private_key == b.private_key &&
-           a.ca_cert == b.ca_cert;
+    return a.cert_chain == b.cert_chain && a.private_key == b.private_key && a.ca_cert == b.ca_cert;
   }
 };
 

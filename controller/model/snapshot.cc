@@ -190,8 +190,7 @@ ConfigPtr Snapshot::DestinationRuleFor(const std::string& host, const std::strin
     return nullptr;
   };
   if (ConfigPtr c = pick(proxy_ns, true)) return c;
-  for (const std::string& ns :
-       {proxy_ns, svc ? svc->ns : std::string(), data_.root_namespace}) {
+  for (const std::string& ns : {proxy_ns, svc ? svc->ns : std::string(), data_.root_namespace}) {
     if (ns.empty()) continue;
     if (ConfigPtr c = pick(ns, false)) return c;
   }

@@ -34,7 +34,7 @@ class Snapshot {
     std::map<ConfigKey, ConfigPtr> configs;
     std::map<std::string, Service> services;                 // by hostname
     std::map<std::string, std::vector<Endpoint>> endpoints;  // by hostname
-    std::map<std::string, Credential> credentials;          // by "<namespace>/<secret name>"
+    std::map<std::string, Credential> credentials;           // by "<namespace>/<secret name>"
   };
 
   explicit Snapshot(Data data);

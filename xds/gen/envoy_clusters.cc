@@ -123,8 +123,8 @@ bool DestinationRuleTls(const model::ClientTls& tls, const std::vector<std::stri
     case model::ClientTls::Mode::kDisable:
       return false;
     case model::ClientTls::Mode::kIstioMutual: {
-      std::vector<std::string> sans = tls.subject_alt_names.empty() ? mesh_sans
-                                                                    : tls.subject_alt_names;
+      std::vector<std::string> sans =
+          tls.subject_alt_names.empty() ? mesh_sans : tls.subject_alt_names;
       ctx = IstioMtlsUpstream(sans, tls.sni.empty() ? istio_sni : tls.sni, http2);
       break;
     }
@@ -188,7 +188,9 @@ Cluster BuildOutboundCluster(const ClusterKey& k, const model::Proxy& proxy,
         if (ep.service_port != k.port->number || !model::LabelsMatch(k.selector, ep.labels)) {
           continue;
         }
-        auto* sa = group->add_lb_endpoints()->mutable_endpoint()->mutable_address()
+        auto* sa = group->add_lb_endpoints()
+                       ->mutable_endpoint()
+                       ->mutable_address()
                        ->mutable_socket_address();
         sa->set_address(ep.address);
         sa->set_port_value(ep.port);
@@ -196,7 +198,9 @@ Cluster BuildOutboundCluster(const ClusterKey& k, const model::Proxy& proxy,
         if (c.type() == Cluster::LOGICAL_DNS) break;  // exactly one host
       }
       if (!any) {
-        auto* sa = group->add_lb_endpoints()->mutable_endpoint()->mutable_address()
+        auto* sa = group->add_lb_endpoints()
+                       ->mutable_endpoint()
+                       ->mutable_address()
                        ->mutable_socket_address();
         sa->set_address(k.svc->hostname);
         sa->set_port_value(k.port->target_port != 0 ? k.port->target_port : k.port->number);
@@ -211,8 +215,7 @@ Cluster BuildOutboundCluster(const ClusterKey& k, const model::Proxy& proxy,
       SetAdsSource(c.mutable_eds_cluster_config()->mutable_eds_config());
       break;
   }
-  TrafficPolicy tp =
-      EffectivePolicy(snapshot, proxy, k.svc->hostname, k.port->number, k.subset);
+  TrafficPolicy tp = EffectivePolicy(snapshot, proxy, k.svc->hostname, k.port->number, k.subset);
   ApplyLoadBalancer(tp.load_balancer, &c);
   if (c.type() == Cluster::ORIGINAL_DST) c.set_lb_policy(Cluster::CLUSTER_PROVIDED);
   DefaultCircuitBreakers(&c);
@@ -238,16 +241,16 @@ Cluster BuildOutboundCluster(const ClusterKey& k, const model::Proxy& proxy,
     }
   }
   ApplyOutlierDetection(tp.outlier_detection, &c);
-  bool http2 = IsHttp2Protocol(k.port->protocol) ||
-               (tp.connection_pool != nullptr && tp.connection_pool->http &&
-                tp.connection_pool->http->h2_upgrade ==
-                    model::ConnectionPool::Http::H2Upgrade::kUpgrade);
+  bool http2 =
+      IsHttp2Protocol(k.port->protocol) ||
+      (tp.connection_pool != nullptr && tp.connection_pool->http &&
+       tp.connection_pool->http->h2_upgrade == model::ConnectionPool::Http::H2Upgrade::kUpgrade);
   if (http2) SetHttp2(&c);
   // TLS: the DestinationRule's mode, else auto mTLS (endpoints labelled tlsMode=istio get
   // Istio mTLS, others plaintext), unless the destination's PeerAuthentication disables it.
   std::string sni = IstioSni(k.port->number, k.subset, k.svc->hostname);
-  std::vector<std::string> sans = EndpointIdentities(
-      snapshot, k.svc->hostname, k.port->number, k.selector, snapshot.trust_domain());
+  std::vector<std::string> sans = EndpointIdentities(snapshot, k.svc->hostname, k.port->number,
+                                                     k.selector, snapshot.trust_domain());
   envoy::config::core::v3::TransportSocket ts;
   if (tp.tls != nullptr) {
     if (DestinationRuleTls(*tp.tls, sans, sni, http2, &ts)) *c.mutable_transport_socket() = ts;
@@ -321,8 +324,7 @@ uint32_t LocalityPriority(const std::string& proxy_locality, const std::string& 
 }
 
 ClusterLoadAssignment BuildAssignment(const std::string& name, const ClusterName& cn,
-                                      const model::Proxy& proxy,
-                                      const model::Snapshot& snapshot) {
+                                      const model::Proxy& proxy, const model::Snapshot& snapshot) {
   ClusterLoadAssignment cla;
   cla.set_cluster_name(name);
   const model::Service* svc = snapshot.FindService(cn.host);
@@ -332,9 +334,9 @@ ClusterLoadAssignment BuildAssignment(const std::string& name, const ClusterName
     return cla;
   }
   TrafficPolicy tp = EffectivePolicy(snapshot, proxy, cn.host, cn.port, cn.subset);
-  const model::LocalityLb* locality_lb =
-      tp.load_balancer != nullptr && tp.load_balancer->locality ? &*tp.load_balancer->locality
-                                                                : nullptr;
+  const model::LocalityLb* locality_lb = tp.load_balancer != nullptr && tp.load_balancer->locality
+                                             ? &*tp.load_balancer->locality
+                                             : nullptr;
   bool enabled = locality_lb == nullptr || !locality_lb->enabled || *locality_lb->enabled;
   // istiod turns locality failover on only with outlier detection (Envoy could not notice the
   // local endpoints failing otherwise) and when the proxy says where it is.

@@ -13,11 +13,11 @@
 #include "absl/strings/str_split.h"
 #include "envoy/config/listener/v3/listener.pb.h"
 #include "envoy/config/route/v3/route.pb.h"
-#include "envoy/extensions/transport_sockets/tls/v3/secret.pb.h"
 #include "envoy/extensions/filters/http/router/v3/router.pb.h"
 #include "envoy/extensions/filters/listener/tls_inspector/v3/tls_inspector.pb.h"
 #include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb.h"
 #include "envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy.pb.h"
+#include "envoy/extensions/transport_sockets/tls/v3/secret.pb.h"
 #include "istio/networking/v1alpha3/gateway.pb.h"
 #include "xds/gen/envoy_gateway.h"
 #include "xds/gen/envoy_util.h"
@@ -105,8 +105,8 @@ bool HostsIntersect(const std::string& a, const std::string& b) {
 
 std::string HttpsRouteName(const ServerRef& s) {
   std::string port_name = s.server->port().name().empty() ? "https" : s.server->port().name();
-  return absl::StrCat("https.", s.server->port().number(), ".", port_name, ".",
-                      s.gateway->key.name, ".", s.gateway->key.ns);
+  return absl::StrCat("https.", s.server->port().number(), ".", port_name, ".", s.gateway->key.name,
+                      ".", s.gateway->key.ns);
 }
 
 tlsv3::SdsSecretConfig AdsSecret(const std::string& name) {
@@ -161,8 +161,7 @@ hcm::HttpConnectionManager GatewayHcm(const std::string& stat_prefix, const std:
   SetAdsSource(m.mutable_rds()->mutable_config_source());
   auto* router = m.add_http_filters();
   router->set_name("envoy.filters.http.router");
-  router->mutable_typed_config()->PackFrom(
-      envoy::extensions::filters::http::router::v3::Router());
+  router->mutable_typed_config()->PackFrom(envoy::extensions::filters::http::router::v3::Router());
   return m;
 }
 
@@ -220,8 +219,8 @@ Resources GatewayListeners(const model::Proxy& proxy, const model::Snapshot& sna
     std::set<std::string> taken_sni;
     for (const auto& s : servers) {
       const net::Server& server = *s.server;
-      if (IsHttpServer(server) || (server.has_tls() && server.tls().https_redirect() &&
-                                   !TerminatesTls(server))) {
+      if (IsHttpServer(server) ||
+          (server.has_tls() && server.tls().https_redirect() && !TerminatesTls(server))) {
         if (plain_http) continue;  // all plain HTTP servers on a port share one chain
         plain_http = true;
         auto* fc = l.add_filter_chains();
@@ -343,8 +342,7 @@ Resources GatewaySecrets(const model::Proxy& proxy, const model::Snapshot& snaps
       const model::Credential* ca = snapshot.FindCredential(proxy.ns, secret);
       if (ca == nullptr || ca->ca_cert.empty()) ca = snapshot.FindCredential(proxy.ns, base);
       if (ca == nullptr || ca->ca_cert.empty()) continue;  // not there (yet): Envoy waits
-      out_secret.mutable_validation_context()->mutable_trusted_ca()->set_inline_bytes(
-          ca->ca_cert);
+      out_secret.mutable_validation_context()->mutable_trusted_ca()->set_inline_bytes(ca->ca_cert);
     } else {
       const model::Credential* c = snapshot.FindCredential(proxy.ns, secret);
       if (c == nullptr || c->cert_chain.empty()) continue;

@@ -66,8 +66,7 @@ void AddHttpFilters(bool outbound, hcm::HttpConnectionManager* m) {
   }
   auto* router = m->add_http_filters();
   router->set_name("envoy.filters.http.router");
-  router->mutable_typed_config()->PackFrom(
-      envoy::extensions::filters::http::router::v3::Router());
+  router->mutable_typed_config()->PackFrom(envoy::extensions::filters::http::router::v3::Router());
 }
 
 void AddHcm(const hcm::HttpConnectionManager& m, FilterChain* fc) {

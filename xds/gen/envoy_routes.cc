@@ -150,10 +150,10 @@ model::HttpMatch MergeMatch(const model::HttpMatch& root, const model::HttpMatch
   return out;
 }
 
-void AddHeaderOps(const model::HeaderOperations& ops,
-                  google::protobuf::RepeatedPtrField<envoy::config::core::v3::HeaderValueOption>*
-                      add,
-                  google::protobuf::RepeatedPtrField<std::string>* remove) {
+void AddHeaderOps(
+    const model::HeaderOperations& ops,
+    google::protobuf::RepeatedPtrField<envoy::config::core::v3::HeaderValueOption>* add,
+    google::protobuf::RepeatedPtrField<std::string>* remove) {
   using envoy::config::core::v3::HeaderValueOption;
   for (const auto& [k, v] : ops.set) {
     auto* o = add->Add();
@@ -261,8 +261,8 @@ void BuildAction(const model::HttpRoute& r, const std::string& config_ns,
                       config_name, host, dport);
         continue;
       }
-      targets.push_back({BuildClusterName(dport, d.destination.subset, host), d.weight,
-                         &d.headers});
+      targets.push_back(
+          {BuildClusterName(dport, d.destination.subset, host), d.weight, &d.headers});
       if (targets.size() == 1) {
         lb = EffectivePolicy(ctx.snapshot, ctx.proxy, host, dport, d.destination.subset)
                  .load_balancer;
@@ -332,7 +332,8 @@ void BuildAction(const model::HttpRoute& r, const std::string& config_ns,
                out->mutable_request_headers_to_remove());
   AddHeaderOps(r.headers.response, out->mutable_response_headers_to_add(),
                out->mutable_response_headers_to_remove());
-  if (r.fault) (*out->mutable_typed_per_filter_config())[kFaultFilter].PackFrom(BuildFault(*r.fault));
+  if (r.fault)
+    (*out->mutable_typed_per_filter_config())[kFaultFilter].PackFrom(BuildFault(*r.fault));
   if (r.cors) {
     envoy::extensions::filters::http::cors::v3::CorsPolicy cors;
     for (const auto& o : r.cors->allow_origins) {
@@ -431,7 +432,8 @@ RouteConfiguration BuildPortRoutes(const std::string& name, uint32_t port,
     if (vh.domains().empty()) continue;
     model::ConfigPtr vs = snapshot.VirtualServiceFor(svc->hostname, proxy.ns);
     const model::VirtualService* spec = vs == nullptr ? nullptr : vs->AsVirtualService();
-    if (spec != nullptr && !model::ExportedTo(spec->export_to, vs->key.ns, proxy.ns)) spec = nullptr;
+    if (spec != nullptr && !model::ExportedTo(spec->export_to, vs->key.ns, proxy.ns))
+      spec = nullptr;
     if (spec != nullptr) {
       // The VirtualService's routes only: a request none matches gets 404, as on istiod.
       AppendRoutes(*vs, spec->http, nullptr, ctx, 0, &vh);

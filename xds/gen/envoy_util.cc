@@ -84,8 +84,7 @@ google::protobuf::Duration Seconds(int64_t seconds) {
 }
 
 bool IsHttpProtocol(const std::string& protocol) {
-  return protocol == "HTTP" || protocol == "HTTP2" || protocol == "GRPC" ||
-         protocol == "GRPC-WEB";
+  return protocol == "HTTP" || protocol == "HTTP2" || protocol == "GRPC" || protocol == "GRPC-WEB";
 }
 
 bool IsHttp2Protocol(const std::string& protocol) {
@@ -135,8 +134,9 @@ SidecarScope ScopeFor(const model::Proxy& proxy, const model::Snapshot& snapshot
   if (scope.sidecar == nullptr) scope.sidecar = ns_default != nullptr ? ns_default : root_default;
   if (scope.sidecar == nullptr) return scope;
   const auto& spec = scope.sidecar->Spec<net::Sidecar>();
-  scope.registry_only = spec.has_outbound_traffic_policy() &&
-                        spec.outbound_traffic_policy().mode() == net::OutboundTrafficPolicy::REGISTRY_ONLY;
+  scope.registry_only =
+      spec.has_outbound_traffic_policy() &&
+      spec.outbound_traffic_policy().mode() == net::OutboundTrafficPolicy::REGISTRY_ONLY;
   for (const auto& egress : spec.egress()) {
     for (const auto& h : egress.hosts()) {
       std::vector<std::string> parts = absl::StrSplit(h, absl::MaxSplits('/', 1));

@@ -32,8 +32,7 @@ envoy::extensions::transport_sockets::tls::v3::SdsSecretConfig AgentSdsSecret(
 envoy::extensions::transport_sockets::tls::v3::UpstreamTlsContext IstioMtlsUpstream(
     const std::vector<std::string>& sans, const std::string& sni, bool http2);
 // Server side: "default" + client certificate required and verified against "ROOTCA".
-envoy::extensions::transport_sockets::tls::v3::DownstreamTlsContext IstioMtlsDownstream(
-    bool http);
+envoy::extensions::transport_sockets::tls::v3::DownstreamTlsContext IstioMtlsDownstream(bool http);
 
 google::protobuf::Duration Seconds(int64_t seconds);
 
@@ -56,7 +55,6 @@ struct SidecarScope {
   bool Includes(const model::Service& service) const;
 };
 SidecarScope ScopeFor(const model::Proxy& proxy, const model::Snapshot& snapshot);
-
 
 // The services a proxy's outbound side is built from, ordered by hostname.
 std::vector<const model::Service*> VisibleServices(const model::Proxy& proxy,

@@ -18,6 +18,7 @@
 #include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb.h"
 #include "re2/re2.h"
 #include "spdlog/spdlog.h"
+#include "xds/gen/envoy_util.h"
 #include "xds/gen/server_listener.h"
 #include "xds/gen/tls.h"
 #include "xds/gen/traffic_policy.h"
@@ -34,14 +35,6 @@ using envoy::config::route::v3::RouteConfiguration;
 
 constexpr char kFaultFilter[] = "envoy.filters.http.fault";
 constexpr char kRouterFilter[] = "envoy.filters.http.router";
-
-ResourcePtr Pack(const std::string& name, const google::protobuf::Message& message) {
-  auto r = std::make_shared<Resource>();
-  r->name = name;
-  r->any.PackFrom(message);
-  r->hash = absl::HashOf(r->name, r->any.value());
-  return r;
-}
 
 void SetAds(envoy::config::core::v3::ConfigSource* source) {
   source->mutable_ads();
@@ -252,7 +245,8 @@ void BuildRouteAction(const model::HttpRoute& r, const model::Proxy& proxy,
       *rp->mutable_per_try_timeout() = DurationProto(*r.retries->per_try_timeout);
     }
   }
-  if (r.fault) (*out->mutable_typed_per_filter_config())[kFaultFilter].PackFrom(BuildFault(*r.fault));
+  if (r.fault)
+    (*out->mutable_typed_per_filter_config())[kFaultFilter].PackFrom(BuildFault(*r.fault));
 }
 
 RouteConfiguration BuildRouteConfig(const std::string& name, const std::string& host, uint32_t port,
@@ -386,7 +380,7 @@ Resources GrpcGenerator::Listeners(const model::Proxy& proxy, const model::Snaps
     Listener listener;
     listener.set_name(name);
     listener.mutable_api_listener()->mutable_api_listener()->PackFrom(manager);
-    out.push_back(Pack(name, listener));
+    out.push_back(PackResource(name, listener));
   }
   return out;
 }
@@ -399,7 +393,7 @@ Resources GrpcGenerator::Routes(const model::Proxy& proxy, const model::Snapshot
     if (!ParseClusterName(name, &cn) || !cn.subset.empty()) continue;
     const model::Service* svc = snapshot.FindService(cn.host);
     if (svc == nullptr || svc->FindPort(cn.port) == nullptr) continue;
-    out.push_back(Pack(name, BuildRouteConfig(name, cn.host, cn.port, proxy, snapshot)));
+    out.push_back(PackResource(name, BuildRouteConfig(name, cn.host, cn.port, proxy, snapshot)));
   }
   return out;
 }
@@ -468,7 +462,7 @@ Resources GrpcGenerator::Clusters(const model::Proxy& proxy, const model::Snapsh
       }
       *cluster.mutable_transport_socket() = TlsTransportSocket(BuildUpstreamTlsContext(sans, sni));
     }
-    out.push_back(Pack(name, cluster));
+    out.push_back(PackResource(name, cluster));
   }
   return out;
 }
@@ -485,7 +479,7 @@ Resources GrpcGenerator::Endpoints(const model::Proxy& proxy, const model::Snaps
     if (!cn.subset.empty() && !SubsetSelector(snapshot, proxy, cn.host, cn.subset, &selector)) {
       continue;
     }
-    out.push_back(Pack(name, BuildLoadAssignment(name, cn, snapshot, selector)));
+    out.push_back(PackResource(name, BuildLoadAssignment(name, cn, snapshot, selector)));
   }
   return out;
 }

@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "controller/model/networking.h"
 #include "controller/model/proxy.h"
 #include "controller/model/snapshot.h"
-#include "controller/model/networking.h"
 #include "envoy/config/cluster/v3/cluster.pb.h"
 #include "envoy/extensions/filters/http/fault/v3/fault.pb.h"
 #include "envoy/type/v3/percent.pb.h"

@@ -92,7 +92,8 @@ absl::StatusOr<std::string> AdsServer::Authenticate(const grpc::CallbackServerCo
   absl::StatusOr<std::string> ns = authenticator_(context);
   if (!ns.ok()) {
     CountBadRequest("unauthenticated");
-    spdlog::warn("ads: stream from {} refused: {}", context.peer(), std::string(ns.status().message()));
+    spdlog::warn("ads: stream from {} refused: {}", context.peer(),
+                 std::string(ns.status().message()));
     return absl::UnauthenticatedError("authentication failed");
   }
   return ns;
@@ -103,8 +104,7 @@ const Generator& AdsServer::GeneratorFor(const model::Proxy& proxy) const {
   return grpc_generator_;
 }
 
-std::shared_ptr<const std::set<std::string>> AdsServer::LabelKeys(
-    const model::Snapshot& snapshot) {
+std::shared_ptr<const std::set<std::string>> AdsServer::LabelKeys(const model::Snapshot& snapshot) {
   {
     absl::MutexLock lock(&keys_mu_);
     if (keys_ != nullptr && keys_version_ == snapshot.version()) return keys_;

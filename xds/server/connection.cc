@@ -59,8 +59,8 @@ void Connection::HandleRequest(const DiscoveryRequest& request) {
     absl::MutexLock lock(&mu_);
     if (finishing_) return;
     if (!proxy_) {
-      auto proxy =
-          FirstRequestProxy(request.has_node(), request.node(), "DiscoveryRequest", id_, peer_, identity_ns_);
+      auto proxy = FirstRequestProxy(request.has_node(), request.node(), "DiscoveryRequest", id_,
+                                     peer_, identity_ns_);
       if (!proxy.ok()) {
         reject = grpc::Status(static_cast<grpc::StatusCode>(proxy.status().code()),
                               std::string(proxy.status().message()));
@@ -78,8 +78,7 @@ void Connection::HandleRequest(const DiscoveryRequest& request) {
     const std::string& type = request.type_url();
     if (reject) {
     } else if (IsReportType(type)) {
-      spdlog::debug("ads: connection {}: {} report received (not answered, as istiod)", id_,
-                    type);
+      spdlog::debug("ads: connection {}: {} report received (not answered, as istiod)", id_, type);
     } else if (!IsKnownType(type)) {
       CountBadRequest(type.empty() ? "no_type_url" : "unknown_type");
       spdlog::warn("ads: connection {} ({}): ignoring request for unsupported type \"{}\"", id_,

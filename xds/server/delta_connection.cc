@@ -43,8 +43,7 @@ void DeltaConnection::HandleRequest(const DeltaDiscoveryRequest& request) {
     const std::string& type = request.type_url();
     if (reject) {
     } else if (IsReportType(type)) {
-      spdlog::debug("ads: connection {}: {} report received (not answered, as istiod)", id_,
-                    type);
+      spdlog::debug("ads: connection {}: {} report received (not answered, as istiod)", id_, type);
     } else if (!IsKnownType(type)) {
       CountBadRequest(type.empty() ? "no_type_url" : "unknown_type");
       spdlog::warn("ads: delta connection {}: ignoring unsupported type \"{}\"", id_, type);

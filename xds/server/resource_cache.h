@@ -31,8 +31,8 @@ uint64_t ViewKey(const model::Proxy& proxy, const std::set<std::string>& selecte
 
 // The label keys through which the shared generation reads a proxy's labels in `snapshot`:
 // VirtualService match sourceLabels (HTTP, TLS, TCP), DestinationRule workloadSelector, Sidecar
-// workloadSelector, Gateway selector, PeerAuthentication selector (proxyless server listeners). A generator that starts
-// reading proxy labels through another kind must add its keys here.
+// workloadSelector, Gateway selector, PeerAuthentication selector (proxyless server listeners). A
+// generator that starts reading proxy labels through another kind must add its keys here.
 std::set<std::string> SelectedLabelKeys(const model::Snapshot& snapshot);
 
 class ResourceCache {

@@ -32,11 +32,12 @@ absl::StatusOr<model::Proxy> FirstRequestProxy(bool has_node,
   auto proxy = has_node ? ProxyFromNode(node) : absl::InvalidArgumentError("node is required");
   if (proxy.ok() && !identity_ns.empty() && proxy->ns != identity_ns) {
     CountBadRequest("identity_mismatch");
-    spdlog::warn("ads: stream {} from {}: node {} claims namespace {} but the caller is "
-                 "authenticated in {}",
-                 stream_id, peer, proxy->id, proxy->ns, identity_ns);
-    return absl::PermissionDeniedError(absl::StrCat("node namespace ", proxy->ns,
-                                                    " does not match the caller's identity"));
+    spdlog::warn(
+        "ads: stream {} from {}: node {} claims namespace {} but the caller is "
+        "authenticated in {}",
+        stream_id, peer, proxy->id, proxy->ns, identity_ns);
+    return absl::PermissionDeniedError(
+        absl::StrCat("node namespace ", proxy->ns, " does not match the caller's identity"));
   }
   if (proxy.ok()) return proxy;
   CountBadRequest("no_node");

@@ -55,8 +55,8 @@ std::string TypeName(const google::protobuf::Any& any) {
 }
 
 // A filter is recognised by its typed_config type, or by its well-known name when it has none.
-bool IsFilter(const std::string& name, const google::protobuf::Any& config,
-              absl::string_view type, absl::string_view well_known_name) {
+bool IsFilter(const std::string& name, const google::protobuf::Any& config, absl::string_view type,
+              absl::string_view well_known_name) {
   std::string packed = TypeName(config);
   return packed.empty() ? name == well_known_name : packed == type;
 }
@@ -100,8 +100,8 @@ class Checker {
       const RouteConfiguration& r = set_.routes[i];
       prefix_ = absl::StrCat("route ", Quote(r.name()), ": ");
       if (auto [it, inserted] = route_names.try_emplace(r.name(), i); !inserted) {
-        Error("", absl::StrCat("duplicate route configuration name (also routes[", it->second,
-                               "])"));
+        Error("",
+              absl::StrCat("duplicate route configuration name (also routes[", it->second, "])"));
       }
       CheckRouteConfiguration(r, "");
     }
@@ -168,7 +168,8 @@ void Checker::CheckListener(const Listener& l) {
   for (int i = 0; i < l.filter_chains_size(); ++i) {
     CheckFilterChain(l.filter_chains(i), absl::StrCat("filter_chains[", i, "]"));
   }
-  if (l.has_default_filter_chain()) CheckFilterChain(l.default_filter_chain(), "default_filter_chain");
+  if (l.has_default_filter_chain())
+    CheckFilterChain(l.default_filter_chain(), "default_filter_chain");
 }
 
 // Every combination of match values a chain accepts, one string per combination; an empty
@@ -182,7 +183,9 @@ std::optional<std::vector<std::string>> MatchCombinations(const FilterChainMatch
     }
     return out;
   };
-  auto strings = [](const auto& list) { return std::vector<std::string>(list.begin(), list.end()); };
+  auto strings = [](const auto& list) {
+    return std::vector<std::string>(list.begin(), list.end());
+  };
   std::vector<std::vector<std::string>> dims = {
       {m.has_destination_port() ? absl::StrCat(m.destination_port().value()) : ""},
       ranges(m.prefix_ranges()),
@@ -314,7 +317,8 @@ void Checker::CheckHcm(const HttpConnectionManager& hcm, const std::string& path
           absl::StrCat("route configuration ", Quote(hcm.rds().route_config_name()),
                        " is not in RDS"));
   }
-  if (hcm.has_route_config()) CheckRouteConfiguration(hcm.route_config(), JoinPath(path, "route_config"));
+  if (hcm.has_route_config())
+    CheckRouteConfiguration(hcm.route_config(), JoinPath(path, "route_config"));
 }
 
 void Checker::CheckTcpProxy(const TcpProxy& tcp, const std::string& path) {
@@ -348,8 +352,8 @@ void Checker::CheckRouteConfiguration(const RouteConfiguration& r, const std::st
       std::string dpath = absl::StrCat(vpath, ".domains[", d, "]");
       auto [it, inserted] = domains.try_emplace(absl::AsciiStrToLower(vh.domains(d)), dpath);
       if (!inserted) {
-        Error(dpath, absl::StrCat("duplicate domain ", Quote(vh.domains(d)), " (also ",
-                                  it->second, ")"));
+        Error(dpath,
+              absl::StrCat("duplicate domain ", Quote(vh.domains(d)), " (also ", it->second, ")"));
       }
     }
     check_mirrors(vh.request_mirror_policies(), vpath);
@@ -457,7 +461,8 @@ absl::StatusOr<EnvoyConfigSet> ConfigSetFromResources(const Resources& resources
   EnvoyConfigSet set;
   for (const ResourcePtr& r : resources) {
     if (absl::Status s = AddResource(r->any, set); !s.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat("resource ", Quote(r->name), ": ", s.message()));
+      return absl::InvalidArgumentError(
+          absl::StrCat("resource ", Quote(r->name), ": ", s.message()));
     }
   }
   return set;

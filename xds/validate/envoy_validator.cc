@@ -16,8 +16,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/string_view.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "google/protobuf/descriptor.h"
@@ -259,9 +259,9 @@ struct Slot {
     return index < 0 ? refl()->GetString(*message, field)
                      : refl()->GetRepeatedString(*message, field, index);
   }
-#define MESHD_SLOT_GETTER(Type, Name)                                 \
-  Type Name() const {                                                 \
-    return index < 0 ? refl()->Get##Name(*message, field)             \
+#define MESHD_SLOT_GETTER(Type, Name)                                     \
+  Type Name() const {                                                     \
+    return index < 0 ? refl()->Get##Name(*message, field)                 \
                      : refl()->GetRepeated##Name(*message, field, index); \
   }
   MESHD_SLOT_GETTER(int32_t, Int32)
@@ -276,15 +276,24 @@ struct Slot {
   // A stable representation for uniqueness checks and map keys.
   std::string Repr() const {
     switch (field->cpp_type()) {
-      case FieldDescriptor::CPPTYPE_STRING: return Quote(String());
-      case FieldDescriptor::CPPTYPE_INT32: return absl::StrCat(Int32());
-      case FieldDescriptor::CPPTYPE_INT64: return absl::StrCat(Int64());
-      case FieldDescriptor::CPPTYPE_UINT32: return absl::StrCat(UInt32());
-      case FieldDescriptor::CPPTYPE_UINT64: return absl::StrCat(UInt64());
-      case FieldDescriptor::CPPTYPE_FLOAT: return absl::StrCat(Float());
-      case FieldDescriptor::CPPTYPE_DOUBLE: return absl::StrCat(Double());
-      case FieldDescriptor::CPPTYPE_BOOL: return Bool() ? "true" : "false";
-      case FieldDescriptor::CPPTYPE_ENUM: return absl::StrCat(EnumValue());
+      case FieldDescriptor::CPPTYPE_STRING:
+        return Quote(String());
+      case FieldDescriptor::CPPTYPE_INT32:
+        return absl::StrCat(Int32());
+      case FieldDescriptor::CPPTYPE_INT64:
+        return absl::StrCat(Int64());
+      case FieldDescriptor::CPPTYPE_UINT32:
+        return absl::StrCat(UInt32());
+      case FieldDescriptor::CPPTYPE_UINT64:
+        return absl::StrCat(UInt64());
+      case FieldDescriptor::CPPTYPE_FLOAT:
+        return absl::StrCat(Float());
+      case FieldDescriptor::CPPTYPE_DOUBLE:
+        return absl::StrCat(Double());
+      case FieldDescriptor::CPPTYPE_BOOL:
+        return Bool() ? "true" : "false";
+      case FieldDescriptor::CPPTYPE_ENUM:
+        return absl::StrCat(EnumValue());
       case FieldDescriptor::CPPTYPE_MESSAGE:
         return index < 0 ? refl()->GetMessage(*message, field).SerializeAsString()
                          : refl()->GetRepeatedMessage(*message, field, index).SerializeAsString();
@@ -326,7 +335,8 @@ std::unique_ptr<Message> Unpack(const Message& any, std::string* type_name, std:
     *error = absl::StrCat("unknown type URL ", Quote(type_url));
     return nullptr;
   }
-  const Message* prototype = google::protobuf::MessageFactory::generated_factory()->GetPrototype(type);
+  const Message* prototype =
+      google::protobuf::MessageFactory::generated_factory()->GetPrototype(type);
   if (prototype == nullptr) {
     *error = absl::StrCat("unknown type URL ", Quote(type_url));
     return nullptr;
@@ -365,8 +375,7 @@ class Walker {
                  const std::string& path);
   // Returns whether an error was reported.
   bool CheckDuration(const Message& v, const validate::DurationRules& r, const std::string& path);
-  void CheckTimestamp(const Message& v, const validate::TimestampRules& r,
-                      const std::string& path);
+  void CheckTimestamp(const Message& v, const validate::TimestampRules& r, const std::string& path);
   void CheckEnvoyDuration(const Message& v, const std::string& path);
 
   template <typename T, typename R>
@@ -454,8 +463,8 @@ void Walker::WalkField(const Message& m, const FieldDescriptor* f, const std::st
         auto [it, inserted] = seen.try_emplace(Slot{&m, f, i}.Repr(), i);
         if (!inserted) {
           Error(absl::StrCat(fpath, "[", i, "]"),
-                absl::StrCat("repeated value must contain unique items (same as item ",
-                             it->second, ")"));
+                absl::StrCat("repeated value must contain unique items (same as item ", it->second,
+                             ")"));
         }
       }
     }
@@ -557,9 +566,9 @@ void Walker::CheckValue(const Slot& slot, const validate::FieldRules& rules,
       return;
     case FieldDescriptor::CPPTYPE_MESSAGE: {
       const Reflection* r = slot.refl();
-      const Message& v = slot.index < 0 ? r->GetMessage(*slot.message, slot.field)
-                                        : r->GetRepeatedMessage(*slot.message, slot.field,
-                                                                slot.index);
+      const Message& v = slot.index < 0
+                             ? r->GetMessage(*slot.message, slot.field)
+                             : r->GetRepeatedMessage(*slot.message, slot.field, slot.index);
       CheckMessage(v, rules, path, depth);
       return;
     }
@@ -593,8 +602,7 @@ void Walker::CheckMessage(const Message& v, const validate::FieldRules& rules,
     if (std::find(not_in.begin(), not_in.end(), type_url) != not_in.end()) {
       std::vector<std::string> quoted;
       for (const auto& s : not_in) quoted.push_back(Quote(s));
-      Error(path,
-            absl::StrCat("type URL must not be in list [", absl::StrJoin(quoted, ", "), "]"));
+      Error(path, absl::StrCat("type URL must not be in list [", absl::StrJoin(quoted, ", "), "]"));
     }
   }
   WalkMessage(v, path, depth + 1);

@@ -151,8 +151,7 @@ TEST_CASE("configz: configs with spec, warnings and not-applied status; services
   CHECK((*vs_entry)["name"] == "reviews");
   CHECK((*vs_entry)["origin"] == "file:/etc/mesh/reviews.yaml");
   CHECK((*vs_entry)["spec"] == json({{"hosts", {"reviews"}}}));
-  CHECK((*vs_entry)["warnings"] ==
-        json({"spec.http[0].appendHeaders: unknown field, ignored"}));
+  CHECK((*vs_entry)["warnings"] == json({"spec.http[0].appendHeaders: unknown field, ignored"}));
   CHECK_FALSE(vs_entry->contains("status"));
   CHECK_FALSE(ef_entry->contains("warnings"));
   REQUIRE(ef_entry->contains("status"));

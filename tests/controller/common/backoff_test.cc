@@ -35,8 +35,7 @@ TEST_CASE("backoff honours the multiplier", "[backoff]") {
   CHECK(b.Next() == absl::Seconds(9));
 }
 
-TEST_CASE("backoff jitter adds U[0,1) * jitter * delay from the injected randomness",
-          "[backoff]") {
+TEST_CASE("backoff jitter adds U[0,1) * jitter * delay from the injected randomness", "[backoff]") {
   FakeClock clock;
   double unit = 0.5;
   Backoff::Options o;

@@ -43,8 +43,7 @@ TEST_CASE("retry gives up at once on an error other than UNAVAILABLE", "[retry]"
   CHECK(calls == 1);
 }
 
-TEST_CASE("retry stops waiting when the next wait would pass the timeout (fake clock)",
-          "[retry]") {
+TEST_CASE("retry stops waiting when the next wait would pass the timeout (fake clock)", "[retry]") {
   FakeClock clock;
   Backoff backoff(Fixed(absl::Milliseconds(1)), &clock);
   absl::Notification stop;

@@ -21,28 +21,27 @@ json Endpoint(const std::string& ip, const std::string& pod, const std::string& 
 
 json Slice(const std::string& ns, const std::string& name, const std::string& service,
            std::vector<json> endpoints) {
-  return {{"apiVersion", "discovery.k8s.io/v1"},
-          {"kind", "EndpointSlice"},
-          {"metadata",
-           {{"namespace", ns},
-            {"name", name},
-            {"labels", {{"kubernetes.io/service-name", service}}}}},
-          {"addressType", "IPv4"},
-          {"endpoints", endpoints}};
+  return {
+      {"apiVersion", "discovery.k8s.io/v1"},
+      {"kind", "EndpointSlice"},
+      {"metadata",
+       {{"namespace", ns}, {"name", name}, {"labels", {{"kubernetes.io/service-name", service}}}}},
+      {"addressType", "IPv4"},
+      {"endpoints", endpoints}};
 }
 
 TEST_CASE("a pod event touches only the services whose slices reference the pod", "[kube]") {
   EndpointIndex index;
-  index.SetSlice(Slice("default", "reviews-abc", "reviews",
-                       {Endpoint("10.0.0.1", "reviews-1", "node-a"),
-                        Endpoint("10.0.0.2", "reviews-2", "node-b")}));
-  index.SetSlice(Slice("default", "ratings-abc", "ratings",
-                       {Endpoint("10.0.0.3", "ratings-1", "node-a")}));
+  index.SetSlice(Slice(
+      "default", "reviews-abc", "reviews",
+      {Endpoint("10.0.0.1", "reviews-1", "node-a"), Endpoint("10.0.0.2", "reviews-2", "node-b")}));
+  index.SetSlice(
+      Slice("default", "ratings-abc", "ratings", {Endpoint("10.0.0.3", "ratings-1", "node-a")}));
   // A pod behind two services (both select it).
   index.SetSlice(Slice("default", "reviews-canary-abc", "reviews-canary",
                        {Endpoint("10.0.0.2", "reviews-2", "node-b")}));
-  index.SetSlice(Slice("other", "reviews-abc", "reviews",
-                       {Endpoint("10.1.0.1", "reviews-1", "node-c")}));
+  index.SetSlice(
+      Slice("other", "reviews-abc", "reviews", {Endpoint("10.1.0.1", "reviews-1", "node-c")}));
 
   CHECK(index.ServicesForPod("default/reviews-1") == Keys{"default/reviews"});
   CHECK(index.ServicesForPod("default/reviews-2") ==
@@ -55,13 +54,13 @@ TEST_CASE("a pod event touches only the services whose slices reference the pod"
 
 TEST_CASE("a node event touches only the services with endpoints on that node", "[kube]") {
   EndpointIndex index;
-  index.SetSlice(Slice("default", "reviews-abc", "reviews",
-                       {Endpoint("10.0.0.1", "reviews-1", "node-a"),
-                        Endpoint("10.0.0.2", "reviews-2", "node-b")}));
-  index.SetSlice(Slice("default", "ratings-abc", "ratings",
-                       {Endpoint("10.0.0.3", "ratings-1", "node-a")}));
-  index.SetSlice(Slice("prod", "details-abc", "details",
-                       {Endpoint("10.0.0.4", "details-1", "node-c")}));
+  index.SetSlice(Slice(
+      "default", "reviews-abc", "reviews",
+      {Endpoint("10.0.0.1", "reviews-1", "node-a"), Endpoint("10.0.0.2", "reviews-2", "node-b")}));
+  index.SetSlice(
+      Slice("default", "ratings-abc", "ratings", {Endpoint("10.0.0.3", "ratings-1", "node-a")}));
+  index.SetSlice(
+      Slice("prod", "details-abc", "details", {Endpoint("10.0.0.4", "details-1", "node-c")}));
   CHECK(index.ServicesForNode("node-a") == Keys{"default/ratings", "default/reviews"});
   CHECK(index.ServicesForNode("node-b") == Keys{"default/reviews"});
   CHECK(index.ServicesForNode("node-c") == Keys{"prod/details"});
@@ -70,11 +69,11 @@ TEST_CASE("a node event touches only the services with endpoints on that node", 
 
 TEST_CASE("a slice update replaces its references; a delete removes them", "[kube]") {
   EndpointIndex index;
-  index.SetSlice(Slice("default", "reviews-abc", "reviews",
-                       {Endpoint("10.0.0.1", "reviews-1", "node-a")}));
+  index.SetSlice(
+      Slice("default", "reviews-abc", "reviews", {Endpoint("10.0.0.1", "reviews-1", "node-a")}));
   // Scaled: reviews-1 replaced by reviews-3 on another node.
-  index.SetSlice(Slice("default", "reviews-abc", "reviews",
-                       {Endpoint("10.0.0.9", "reviews-3", "node-b")}));
+  index.SetSlice(
+      Slice("default", "reviews-abc", "reviews", {Endpoint("10.0.0.9", "reviews-3", "node-b")}));
   CHECK(index.ServicesForPod("default/reviews-1").empty());
   CHECK(index.ServicesForNode("node-a").empty());
   CHECK(index.ServicesForPod("default/reviews-3") == Keys{"default/reviews"});

@@ -130,9 +130,10 @@ TEST_CASE("DestinationRuleFor: istiod ignores a rule in an unrelated namespace",
 namespace meshd::model {
 namespace {
 
-TEST_CASE("DestinationRuleFor: a workloadSelector rule applies only to the workloads it selects, "
-          "before the namespace's rule (istiod)",
-          "[snapshot]") {
+TEST_CASE(
+    "DestinationRuleFor: a workloadSelector rule applies only to the workloads it selects, "
+    "before the namespace's rule (istiod)",
+    "[snapshot]") {
   auto selected = std::make_shared<Config>();
   selected->key = {Kind::kDestinationRule, "client", "canary-clients"};
   auto spec = std::make_shared<net::DestinationRule>();
@@ -157,9 +158,10 @@ TEST_CASE("DestinationRuleFor: a workloadSelector rule applies only to the workl
 namespace meshd::model {
 namespace {
 
-TEST_CASE("DestinationRuleFor: a rule exported only to its own namespace ('.') does not apply "
-          "to proxies elsewhere (istiod exportTo)",
-          "[snapshot]") {
+TEST_CASE(
+    "DestinationRuleFor: a rule exported only to its own namespace ('.') does not apply "
+    "to proxies elsewhere (istiod exportTo)",
+    "[snapshot]") {
   auto local = std::make_shared<Config>();
   local->key = {Kind::kDestinationRule, "default", "private"};
   auto spec = std::make_shared<net::DestinationRule>();

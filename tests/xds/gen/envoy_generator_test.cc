@@ -79,9 +79,9 @@ TEST_CASE("Envoy sidecar listeners carry istiod's names", "[envoy]") {
   EnvoyGenerator gen;
   model::Proxy proxy = Sidecar();
   auto listeners = Unpack<Listener>(gen.Generate(kListenerType, proxy, *snap, {}));
-  CHECK(Names(gen.Generate(kListenerType, proxy, *snap, {})) ==
-        std::vector<std::string>{"virtualOutbound", "0.0.0.0_9080", "0.0.0.0_443",
-                                 "10.0.0.20_3306"});
+  CHECK(
+      Names(gen.Generate(kListenerType, proxy, *snap, {})) ==
+      std::vector<std::string>{"virtualOutbound", "0.0.0.0_9080", "0.0.0.0_443", "10.0.0.20_3306"});
   const Listener& vo = listeners["virtualOutbound"];
   CHECK(vo.address().socket_address().port_value() == 15001);
   CHECK(vo.use_original_dst().value());
@@ -126,8 +126,7 @@ spec: {mtls: {mode: STRICT}}
   const Listener& vi = inbound["virtualInbound"];
   std::vector<std::string> chains;
   for (const auto& fc : vi.filter_chains()) chains.push_back(fc.name());
-  CHECK(chains ==
-        std::vector<std::string>{"inbound|9080||-mtls", "virtualInbound-catchall-mtls"});
+  CHECK(chains == std::vector<std::string>{"inbound|9080||-mtls", "virtualInbound-catchall-mtls"});
   const auto& m = vi.filter_chains(0).filter_chain_match();
   CHECK(m.destination_port().value() == 9080);
   CHECK(m.transport_protocol() == "tls");
@@ -144,14 +143,13 @@ TEST_CASE("Envoy clusters: outbound per subset, LEAST_REQUEST, auto mTLS, specia
   EnvoyGenerator gen;
   model::Proxy proxy = Sidecar();
   auto clusters = Unpack<Cluster>(gen.Generate(kClusterType, proxy, *snap, {}));
-  for (const char* name :
-       {"outbound|9080||reviews.default.svc.cluster.local",
-        "outbound|9080|v1|reviews.default.svc.cluster.local",
-        "outbound|9080|v2|reviews.default.svc.cluster.local",
-        "outbound|9080|v3|reviews.default.svc.cluster.local",
-        "outbound|9080||ratings.default.svc.cluster.local",
-        "outbound|3306||mysql.db.svc.cluster.local", "PassthroughCluster", "BlackHoleCluster",
-        "InboundPassthroughCluster"}) {
+  for (const char* name : {"outbound|9080||reviews.default.svc.cluster.local",
+                           "outbound|9080|v1|reviews.default.svc.cluster.local",
+                           "outbound|9080|v2|reviews.default.svc.cluster.local",
+                           "outbound|9080|v3|reviews.default.svc.cluster.local",
+                           "outbound|9080||ratings.default.svc.cluster.local",
+                           "outbound|3306||mysql.db.svc.cluster.local", "PassthroughCluster",
+                           "BlackHoleCluster", "InboundPassthroughCluster"}) {
     CHECK(clusters.count(name) == 1);
   }
   const Cluster& v1 = clusters["outbound|9080|v1|reviews.default.svc.cluster.local"];
@@ -188,14 +186,16 @@ TEST_CASE("Envoy routes: VirtualService order, weights, header match; unmatched 
   REQUIRE(vhosts.count("allow_any"));
   const auto& reviews = *vhosts["reviews.default.svc.cluster.local:9080"];
   std::set<std::string> domains(reviews.domains().begin(), reviews.domains().end());
-  for (const char* d : {"reviews.default.svc.cluster.local", "reviews.default.svc.cluster.local:9080",
-                        "reviews", "reviews:9080", "reviews.default", "10.0.0.10:9080"}) {
+  for (const char* d :
+       {"reviews.default.svc.cluster.local", "reviews.default.svc.cluster.local:9080", "reviews",
+        "reviews:9080", "reviews.default", "10.0.0.10:9080"}) {
     CHECK(domains.count(d) == 1);
   }
   REQUIRE(reviews.routes_size() == 2);  // no catch-all appended
   CHECK(reviews.routes(0).name() == "jason");
   CHECK(reviews.routes(0).match().headers(0).name() == "end-user");
-  CHECK(reviews.routes(0).route().cluster() == "outbound|9080|v2|reviews.default.svc.cluster.local");
+  CHECK(reviews.routes(0).route().cluster() ==
+        "outbound|9080|v2|reviews.default.svc.cluster.local");
   const auto& wc = reviews.routes(1).route().weighted_clusters();
   REQUIRE(wc.clusters_size() == 2);
   CHECK(wc.clusters(0).weight().value() == 80);
@@ -235,9 +235,9 @@ TEST_CASE("Every RDS and EDS name asked for is answered", "[envoy]") {
   EnvoyGenerator gen;
   CHECK(Names(gen.Generate(kRouteType, Sidecar(), *snap, {"7777", "weird"})) ==
         std::vector<std::string>{"7777", "weird"});
-  CHECK(Names(gen.Generate(kEndpointType, Sidecar(), *snap,
-                           {"outbound|1|x|nope.svc", "garbage"})) ==
-        std::vector<std::string>{"outbound|1|x|nope.svc", "garbage"});
+  CHECK(
+      Names(gen.Generate(kEndpointType, Sidecar(), *snap, {"outbound|1|x|nope.svc", "garbage"})) ==
+      std::vector<std::string>{"outbound|1|x|nope.svc", "garbage"});
 }
 
 TEST_CASE("EDS carries tlsMode metadata and locality priorities with outlier detection",
@@ -279,10 +279,31 @@ spec:
   // outlier detection: still no priorities.
   CHECK(priority["us/east"] == 0);
   CHECK(tls_metadata);
+
+  // With outlier detection in the rule that applies, endpoints are ordered by the proxy's
+  // locality (istiod): same subzone first, then same zone, then elsewhere, priorities dense.
+  std::string with_od = kBookinfo + R"(
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: reviews, namespace: default}
+spec:
+  host: reviews
+  trafficPolicy: {outlierDetection: {consecutive5xxErrors: 3}}
+)";
+  auto snap_od = testing::SnapshotFromYaml(with_od);
+  auto eds3 = Unpack<ClusterLoadAssignment>(gen.Generate(
+      kEndpointType, proxy, *snap_od, {"outbound|9080||reviews.default.svc.cluster.local"}));
+  std::map<std::string, uint32_t> by_locality;
+  for (const auto& g : eds3["outbound|9080||reviews.default.svc.cluster.local"].endpoints()) {
+    by_locality[g.locality().region() + "/" + g.locality().zone() + "/" + g.locality().sub_zone()] =
+        g.priority();
+  }
+  CHECK(by_locality ==
+        std::map<std::string, uint32_t>{{"us/east/a", 0}, {"us/east/b", 1}, {"eu/west/a", 2}});
 }
 
-TEST_CASE("Sidecar egress hosts scope what a sidecar sees; REGISTRY_ONLY blackholes",
-          "[envoy]") {
+TEST_CASE("Sidecar egress hosts scope what a sidecar sees; REGISTRY_ONLY blackholes", "[envoy]") {
   std::string yaml = kBookinfo + R"(
 ---
 apiVersion: networking.istio.io/v1
@@ -412,9 +433,12 @@ TEST_CASE("Gateway credentialName is served as SDS kubernetes://<name> to gatewa
       kSecretType, gw, *snap,
       {"kubernetes://bookinfo-cert", "kubernetes://bookinfo-cert-cacert", "kubernetes://nope"}));
   REQUIRE(secrets.size() == 2);  // a missing secret is not answered: Envoy waits for it
-  CHECK(secrets["kubernetes://bookinfo-cert"].tls_certificate().certificate_chain().inline_bytes() ==
-        "CHAIN");
-  CHECK(secrets["kubernetes://bookinfo-cert-cacert"].validation_context().trusted_ca()
+  CHECK(
+      secrets["kubernetes://bookinfo-cert"].tls_certificate().certificate_chain().inline_bytes() ==
+      "CHAIN");
+  CHECK(secrets["kubernetes://bookinfo-cert-cacert"]
+            .validation_context()
+            .trusted_ca()
             .inline_bytes() == "CA");
   // A sidecar asking for the same name gets nothing, in any namespace.
   CHECK(gen.Generate(kSecretType, Sidecar(), *snap, {"kubernetes://bookinfo-cert"}).empty());

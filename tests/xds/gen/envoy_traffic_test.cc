@@ -63,8 +63,8 @@ TEST_CASE("Bookinfo from a sidecar: reviews by header and by weight", "[envoy][s
   auto snap = testing::SnapshotFromYaml(kMesh);
   sim::Mesh mesh = Load(Productpage(), *snap);
 
-  auto jason = mesh.Simulate(
-      sim::Request::OutboundHttp("10.0.0.10", 9080, "reviews:9080").WithHeader("end-user", "jason"));
+  auto jason = mesh.Simulate(sim::Request::OutboundHttp("10.0.0.10", 9080, "reviews:9080")
+                                 .WithHeader("end-user", "jason"));
   INFO(jason.ToString());
   CHECK(jason.listener == "0.0.0.0_9080");
   CHECK(jason.virtual_host == kReviews + ":9080");
@@ -105,8 +105,8 @@ TEST_CASE("Bookinfo: ratings delay fault for jason; unmatched path gets 404, nev
   INFO(other.ToString());
   CHECK(other.decision == sim::Decision::kNotFound);
   CHECK(other.http_status == 404);
-  auto ok = mesh.Simulate(
-      sim::Request::OutboundHttp("10.0.0.11", 9080, "ratings:9080", "/ratings/0"));
+  auto ok =
+      mesh.Simulate(sim::Request::OutboundHttp("10.0.0.11", 9080, "ratings:9080", "/ratings/0"));
   CHECK(ok.cluster() == "outbound|9080||ratings.default.svc.cluster.local");
   CHECK_FALSE(ok.fault.present);
 }
@@ -129,9 +129,10 @@ TEST_CASE("Bookinfo: details timeout and retries; no VirtualService keeps istiod
   CHECK(self.retry.num_retries == 2);
 }
 
-TEST_CASE("Unknown hosts: passthrough under ALLOW_ANY, refused under REGISTRY_ONLY; egress "
-          "ServiceEntry reachable",
-          "[envoy][sim]") {
+TEST_CASE(
+    "Unknown hosts: passthrough under ALLOW_ANY, refused under REGISTRY_ONLY; egress "
+    "ServiceEntry reachable",
+    "[envoy][sim]") {
   auto snap = testing::SnapshotFromYaml(kMesh);
   sim::Mesh open = Load(Productpage(), *snap);
   auto tcp = open.Simulate(sim::Request::OutboundTcp("93.184.216.34", 5432));

@@ -12,6 +12,7 @@ namespace meshd::xds {
 namespace {
 
 using Errors = std::vector<std::string>;
+using envoy::extensions::filters::network::tcp_proxy::v3::TcpProxy;
 using testing::IstioMtls;
 using testing::kCluster;
 using testing::Pack;
@@ -20,7 +21,6 @@ using testing::SidecarCluster;
 using testing::SidecarEndpoints;
 using testing::SidecarListener;
 using testing::SidecarRoutes;
-using envoy::extensions::filters::network::tcp_proxy::v3::TcpProxy;
 
 constexpr char kHcm[] =
     "typed_config(envoy.extensions.filters.network.http_connection_manager.v3."
@@ -58,9 +58,8 @@ TEST_CASE("a consistent sidecar config set has no errors", "[validate]") {
 TEST_CASE("ValidateConfigSet prefixes per-resource errors with kind and name", "[validate]") {
   auto set = Sidecar();
   set.clusters[0].mutable_connect_timeout()->set_seconds(-1);
-  CHECK(ValidateConfigSet(set) ==
-        Errors{std::string("cluster \"") + kCluster +
-               "\": connect_timeout: value must be greater than 0s"});
+  CHECK(ValidateConfigSet(set) == Errors{std::string("cluster \"") + kCluster +
+                                         "\": connect_timeout: value must be greater than 0s"});
 }
 
 TEST_CASE("ConfigSetFromResources unpacks by type URL and refuses other types", "[validate]") {
@@ -274,19 +273,18 @@ TEST_CASE("tcp_proxy clusters must be in CDS", "[validate]") {
 TEST_CASE("an EDS cluster needs a ClusterLoadAssignment", "[validate]") {
   auto set = Sidecar();
   set.endpoints.clear();
-  CHECK(CheckConfigSet(set) ==
-        Errors{std::string("cluster \"") + kCluster + "\": EDS service \"" + kCluster +
-               "\" has no ClusterLoadAssignment"});
+  CHECK(CheckConfigSet(set) == Errors{std::string("cluster \"") + kCluster + "\": EDS service \"" +
+                                      kCluster + "\" has no ClusterLoadAssignment"});
 }
 
 TEST_CASE("duplicate cluster and endpoint names", "[validate]") {
   auto set = Sidecar();
   set.clusters.push_back(SidecarCluster());
   set.endpoints.push_back(SidecarEndpoints());
-  CHECK(CheckConfigSet(set) ==
-        Errors{std::string("cluster \"") + kCluster + "\": duplicate cluster name (also clusters[0])",
-               std::string("endpoints \"") + kCluster +
-                   "\": duplicate cluster_name (also endpoints[0])"});
+  CHECK(CheckConfigSet(set) == Errors{std::string("cluster \"") + kCluster +
+                                          "\": duplicate cluster name (also clusters[0])",
+                                      std::string("endpoints \"") + kCluster +
+                                          "\": duplicate cluster_name (also endpoints[0])"});
 }
 
 TEST_CASE("transport_socket_matches names are unique", "[validate]") {

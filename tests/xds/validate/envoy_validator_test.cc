@@ -128,7 +128,8 @@ TEST_CASE("duration gt: negative cluster connect_timeout", "[validate]") {
 TEST_CASE("duration: negative per_try_timeout (no annotation; Envoy rejects any negative)",
           "[validate]") {
   auto r = SidecarRoutes();
-  auto* retry = r.mutable_virtual_hosts(0)->mutable_routes(0)->mutable_route()->mutable_retry_policy();
+  auto* retry =
+      r.mutable_virtual_hosts(0)->mutable_routes(0)->mutable_route()->mutable_retry_policy();
   retry->mutable_per_try_timeout()->set_seconds(-2);
   CHECK(ValidateResource(r) ==
         Errors{"virtual_hosts[0].routes[0].route.retry_policy.per_try_timeout: value must be a "
@@ -161,9 +162,10 @@ TEST_CASE("Any with an unknown type URL", "[validate]") {
 TEST_CASE("Any whose bytes do not parse", "[validate]") {
   auto l = SidecarListener();
   l.mutable_filter_chains(0)->mutable_filters(0)->mutable_typed_config()->set_value("\xff\xff\xff");
-  CHECK(ValidateResource(l) ==
-        Errors{"filter_chains[0].filters[0].typed_config: value does not parse as "
-               "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager"});
+  CHECK(
+      ValidateResource(l) ==
+      Errors{"filter_chains[0].filters[0].typed_config: value does not parse as "
+             "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager"});
 }
 
 TEST_CASE("message required: route without match", "[validate]") {
@@ -221,8 +223,7 @@ TEST_CASE("uint32 range [gte, lt): direct response status", "[validate]") {
                "[200, 600)"});
 }
 
-TEST_CASE("wrapper types get the wrapped scalar's rule: tls_inspector buffer size",
-          "[validate]") {
+TEST_CASE("wrapper types get the wrapped scalar's rule: tls_inspector buffer size", "[validate]") {
   auto l = SidecarListener();
   envoy::extensions::filters::listener::tls_inspector::v3::TlsInspector ti;
   ti.mutable_initial_read_buffer_size()->set_value(100);
@@ -324,9 +325,9 @@ TEST_CASE("numeric rules: const, in, not_in, single bounds, exclusive ranges", "
   CHECK(ValidateText(s, "excl: 21 excl_inclusive: 20") == Errors{});
   CHECK(ValidateText(s, "excl: 10 excl_inclusive: 11 konst: 6 in: 3 not_in: 3 lt: 1.5 gte: 0.25") ==
         Errors{"excl: value must be outside range [10, 20]",
-               "excl_inclusive: value must be outside range (10, 20)",
-               "konst: value must equal 5", "in: value must be in list [1, 2]",
-               "not_in: value must not be in list [3]", "lt: value must be less than 1.5",
+               "excl_inclusive: value must be outside range (10, 20)", "konst: value must equal 5",
+               "in: value must be in list [1, 2]", "not_in: value must not be in list [3]",
+               "lt: value must be less than 1.5",
                "gte: value must be greater than or equal to 0.5"});
   CHECK(ValidateText(s, "excl: 20") == Errors{"excl: value must be outside range [10, 20]"});
 }
@@ -342,10 +343,12 @@ TEST_CASE("string rules: lengths, affixes, pattern, lists, ignore_empty", "[vali
   s.Add("not_in", FDP::TYPE_STRING, "string { not_in: ['bad'] }");
   s.Add("konst", FDP::TYPE_STRING, "string { const: 'k' }");
   s.Add("ignore_empty", FDP::TYPE_STRING, "string { min_len: 3 ignore_empty: true }");
-  CHECK(ValidateText(s, "len: 'abc' runes: '\\303\\251\\303\\251' affix: 'abmyz' pattern: 'ok' "
-                        "in: 'https' not_in: 'good' konst: 'k' ignore_empty: ''") == Errors{});
-  CHECK(ValidateText(s, "len: 'ab' runes: 'abc' affix: 'x' pattern: 'NO' in: 'ftp' "
-                        "not_in: 'bad' konst: 'j' ignore_empty: 'ab'") ==
+  CHECK(ValidateText(s,
+                     "len: 'abc' runes: '\\303\\251\\303\\251' affix: 'abmyz' pattern: 'ok' "
+                     "in: 'https' not_in: 'good' konst: 'k' ignore_empty: ''") == Errors{});
+  CHECK(ValidateText(s,
+                     "len: 'ab' runes: 'abc' affix: 'x' pattern: 'NO' in: 'ftp' "
+                     "not_in: 'bad' konst: 'j' ignore_empty: 'ab'") ==
         Errors{"len: value length must be 3 characters",
                "runes: value length must be at most 2 characters",
                "affix: value does not have prefix \"ab\"",
@@ -370,21 +373,22 @@ TEST_CASE("string well-known formats", "[validate]") {
   s.Add("uri", FDP::TYPE_STRING, "string { uri: true }");
   s.Add("uuid", FDP::TYPE_STRING, "string { uuid: true }");
   s.Add("header", FDP::TYPE_STRING, "string { well_known_regex: HTTP_HEADER_NAME }");
-  CHECK(ValidateText(s, "hostname: 'reviews.default.svc' ip: '::1' ipv4: '10.0.0.1' "
-                        "ipv6: 'fe80::1' address: '10.1.2.3' email: 'ops@example.com' "
-                        "uri: 'https://example.com/x' "
-                        "uuid: '123e4567-e89b-12d3-a456-426614174000' header: ':authority'") ==
+  CHECK(ValidateText(s,
+                     "hostname: 'reviews.default.svc' ip: '::1' ipv4: '10.0.0.1' "
+                     "ipv6: 'fe80::1' address: '10.1.2.3' email: 'ops@example.com' "
+                     "uri: 'https://example.com/x' "
+                     "uuid: '123e4567-e89b-12d3-a456-426614174000' header: ':authority'") ==
         Errors{});
-  CHECK(ValidateText(s, "hostname: '-bad-.com' ip: 'x' ipv4: '::1' ipv6: '1.2.3.4' "
-                        "address: 'a_b' email: 'nobody' uri: '/relative' uuid: '1234' "
-                        "header: 'x y'") ==
-        Errors{"hostname: value must be a valid hostname", "ip: value must be a valid IP address",
-               "ipv4: value must be a valid IPv4 address",
-               "ipv6: value must be a valid IPv6 address",
-               "address: value must be a valid hostname or IP address",
-               "email: value must be a valid email address", "uri: value must be a valid URI",
-               "uuid: value must be a valid UUID",
-               "header: value must be a valid HTTP header name"});
+  CHECK(
+      ValidateText(s,
+                   "hostname: '-bad-.com' ip: 'x' ipv4: '::1' ipv6: '1.2.3.4' "
+                   "address: 'a_b' email: 'nobody' uri: '/relative' uuid: '1234' "
+                   "header: 'x y'") ==
+      Errors{"hostname: value must be a valid hostname", "ip: value must be a valid IP address",
+             "ipv4: value must be a valid IPv4 address", "ipv6: value must be a valid IPv6 address",
+             "address: value must be a valid hostname or IP address",
+             "email: value must be a valid email address", "uri: value must be a valid URI",
+             "uuid: value must be a valid UUID", "header: value must be a valid HTTP header name"});
 }
 
 TEST_CASE("bytes, bool and enum rules", "[validate]") {
@@ -435,8 +439,9 @@ TEST_CASE("map rules: pairs, keys, values", "[validate]") {
         true, ".meshd.test.Rules.WeightsEntry");
   CHECK(ValidateText(s, "weights { key: 'wa' value: 1 }") == Errors{});
   CHECK(ValidateText(s, "") == Errors{"weights: value must contain at least 1 pair(s)"});
-  CHECK(ValidateText(s, "weights { key: 'wa' value: 0 } weights { key: 'b' value: 1 } "
-                        "weights { key: 'wc' value: 2 }") ==
+  CHECK(ValidateText(s,
+                     "weights { key: 'wa' value: 0 } weights { key: 'b' value: 1 } "
+                     "weights { key: 'wc' value: 2 }") ==
         Errors{"weights: value must contain no more than 2 pair(s)",
                "weights[\"b\"] (key): value does not have prefix \"w\"",
                "weights[\"wa\"]: value must be greater than 0"});
@@ -444,9 +449,8 @@ TEST_CASE("map rules: pairs, keys, values", "[validate]") {
 
 TEST_CASE("any in/not_in and duration const/lt/in", "[validate]") {
   RuleSchema s;
-  s.Add("any", FDP::TYPE_MESSAGE,
-        "any { in: ['type.googleapis.com/google.protobuf.Duration'] }", false,
-        ".google.protobuf.Any");
+  s.Add("any", FDP::TYPE_MESSAGE, "any { in: ['type.googleapis.com/google.protobuf.Duration'] }",
+        false, ".google.protobuf.Any");
   s.Add("not_any", FDP::TYPE_MESSAGE,
         "any { not_in: ['type.googleapis.com/google.protobuf.Duration'] }", false,
         ".google.protobuf.Any");
@@ -456,12 +460,13 @@ TEST_CASE("any in/not_in and duration const/lt/in", "[validate]") {
         ".google.protobuf.Duration");
   s.Add("in", FDP::TYPE_MESSAGE, "duration { in { seconds: 5 } in { seconds: 10 } }", false,
         ".google.protobuf.Duration");
-  const std::string duration_any =
-      "[type.googleapis.com/google.protobuf.Duration] { seconds: 1 }";
-  CHECK(ValidateText(s, "any { " + duration_any + " } konst { seconds: 1 } lt { nanos: 1 } "
-                        "in { seconds: 10 }") == Errors{});
-  CHECK(ValidateText(s, "not_any { " + duration_any + " } konst { nanos: 1 } lt { seconds: 1 } "
-                        "in { seconds: 7 }") ==
+  const std::string duration_any = "[type.googleapis.com/google.protobuf.Duration] { seconds: 1 }";
+  CHECK(ValidateText(s, "any { " + duration_any +
+                            " } konst { seconds: 1 } lt { nanos: 1 } "
+                            "in { seconds: 10 }") == Errors{});
+  CHECK(ValidateText(s, "not_any { " + duration_any +
+                            " } konst { nanos: 1 } lt { seconds: 1 } "
+                            "in { seconds: 7 }") ==
         Errors{"not_any: type URL must not be in list "
                "[\"type.googleapis.com/google.protobuf.Duration\"]",
                "konst: value must equal 1s", "lt: value must be less than 0.5s",

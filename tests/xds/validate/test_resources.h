@@ -103,7 +103,8 @@ inline envoy::config::route::v3::RouteConfiguration SidecarRoutes() {
   route->mutable_route()->set_cluster(kCluster);
   route->mutable_route()->mutable_timeout()->set_seconds(0);
   auto* retry = route->mutable_route()->mutable_retry_policy();
-  retry->set_retry_on("connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes");
+  retry->set_retry_on(
+      "connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes");
   retry->mutable_num_retries()->set_value(2);
   return r;
 }
