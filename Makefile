@@ -5,6 +5,8 @@ CONFIG_DIR ?= examples/mesh
 # Let ccache share objects between checkouts of the project (paths are relative to here).
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
+# The xDS proto library compiles with a precompiled header; these let ccache cache it anyway.
+export CCACHE_SLOPPINESS := pch_defines,time_macros,include_file_mtime,include_file_ctime
 
 .PHONY: setup build run test bench clean
 
