@@ -29,6 +29,7 @@ std::string Usage() {
          "             [--secureGRPCAddr :15012] [--trustDomain cluster.local]\n"
          "             [--cacertsDir ./etc/cacerts] [--caStateDir $HOME/.meshd/ca]\n"
          "             [--tlsDnsNames a,b] [--kubeconfig FILE]\n"
+         "             [--meshConfig ./etc/istio/config/mesh]\n"
          "             [--leaderElection true] [--leaseName meshd-leader]\n"
          "             [--leaseDuration 30s] [--renewDeadline 15s] [--retryPeriod 7.5s]\n"
          "env: POD_NAMESPACE, PILOT_DEBOUNCE_AFTER (100ms), PILOT_DEBOUNCE_MAX (10s),\n"
@@ -45,7 +46,10 @@ absl::StatusOr<Options> ParseOptions(const std::vector<std::string>& args) {
   if (const char* v = std::getenv("PILOT_DEBOUNCE_MAX"); v && *v) {
     if (auto s = ParseDuration("PILOT_DEBOUNCE_MAX", v, &o.debounce_max); !s.ok()) return s;
   }
-  if (const char* v = std::getenv("TRUST_DOMAIN"); v && *v) o.trust_domain = v;
+  if (const char* v = std::getenv("TRUST_DOMAIN"); v && *v) {
+    o.trust_domain = v;
+    o.trust_domain_set = true;
+  }
   if (const char* v = std::getenv("DEFAULT_WORKLOAD_CERT_TTL"); v && *v) {
     if (auto s = ParseDuration("DEFAULT_WORKLOAD_CERT_TTL", v, &o.workload_cert_ttl); !s.ok()) {
       return s;
@@ -92,7 +96,13 @@ absl::StatusOr<Options> ParseOptions(const std::vector<std::string>& args) {
       {"retryPeriod",
        [&o](const std::string& v) { return ParseDuration("--retryPeriod", v, &o.retry_period); }},
       {"secureGRPCAddr", str(&o.secure_grpc_addr)},
-      {"trustDomain", str(&o.trust_domain)},
+      {"trustDomain",
+       [&o](const std::string& v) {
+         o.trust_domain = v;
+         o.trust_domain_set = true;
+         return absl::OkStatus();
+       }},
+      {"meshConfig", str(&o.mesh_config)},
       {"cacertsDir", str(&o.cacerts_dir)},
       {"caStateDir", str(&o.ca_state_dir)},
       {"tlsDnsNames",
