@@ -15,8 +15,10 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "spdlog/spdlog.h"
 #include "xds/server/stream.h"
 
 namespace meshd::xds {
@@ -125,6 +127,43 @@ class AdsStream : public grpc::ServerBidiReactor<Request, Response>,
     if (start) this->StartWrite(&current_write_);
   }
 
+  // The first-request handling both kinds share: the first request must carry a valid node,
+  // kept for the stream's life (pilot-agent sends it only once); otherwise the status to
+  // finish the stream with. *first is set when this request named the proxy.
+  std::optional<grpc::Status> AcceptNodeLocked(bool has_node,
+                                               const envoy::config::core::v3::Node& node,
+                                               absl::string_view request_kind, bool* first)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    *first = false;
+    if (proxy_) return std::nullopt;
+    auto proxy = FirstRequestProxy(has_node, node, request_kind, id_, peer_, identity_ns_);
+    if (!proxy.ok()) {
+      return grpc::Status(static_cast<grpc::StatusCode>(proxy.status().code()),
+                          std::string(proxy.status().message()));
+    }
+    proxy_ = std::move(*proxy);
+    *first = true;
+    spdlog::info("ads: {} stream {} from {}: node {} (namespace {}, generator {})",
+                 std::string(request_kind), id_, peer_, proxy_->id, proxy_->ns,
+                 proxy_->generator.empty() ? "-" : proxy_->generator);
+    return std::nullopt;
+  }
+
+  // The status fields every stream has; the subclass adds its types.
+  ConnectionStatus BaseStatusLocked(absl::string_view kind) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    ConnectionStatus s;
+    s.id = id_;
+    s.peer = kind.empty() ? peer_ : absl::StrCat(peer_, " (", kind, ")");
+    s.connected = connected_;
+    if (proxy_) {
+      s.proxy_id = proxy_->id;
+      s.ns = proxy_->ns;
+      s.generator = proxy_->generator;
+    }
+    return s;
+  }
+
   AdsServer* const server_;
   const uint64_t id_;
   const std::string peer_;
@@ -137,6 +176,7 @@ class AdsStream : public grpc::ServerBidiReactor<Request, Response>,
   bool finishing_ ABSL_GUARDED_BY(mu_) = false;
   bool done_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t nonce_counter_ ABSL_GUARDED_BY(mu_) = 0;
+  std::optional<model::Proxy> proxy_ ABSL_GUARDED_BY(mu_);
 
  private:
   bool NextWriteLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {

@@ -17,37 +17,6 @@ namespace {
 using envoy::service::discovery::v3::DiscoveryRequest;
 using envoy::service::discovery::v3::DiscoveryResponse;
 
-// Push order: make before break (clusters and endpoints before the routes that use them).
-const std::vector<std::string>& TypeOrder() {
-  static const auto* order =
-      new std::vector<std::string>{kClusterType, kEndpointType, kListenerType, kRouteType};
-  return *order;
-}
-
-// Metric handles per type, looked up once: Family::Add hashes labels under a lock.
-struct TypeMetrics {
-  prometheus::Counter* pushes;
-  prometheus::Histogram* size;
-  prometheus::Histogram* push_time;
-};
-
-const TypeMetrics& MetricsFor(const std::string& type) {
-  static absl::Mutex mu;
-  static auto* by_type = new std::map<std::string, TypeMetrics>();
-  absl::MutexLock lock(&mu);
-  auto it = by_type->find(type);
-  if (it == by_type->end()) {
-    Metrics& m = Metrics::Get();
-    std::map<std::string, std::string> labels = {{"type", ShortType(type)}};
-    it = by_type
-             ->emplace(type, TypeMetrics{&m.xds_pushes.Add(labels),
-                                         &m.xds_config_size.Add(labels, Metrics::SizeBuckets()),
-                                         &m.xds_push_time.Add(labels, Metrics::TimeBuckets())})
-             .first;
-  }
-  return it->second;
-}
-
 }  // namespace
 
 void Connection::HandleRequest(const DiscoveryRequest& request) {
@@ -58,62 +27,16 @@ void Connection::HandleRequest(const DiscoveryRequest& request) {
   {
     absl::MutexLock lock(&mu_);
     if (finishing_) return;
-    if (!proxy_) {
-      auto proxy = FirstRequestProxy(request.has_node(), request.node(), "DiscoveryRequest", id_,
-                                     peer_, identity_ns_);
-      if (!proxy.ok()) {
-        reject = grpc::Status(static_cast<grpc::StatusCode>(proxy.status().code()),
-                              std::string(proxy.status().message()));
-      } else {
-        proxy_ = std::move(*proxy);
-        first = true;
-      }
-    }
-    if (reject) {
-      // handled below, without the lock
-    } else if (first) {
-      spdlog::info("ads: connection {} from {}: node {} (namespace {}, generator {})", id_, peer_,
-                   proxy_->id, proxy_->ns, proxy_->generator.empty() ? "-" : proxy_->generator);
-    }
+    reject = AcceptNodeLocked(request.has_node(), request.node(), "DiscoveryRequest", &first);
     const std::string& type = request.type_url();
-    if (reject) {
-    } else if (IsReportType(type)) {
-      spdlog::debug("ads: connection {}: {} report received (not answered, as istiod)", id_, type);
-    } else if (!IsKnownType(type)) {
-      CountBadRequest(type.empty() ? "no_type_url" : "unknown_type");
-      spdlog::warn("ads: connection {} ({}): ignoring request for unsupported type \"{}\"", id_,
-                   proxy_->id, type);
-    } else {
+    if (!reject && RoleOf(type, id_, proxy_->id) == TypeRole::kServed) {
       TypeState& st = types_[type];
       RequestView rv{request.response_nonce(),
                      request.has_error_detail(),
                      {request.resource_names().begin(), request.resource_names().end()}};
-      Decision d = Classify(rv, TypeView{st.sent, st.last_nonce, st.names});
-      switch (d.kind) {
-        case RequestKind::kNack:
-          st.nack_error = request.error_detail().message();
-          st.nack_version = st.version_sent;
-          Metrics::Get().xds_rejects.Add({{"type", ShortType(type)}}).Increment();
-          spdlog::warn("ads: NACK from {} for {} version {} nonce {}: {}", proxy_->id,
-                       ShortType(type), st.version_sent, request.response_nonce(),
-                       request.error_detail().message());
-          break;
-        case RequestKind::kAck:
-          if (st.version_acked != st.version_sent) {
-            Metrics::Get()
-                .proxy_convergence_time.Add({}, Metrics::TimeBuckets())
-                .Observe(absl::ToDoubleSeconds(absl::Now() - st.sent_at));
-          }
-          st.version_acked = st.version_sent;
-          st.nack_error.clear();
-          break;
-        case RequestKind::kStale:
-          spdlog::debug("ads: {} {}: stale nonce {} (last sent {})", proxy_->id, ShortType(type),
-                        request.response_nonce(), st.last_nonce);
-          break;
-        case RequestKind::kSubscribe:
-          break;
-      }
+      Decision d = Classify(rv, TypeView{st.progress.sent, st.progress.last_nonce, st.names});
+      RecordReply(d.kind, request.response_nonce(), request.error_detail().message(), proxy_->id,
+                  type, &st.progress);
       if (d.names_changed || !st.subscribed) {
         st.names = rv.names;
         st.subscribed = true;
@@ -121,7 +44,7 @@ void Connection::HandleRequest(const DiscoveryRequest& request) {
       }
       // An empty RDS/EDS subscription asks for nothing; LDS/CDS treat it as a wildcard.
       if (d.respond && (!rv.names.empty() || IsWildcardType(type))) {
-        st.pending = true;
+        st.progress.pending = true;
         st.force = true;
         respond = true;
       }
@@ -150,7 +73,7 @@ bool Connection::MarkForPush(const PushScope& scope, const model::Snapshot& next
       affected = Affects(scope, type, st.hosts, proxy_->ns, next.domain());
     }
     if (!affected) continue;
-    st.pending = true;
+    st.progress.pending = true;
     any = true;
   }
   return any;
@@ -171,50 +94,51 @@ void Connection::Push() {
     absl::MutexLock lock(&mu_);
     if (finishing_ || done_ || !proxy_) return;
     proxy = *proxy_;
-    for (const auto& type : TypeOrder()) {
+    for (const auto& type : PushOrder()) {
       auto it = types_.find(type);
-      if (it == types_.end() || !it->second.pending) continue;
-      it->second.pending = false;
+      if (it == types_.end() || !it->second.progress.pending) continue;
+      it->second.progress.pending = false;
       jobs.push_back({type, {it->second.names.begin(), it->second.names.end()}, it->second.force});
       it->second.force = false;
     }
   }
+  bool queued = false;
   for (auto& job : jobs) {
     absl::Time start = absl::Now();
     Resources resources = server_->Generate(job.type, proxy, *snapshot, job.names);
     uint64_t hash = 0;
-    for (const auto& r : resources) hash = absl::HashOf(hash, r->hash);
-    const TypeMetrics& metrics = MetricsFor(job.type);
-    metrics.push_time->Observe(absl::ToDoubleSeconds(absl::Now() - start));
-    absl::MutexLock lock(&mu_);
-    TypeState& st = types_[job.type];
-    // Compare before building: most pushes find nothing changed for this proxy.
-    if (!job.force && st.sent && st.hash_sent == hash) continue;
-    DiscoveryResponse response;
-    response.set_type_url(job.type);
-    response.set_version_info(absl::StrCat(snapshot->version()));
-    response.mutable_control_plane()->set_identifier("meshd");
     size_t bytes = 0;
-    response.mutable_resources()->Reserve(static_cast<int>(resources.size()));
     for (const auto& r : resources) {
-      *response.add_resources() = r->any;
+      hash = absl::HashOf(hash, r->hash);
       bytes += r->any.value().size();
     }
-    response.set_nonce(absl::StrCat(id_, "-", ++nonce_counter_));
-    st.sent = true;
-    st.last_nonce = response.nonce();
-    st.version_sent = response.version_info();
-    st.hash_sent = hash;
-    st.sent_at = absl::Now();
-    st.responses++;
-    metrics.pushes->Increment();
-    metrics.size->Observe(static_cast<double>(bytes));
+    const TypeMetrics& metrics = MetricsFor(job.type);
+    metrics.push_time->Observe(absl::ToDoubleSeconds(absl::Now() - start));
+    DiscoveryResponse response;
+    {
+      // Only the decision and the bookkeeping under the lock; the response is built after.
+      absl::MutexLock lock(&mu_);
+      if (finishing_ || done_) return;
+      TypeState& st = types_[job.type];
+      // Most pushes find nothing changed for this proxy.
+      if (!job.force && st.progress.sent && st.hash_sent == hash) continue;
+      response.set_nonce(absl::StrCat(id_, "-", ++nonce_counter_));
+      response.set_version_info(absl::StrCat(snapshot->version()));
+      st.hash_sent = hash;
+      RecordSent(job.type, response.nonce(), response.version_info(), bytes, &st.progress);
+    }
+    response.set_type_url(job.type);
+    response.mutable_control_plane()->set_identifier("meshd");
+    response.mutable_resources()->Reserve(static_cast<int>(resources.size()));
+    for (const auto& r : resources) *response.add_resources() = r->any;
     spdlog::debug("ads: push to {}: {} version {} nonce {} ({} resources, {} bytes)", proxy.id,
                   ShortType(job.type), response.version_info(), response.nonce(),
                   response.resources_size(), bytes);
+    absl::MutexLock lock(&mu_);
     QueueWriteLocked(std::move(response));
+    queued = true;
   }
-  KickWrites();
+  if (queued) KickWrites();
 }
 
 void Connection::QueueWriteLocked(DiscoveryResponse response) {
@@ -235,27 +159,10 @@ void Connection::OnClosed() {
 
 ConnectionStatus Connection::Status() const {
   absl::MutexLock lock(&mu_);
-  ConnectionStatus s;
-  s.id = id_;
-  s.peer = peer_;
-  s.connected = connected_;
-  if (proxy_) {
-    s.proxy_id = proxy_->id;
-    s.ns = proxy_->ns;
-    s.generator = proxy_->generator;
-  }
+  ConnectionStatus s = BaseStatusLocked("");
   for (const auto& [type, st] : types_) {
-    TypeStatus t;
-    t.type_url = type;
-    t.names = st.names.size();
-    t.wildcard = st.names.empty() && IsWildcardType(type);
-    t.version_sent = st.version_sent;
-    t.nonce_sent = st.last_nonce;
-    t.version_acked = st.version_acked;
-    t.nack_error = st.nack_error;
-    t.nack_version = st.nack_version;
-    t.responses = st.responses;
-    s.types.push_back(std::move(t));
+    s.types.push_back(
+        StatusOf(type, st.progress, st.names.size(), st.names.empty() && IsWildcardType(type)));
   }
   return s;
 }

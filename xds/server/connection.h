@@ -34,19 +34,11 @@ class Connection final : public AdsStream<envoy::service::discovery::v3::Discove
 
  private:
   struct TypeState {
+    TypeProgress progress;
     std::set<std::string> names;
     bool subscribed = false;
-    bool sent = false;
-    std::string last_nonce;
-    std::string version_sent;
-    std::string version_acked;
-    std::string nack_error;
-    std::string nack_version;
     uint64_t hash_sent = 0;
-    bool pending = false;
-    bool force = false;  // respond even if nothing changed (a new subscription)
-    uint64_t responses = 0;
-    absl::Time sent_at;
+    bool force = false;       // respond even if nothing changed (a new subscription)
     SubscriptionHosts hosts;  // what `names` depend on, for push scoping
   };
 
@@ -55,7 +47,6 @@ class Connection final : public AdsStream<envoy::service::discovery::v3::Discove
   void QueueWriteLocked(envoy::service::discovery::v3::DiscoveryResponse response)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  std::optional<model::Proxy> proxy_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, TypeState> types_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -27,42 +27,17 @@ void DeltaConnection::HandleRequest(const DeltaDiscoveryRequest& request) {
   {
     absl::MutexLock lock(&mu_);
     if (finishing_) return;
-    if (!proxy_) {
-      auto proxy = FirstRequestProxy(request.has_node(), request.node(), "DeltaDiscoveryRequest",
-                                     id_, peer_, identity_ns_);
-      if (!proxy.ok()) {
-        reject = grpc::Status(static_cast<grpc::StatusCode>(proxy.status().code()),
-                              std::string(proxy.status().message()));
-      } else {
-        proxy_ = std::move(*proxy);
-        first = true;
-        spdlog::info("ads: delta connection {} from {}: node {} (namespace {})", id_, peer_,
-                     proxy_->id, proxy_->ns);
-      }
-    }
+    reject = AcceptNodeLocked(request.has_node(), request.node(), "DeltaDiscoveryRequest", &first);
     const std::string& type = request.type_url();
-    if (reject) {
-    } else if (IsReportType(type)) {
-      spdlog::debug("ads: connection {}: {} report received (not answered, as istiod)", id_, type);
-    } else if (!IsKnownType(type)) {
-      CountBadRequest(type.empty() ? "no_type_url" : "unknown_type");
-      spdlog::warn("ads: delta connection {}: ignoring unsupported type \"{}\"", id_, type);
-    } else {
+    if (!reject && RoleOf(type, id_, proxy_->id) == TypeRole::kServed) {
       auto [it, created] = types_.try_emplace(type);
       TypeState& st = it->second;
-      if (!request.response_nonce().empty()) {
-        if (request.response_nonce() == st.last_nonce) {
-          if (request.has_error_detail()) {
-            st.nack_error = request.error_detail().message();
-            Metrics::Get().xds_rejects.Add({{"type", ShortType(type)}}).Increment();
-            spdlog::warn("ads: NACK (delta) from {} for {} nonce {}: {}", proxy_->id,
-                         ShortType(type), request.response_nonce(), st.nack_error);
-          } else {
-            st.version_acked = st.version_sent;
-            st.nack_error.clear();
-          }
-        }
-      }
+      // The same classification as State of the World; a Delta request's names are a diff,
+      // handled below, so only the nonce and the error take part.
+      Decision d = Classify(RequestView{request.response_nonce(), request.has_error_detail(), {}},
+                            TypeView{st.progress.sent, st.progress.last_nonce, {}});
+      RecordReply(d.kind, request.response_nonce(), request.error_detail().message(), proxy_->id,
+                  type, &st.progress);
       if (created) {
         // A first request with no names subscribes LDS/CDS to everything (wildcard).
         st.wildcard = IsWildcardType(type) && request.resource_names_subscribe().empty();
@@ -86,7 +61,7 @@ void DeltaConnection::HandleRequest(const DeltaDiscoveryRequest& request) {
         st.force.erase(name);
       }
       st.hosts = SubscriptionHosts();  // recomputed at the next push decision
-      if (respond) st.pending = true;
+      if (respond) st.progress.pending = true;
     }
   }
   if (reject) {
@@ -111,7 +86,7 @@ bool DeltaConnection::MarkForPush(const PushScope& scope, const model::Snapshot&
       affected = Affects(scope, type, st.hosts, proxy_->ns, next.domain());
     }
     if (!affected) continue;
-    st.pending = true;
+    st.progress.pending = true;
     any = true;
   }
   return any;
@@ -131,112 +106,115 @@ void DeltaConnection::Push() {
     absl::MutexLock lock(&mu_);
     if (finishing_ || done_ || !proxy_) return;
     proxy = *proxy_;
-    for (const std::string& type : {std::string(kClusterType), std::string(kEndpointType),
-                                    std::string(kListenerType), std::string(kRouteType)}) {
+    for (const std::string& type : PushOrder()) {
       auto it = types_.find(type);
-      if (it == types_.end() || !it->second.pending) continue;
-      it->second.pending = false;
+      if (it == types_.end() || !it->second.progress.pending) continue;
+      it->second.progress.pending = false;
       Job job{type, {}};
-      if (!it->second.wildcard)
+      if (!it->second.wildcard) {
         job.names.assign(it->second.subscribed.begin(), it->second.subscribed.end());
+      }
       if (!it->second.wildcard && job.names.empty()) continue;
       jobs.push_back(std::move(job));
     }
   }
+  bool queued = false;
   for (auto& job : jobs) {
+    absl::Time start = absl::Now();
     Resources resources = server_->Generate(job.type, proxy, *snapshot, job.names);
-    absl::MutexLock lock(&mu_);
-    TypeState& st = types_[job.type];
+    std::vector<std::string> versions;
+    versions.reserve(resources.size());
+    for (const auto& r : resources) versions.push_back(VersionOf(*r));
+    const TypeMetrics& metrics = MetricsFor(job.type);
+    metrics.push_time->Observe(absl::ToDoubleSeconds(absl::Now() - start));
+    // Under the lock: what the client lacks, and the bookkeeping. The response is built after.
+    std::vector<size_t> send;  // indexes into resources
+    std::vector<std::string> removed;
     DeltaDiscoveryResponse response;
+    {
+      absl::MutexLock lock(&mu_);
+      if (finishing_ || done_) return;
+      TypeState& st = types_[job.type];
+      std::set<std::string> present;
+      size_t bytes = 0;
+      for (size_t i = 0; i < resources.size(); ++i) {
+        const Resource& r = *resources[i];
+        present.insert(r.name);
+        auto sent = st.sent.find(r.name);
+        if (sent != st.sent.end() && sent->second == versions[i] && !st.force.count(r.name)) {
+          continue;
+        }
+        send.push_back(i);
+        bytes += r.any.value().size();
+        st.sent[r.name] = versions[i];
+      }
+      // Resources the client holds that no longer exist.
+      for (auto it = st.sent.begin(); it != st.sent.end();) {
+        bool wanted = st.wildcard || st.subscribed.count(it->first);
+        if (!present.count(it->first) && wanted) {
+          removed.push_back(it->first);
+          it = st.sent.erase(it);
+        } else {
+          ++it;
+        }
+      }
+      st.force.clear();
+      // Nothing new: no response, except the first one of a type, which a client waits for
+      // even when it is empty (a wildcard LDS/CDS with nothing to serve, NDS, SDS, …).
+      if (send.empty() && removed.empty() && st.progress.sent) continue;
+      response.set_nonce(absl::StrCat("d", id_, "-", ++nonce_counter_));
+      response.set_system_version_info(absl::StrCat(snapshot->version()));
+      RecordSent(job.type, response.nonce(), response.system_version_info(), bytes, &st.progress);
+    }
     response.set_type_url(job.type);
-    response.set_system_version_info(absl::StrCat(snapshot->version()));
     response.mutable_control_plane()->set_identifier("meshd");
-    std::set<std::string> present;
-    size_t bytes = 0;
-    for (const auto& r : resources) {
-      present.insert(r->name);
-      std::string version = VersionOf(*r);
-      auto sent = st.sent.find(r->name);
-      if (sent != st.sent.end() && sent->second == version && !st.force.count(r->name)) continue;
+    response.mutable_resources()->Reserve(static_cast<int>(send.size()));
+    for (size_t i : send) {
       auto* out = response.add_resources();
-      out->set_name(r->name);
-      out->set_version(version);
-      *out->mutable_resource() = r->any;
-      bytes += r->any.value().size();
-      st.sent[r->name] = version;
+      out->set_name(resources[i]->name);
+      out->set_version(versions[i]);
+      *out->mutable_resource() = resources[i]->any;
     }
-    // Resources the client holds that no longer exist.
-    for (auto it = st.sent.begin(); it != st.sent.end();) {
-      bool wanted = st.wildcard || st.subscribed.count(it->first);
-      if (!present.count(it->first) && wanted) {
-        response.add_removed_resources(it->first);
-        it = st.sent.erase(it);
-      } else {
-        ++it;
-      }
-    }
-    st.force.clear();
-    if (response.resources().empty() && response.removed_resources().empty()) continue;
-    response.set_nonce(absl::StrCat("d", id_, "-", ++nonce_counter_));
-    st.last_nonce = response.nonce();
-    st.version_sent = response.system_version_info();
-    st.responses++;
-    Metrics::Get().xds_pushes.Add({{"type", ShortType(job.type)}}).Increment();
-    Metrics::Get()
-        .xds_config_size.Add({{"type", ShortType(job.type)}}, Metrics::SizeBuckets())
-        .Observe(static_cast<double>(bytes));
-    // At most one unsent response per type; a newer one merges into it.
-    bool merged = false;
-    for (auto& queued : writes_) {
-      if (queued.type_url() != response.type_url()) continue;
-      std::map<std::string, envoy::service::discovery::v3::Resource> by_name;
-      for (auto& r : *queued.mutable_resources()) by_name[r.name()] = std::move(r);
-      std::set<std::string> removed(queued.removed_resources().begin(),
-                                    queued.removed_resources().end());
-      for (auto& r : *response.mutable_resources()) {
-        removed.erase(r.name());
-        by_name[r.name()] = std::move(r);
-      }
-      for (const auto& name : response.removed_resources()) {
-        by_name.erase(name);
-        removed.insert(name);
-      }
-      queued.clear_resources();
-      queued.clear_removed_resources();
-      for (auto& [name, r] : by_name) *queued.add_resources() = std::move(r);
-      for (const auto& name : removed) queued.add_removed_resources(name);
-      queued.set_nonce(response.nonce());
-      queued.set_system_version_info(response.system_version_info());
-      merged = true;
-      break;
-    }
-    if (!merged) writes_.push_back(std::move(response));
+    for (auto& name : removed) response.add_removed_resources(std::move(name));
+    absl::MutexLock lock(&mu_);
+    QueueWriteLocked(std::move(response));
+    queued = true;
   }
-  KickWrites();
+  if (queued) KickWrites();
+}
+
+void DeltaConnection::QueueWriteLocked(DeltaDiscoveryResponse response) {
+  // At most one unsent response per type; a newer one merges into it.
+  for (auto& queued : writes_) {
+    if (queued.type_url() != response.type_url()) continue;
+    std::map<std::string, envoy::service::discovery::v3::Resource> by_name;
+    for (auto& r : *queued.mutable_resources()) by_name[r.name()] = std::move(r);
+    std::set<std::string> removed(queued.removed_resources().begin(),
+                                  queued.removed_resources().end());
+    for (auto& r : *response.mutable_resources()) {
+      removed.erase(r.name());
+      by_name[r.name()] = std::move(r);
+    }
+    for (const auto& name : response.removed_resources()) {
+      by_name.erase(name);
+      removed.insert(name);
+    }
+    queued.clear_resources();
+    queued.clear_removed_resources();
+    for (auto& [name, r] : by_name) *queued.add_resources() = std::move(r);
+    for (const auto& name : removed) queued.add_removed_resources(name);
+    queued.set_nonce(response.nonce());
+    queued.set_system_version_info(response.system_version_info());
+    return;
+  }
+  writes_.push_back(std::move(response));
 }
 
 ConnectionStatus DeltaConnection::Status() const {
   absl::MutexLock lock(&mu_);
-  ConnectionStatus s;
-  s.id = id_;
-  s.peer = peer_ + " (delta)";
-  s.connected = connected_;
-  if (proxy_) {
-    s.proxy_id = proxy_->id;
-    s.ns = proxy_->ns;
-    s.generator = proxy_->generator;
-  }
+  ConnectionStatus s = BaseStatusLocked("delta");
   for (const auto& [type, st] : types_) {
-    TypeStatus t;
-    t.type_url = type;
-    t.names = st.subscribed.size();
-    t.wildcard = st.wildcard;
-    t.version_sent = st.version_sent;
-    t.nonce_sent = st.last_nonce;
-    t.version_acked = st.version_acked;
-    t.nack_error = st.nack_error;
-    t.responses = st.responses;
-    s.types.push_back(std::move(t));
+    s.types.push_back(StatusOf(type, st.progress, st.subscribed.size(), st.wildcard));
   }
   return s;
 }

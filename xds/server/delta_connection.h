@@ -35,18 +35,14 @@ class DeltaConnection final
     std::set<std::string> subscribed;
     std::map<std::string, std::string> sent;  // name -> version the client holds
     std::set<std::string> force;              // newly subscribed: answer even if unchanged
-    bool pending = false;
-    std::string last_nonce;
-    std::string version_sent;
-    std::string version_acked;
-    std::string nack_error;
-    uint64_t responses = 0;
+    TypeProgress progress;
     SubscriptionHosts hosts;  // what `subscribed` depends on, for push scoping
   };
 
   void HandleRequest(const envoy::service::discovery::v3::DeltaDiscoveryRequest& request) override;
+  void QueueWriteLocked(envoy::service::discovery::v3::DeltaDiscoveryResponse response)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  std::optional<model::Proxy> proxy_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, TypeState> types_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -12,8 +12,14 @@
 #include "controller/model/proxy.h"
 #include "controller/model/snapshot.h"
 #include "envoy/config/core/v3/base.pb.h"
+#include "xds/server/ack.h"
 #include "xds/server/push_queue.h"
 #include "xds/server/push_scope.h"
+
+namespace prometheus {
+class Counter;
+class Histogram;
+}  // namespace prometheus
 
 namespace meshd::xds {
 
@@ -38,6 +44,49 @@ struct ConnectionStatus {
   absl::Time connected;
   std::vector<TypeStatus> types;
 };
+
+// What both stream kinds keep per type about the exchange with the client: what was sent,
+// what was acknowledged or refused. Guarded by the owning stream's lock.
+struct TypeProgress {
+  bool sent = false;  // any response of the type sent on this stream
+  std::string last_nonce;
+  std::string version_sent;
+  std::string version_acked;
+  std::string nack_error;    // the client's error for the last NACK, until the next ACK
+  std::string nack_version;  // version the NACK rejected
+  absl::Time sent_at;
+  uint64_t responses = 0;
+  bool pending = false;  // a push should (re)consider this type
+};
+
+// Metric handles of one type, looked up once (Family::Add hashes labels under a lock).
+struct TypeMetrics {
+  prometheus::Counter* pushes;
+  prometheus::Counter* rejects;
+  prometheus::Histogram* size;
+  prometheus::Histogram* push_time;
+};
+const TypeMetrics& MetricsFor(const std::string& type_url);
+
+// Applies a client's reply, classified by Classify (ack.h), to the type's progress: an ACK
+// records the version (and the convergence time, once per version), a NACK the error (counted
+// and logged with proxy, type, version and nonce); stale and subscribe change nothing.
+void RecordReply(RequestKind kind, const std::string& nonce, const std::string& error,
+                 const std::string& proxy_id, const std::string& type_url, TypeProgress* progress);
+// Records a response about to be queued.
+void RecordSent(const std::string& type_url, const std::string& nonce, const std::string& version,
+                size_t bytes, TypeProgress* progress);
+TypeStatus StatusOf(const std::string& type_url, const TypeProgress& progress, size_t names,
+                    bool wildcard);
+
+// The order a push sends types in: make before break (clusters and endpoints before the
+// listeners and routes that use them), then secrets and the types answered possibly empty.
+const std::vector<std::string>& PushOrder();
+
+// What a request's type asks of a stream: serve it, take it as a report (never answered, as
+// istiod does with HealthInfo), or refuse it as unknown (counted and logged, stream kept).
+enum class TypeRole { kServed, kReport, kUnknown };
+TypeRole RoleOf(const std::string& type_url, uint64_t stream_id, const std::string& proxy_id);
 
 // What the server needs of a stream, SotW or Delta.
 class Stream : public Pushable {

@@ -194,5 +194,47 @@ TEST_CASE("Delta: wildcard CDS, only changes sent, removals named", "[ads]") {
   ctx.TryCancel();
 }
 
+TEST_CASE("Both kinds answer every known type, empty when there is nothing; reports are not",
+          "[ads]") {
+  // pilot-agent (and Envoy behind it) waits for a first answer to each type it asks for: NDS,
+  // SDS, ECDS and a wildcard with nothing to serve included. HealthInfo is never answered.
+  Fixture f;
+  {
+    grpc::ClientContext ctx;
+    auto stream = f.stub->StreamAggregatedResources(&ctx);
+    DiscoveryRequest req;
+    SetNode(req.mutable_node());
+    req.set_type_url(kHealthInfoType);
+    REQUIRE(stream->Write(req));
+    req.clear_node();
+    for (const char* type : {kNameTableType, kSecretType, kExtensionConfigType}) {
+      req.set_type_url(type);
+      req.clear_resource_names();
+      if (std::string(type) != kNameTableType) req.add_resource_names("default");
+      REQUIRE(stream->Write(req));
+      DiscoveryResponse resp;
+      REQUIRE(stream->Read(&resp));
+      CHECK(resp.type_url() == type);  // the HealthInfo before got no response
+      CHECK(resp.resources_size() == 0);
+      CHECK_FALSE(resp.nonce().empty());
+    }
+    ctx.TryCancel();
+  }
+  {
+    grpc::ClientContext ctx;
+    auto stream = f.stub->DeltaAggregatedResources(&ctx);
+    DeltaDiscoveryRequest req;
+    SetNode(req.mutable_node());
+    req.set_type_url(kNameTableType);  // wildcard, nothing to serve to this proxy
+    REQUIRE(stream->Write(req));
+    DeltaDiscoveryResponse resp;
+    REQUIRE(stream->Read(&resp));
+    CHECK(resp.type_url() == kNameTableType);
+    CHECK(resp.resources_size() == 0);
+    CHECK_FALSE(resp.nonce().empty());
+    ctx.TryCancel();
+  }
+}
+
 }  // namespace
 }  // namespace meshd::xds
