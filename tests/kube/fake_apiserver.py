@@ -123,6 +123,30 @@ RESOURCES = [
                  categories=["api-extensions"]),
 ]
 
+# The kinds a Helm chart of meshd installs (deploy/helm/meshd): stored and served like the
+# others, so `kubectl apply` of the rendered chart works. Nothing runs them.
+GROUP_VERSIONS.update({
+    "apps": ["v1"],
+    "policy": ["v1"],
+    "autoscaling": ["v2"],
+    "rbac.authorization.k8s.io": ["v1"],
+})
+RESOURCES += [
+    ResourceType("apps", ["v1"], "deployments", "Deployment", True, ["deploy"], True,
+                 generation=True, categories=["all"]),
+    ResourceType("policy", ["v1"], "poddisruptionbudgets", "PodDisruptionBudget", True, ["pdb"],
+                 True, generation=True),
+    ResourceType("autoscaling", ["v2"], "horizontalpodautoscalers", "HorizontalPodAutoscaler",
+                 True, ["hpa"], True, categories=["all"]),
+    ResourceType("rbac.authorization.k8s.io", ["v1"], "clusterroles", "ClusterRole", False, [],
+                 False),
+    ResourceType("rbac.authorization.k8s.io", ["v1"], "clusterrolebindings",
+                 "ClusterRoleBinding", False, [], False),
+    ResourceType("rbac.authorization.k8s.io", ["v1"], "roles", "Role", True, [], False),
+    ResourceType("rbac.authorization.k8s.io", ["v1"], "rolebindings", "RoleBinding", True, [],
+                 False),
+]
+
 DEFAULT_API_AUDIENCES = ["https://kubernetes.default.svc.cluster.local"]
 DEFAULT_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"]
 HISTORY_SIZE = 1000
@@ -1368,6 +1392,20 @@ class App:
                 w.cond.notify()
         return len(ws)
 
+def request_attributes(app, entry):
+    """The RBAC attributes of a recorded request, as the API server's authorizer sees them:
+    a resource request gives {verb, apiGroup, resource, subresource, namespace, name}, any
+    other path {verb (the HTTP method, lower case), nonResourceURL}."""
+    url = urlsplit(entry["path"])
+    query = {k: v[0] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
+    try:
+        r = app.route(entry["method"], url.path, query)
+    except ApiError:
+        return {"verb": entry["method"].lower(), "nonResourceURL": url.path}
+    return {"verb": r.verb, "apiGroup": r.rt.group, "resource": r.rt.plural,
+            "subresource": r.sub or "", "namespace": r.ns or "", "name": r.name or ""}
+
+
 # --------------------------------------------------------------------------------------
 # HTTP
 # --------------------------------------------------------------------------------------
@@ -2001,7 +2039,8 @@ class Handler(BaseHTTPRequestHandler):
                 reqs = list(app.requests)
                 if truthy(query.get("clear")):
                     app.requests.clear()
-            return self._send(200, {"requests": reqs})
+            return self._send(200, {"requests": [dict(r, attributes=request_attributes(app, r))
+                                                 for r in reqs]})
         if method != "POST":
             raise method_not_allowed()
         if name == "compact":
