@@ -10,7 +10,9 @@ Controller::Controller(Options options, model::SnapshotSink* sink, const Clock* 
     : options_(std::move(options)),
       sink_(sink),
       clock_(clock),
-      debouncer_(options_.debounce_quiet, options_.debounce_max) {}
+      debouncer_(options_.debounce_quiet, options_.debounce_max),
+      mesh_(options_.mesh != nullptr ? options_.mesh
+                                     : std::make_shared<const model::MeshConfig>()) {}
 
 Controller::~Controller() { Stop(); }
 
@@ -117,6 +119,19 @@ void Controller::SetKubeCredential(const std::string& key,
   Enqueue(std::move(req));
 }
 
+void Controller::SetMeshConfig(model::MeshConfigPtr mesh) {
+  {
+    absl::MutexLock lock(&mu_);
+    mesh_ = std::move(mesh);
+  }
+  spdlog::info("controller: mesh config changed; pushing everything");
+  model::PushRequest req;
+  req.full = true;
+  req.start = clock_->Now();
+  req.merged = 1;
+  Enqueue(std::move(req));
+}
+
 void Controller::SetKubeEndpoints(const std::string& hostname,
                                   std::vector<model::Endpoint> endpoints) {
   {
@@ -166,7 +181,6 @@ model::SnapshotPtr Controller::Build() {
   model::Snapshot::Data data;
   data.domain = options_.domain;
   data.trust_domain = options_.trust_domain;
-  data.root_namespace = options_.root_namespace;
   data.configs = store_.Merged();
   std::vector<model::ConfigPtr> ses, wes;
   std::map<model::Kind, int> counts;
@@ -184,6 +198,7 @@ model::SnapshotPtr Controller::Build() {
   {
     absl::MutexLock lock(&mu_);
     data.version = ++version_;
+    data.mesh = mesh_;
     data.credentials = kube_credentials_;
     for (const auto& [host, svc] : kube_services_) {
       data.services[host] = svc;

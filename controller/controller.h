@@ -27,7 +27,8 @@ class Controller {
     std::string domain = "cluster.local";
     // The SPIFFE trust domain of workload identities (--trustDomain).
     std::string trust_domain = "cluster.local";
-    std::string root_namespace = "istio-system";
+    // MeshConfig (--meshConfig); null: the defaults. SetMeshConfig replaces it.
+    model::MeshConfigPtr mesh;
     absl::Duration debounce_quiet = absl::Milliseconds(100);
     absl::Duration debounce_max = absl::Seconds(10);
   };
@@ -48,6 +49,8 @@ class Controller {
   // A TLS secret gateways may name by credentialName ("<ns>/<name>"; nullopt removes it): a
   // full push (secrets change rarely; only gateways that ask for it receive it).
   void SetKubeCredential(const std::string& key, std::optional<model::Credential> credential);
+  // A new MeshConfig (the mesh file changed): a full push of everything.
+  void SetMeshConfig(model::MeshConfigPtr mesh);
   // Marks `source` as having delivered its initial state; the first snapshot waits for all
   // sources registered with ExpectSource.
   void ExpectSource(const std::string& source);
@@ -84,6 +87,7 @@ class Controller {
   std::map<std::string, model::Service> kube_services_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::vector<model::Endpoint>> kube_endpoints_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, model::Credential> kube_credentials_ ABSL_GUARDED_BY(mu_);
+  model::MeshConfigPtr mesh_ ABSL_GUARDED_BY(mu_);
 
   std::atomic<bool> ready_{false};
   std::thread thread_;

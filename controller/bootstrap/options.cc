@@ -22,10 +22,7 @@ absl::Status ParseDuration(const std::string& flag, const std::string& v, absl::
 }
 
 // istiod's `pilot-discovery discovery` flags that meshd accepts and ignores: value flags.
-// (meshConfig: accepted here until main's MeshConfig parser lands; an entry of the flag
-// table above wins over this list, since these are only added when the name is free.)
 constexpr const char* kIgnoredValueFlags[] = {
-    "meshConfig",
     "keepaliveMaxServerConnectionAge",
     "keepaliveInterval",
     "keepaliveTimeout",
@@ -93,6 +90,7 @@ std::string Usage() {
          "             [--secureGRPCAddr :15012] [--trustDomain cluster.local]\n"
          "             [--cacertsDir ./etc/cacerts] [--caStateDir $HOME/.meshd/ca]\n"
          "             [--tlsDnsNames a,b] [--kubeconfig FILE]\n"
+         "             [--meshConfig ./etc/istio/config/mesh]\n"
          "             [--leaderElection true] [--leaseName meshd-leader]\n"
          "             [--leaseDuration 30s] [--renewDeadline 15s] [--retryPeriod 7.5s]\n"
          "             [--clusterID Kubernetes]\n"
@@ -112,7 +110,10 @@ absl::StatusOr<Options> ParseOptions(const std::vector<std::string>& args) {
   if (const char* v = std::getenv("PILOT_DEBOUNCE_MAX"); v && *v) {
     if (auto s = ParseDuration("PILOT_DEBOUNCE_MAX", v, &o.debounce_max); !s.ok()) return s;
   }
-  if (const char* v = std::getenv("TRUST_DOMAIN"); v && *v) o.trust_domain = v;
+  if (const char* v = std::getenv("TRUST_DOMAIN"); v && *v) {
+    o.trust_domain = v;
+    o.trust_domain_set = true;
+  }
   if (const char* v = std::getenv("CLUSTER_ID"); v && *v) o.cluster_id = v;
   if (const char* v = std::getenv("DEFAULT_WORKLOAD_CERT_TTL"); v && *v) {
     if (auto s = ParseDuration("DEFAULT_WORKLOAD_CERT_TTL", v, &o.workload_cert_ttl); !s.ok()) {
@@ -161,7 +162,13 @@ absl::StatusOr<Options> ParseOptions(const std::vector<std::string>& args) {
       {"retryPeriod",
        [&o](const std::string& v) { return ParseDuration("--retryPeriod", v, &o.retry_period); }},
       {"secureGRPCAddr", str(&o.secure_grpc_addr)},
-      {"trustDomain", str(&o.trust_domain)},
+      {"trustDomain",
+       [&o](const std::string& v) {
+         o.trust_domain = v;
+         o.trust_domain_set = true;
+         return absl::OkStatus();
+       }},
+      {"meshConfig", str(&o.mesh_config)},
       {"cacertsDir", str(&o.cacerts_dir)},
       {"caStateDir", str(&o.ca_state_dir)},
       {"tlsDnsNames",

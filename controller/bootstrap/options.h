@@ -42,7 +42,11 @@ struct Options {
   std::string secure_grpc_addr = ":15012";  // --secureGRPCAddr ("" or "off": none)
   bool secure() const { return !secure_grpc_addr.empty() && secure_grpc_addr != "off"; }
   std::string trust_domain = "cluster.local";  // --trustDomain (env TRUST_DOMAIN)
-  std::string cacerts_dir = "./etc/cacerts";   // --cacertsDir: plug-in CA, as istiod reads it
+  bool trust_domain_set = false;  // given by flag or env (else MeshConfig's trustDomain applies)
+  // MeshConfig file, as istiod's --meshConfig (in a cluster: ConfigMap `istio` key `mesh`
+  // mounted there). A missing file means the defaults; it is re-read when it changes.
+  std::string mesh_config = "./etc/istio/config/mesh";  // --meshConfig
+  std::string cacerts_dir = "./etc/cacerts";  // --cacertsDir: plug-in CA, as istiod reads it
   std::string ca_state_dir;  // --caStateDir: self-signed root, serving cert ($HOME/.meshd/ca)
   std::vector<std::string> tls_dns_names;              // --tlsDnsNames a,b: besides istiod.<ns>.svc
   absl::Duration workload_cert_ttl = absl::Hours(24);  // env DEFAULT_WORKLOAD_CERT_TTL

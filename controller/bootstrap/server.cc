@@ -15,6 +15,7 @@
 #include "controller/common/retry.h"
 #include "controller/controller.h"
 #include "controller/file/directory_source.h"
+#include "controller/file/mesh_config_watcher.h"
 #include "controller/kube/ca_secret_store.h"
 #include "controller/kube/kube_source.h"
 #include "controller/kube/leader_elector.h"
@@ -70,7 +71,14 @@ void Server::WaitForStopRequest() { stop_.WaitForNotification(); }
 
 absl::Status Server::Start() {
   ads_ = std::make_unique<xds::AdsServer>(xds::AdsServer::Options{options_.push_workers});
+  mesh_watcher_ = std::make_unique<file::MeshConfigWatcher>(
+      options_.mesh_config, absl::Seconds(1),
+      [this](model::MeshConfigPtr mesh) { controller_->SetMeshConfig(std::move(mesh)); });
+  absl::StatusOr<model::MeshConfigPtr> mesh = mesh_watcher_->LoadInitial();
+  if (!mesh.ok()) return mesh.status();
+  if (!options_.trust_domain_set) options_.trust_domain = (*mesh)->trust_domain;
   Controller::Options copts;
+  copts.mesh = *mesh;
   copts.domain = options_.domain;
   copts.trust_domain = options_.trust_domain;
   copts.debounce_quiet = options_.debounce_after;
@@ -98,6 +106,7 @@ absl::Status Server::Start() {
   if (!options_.config_dir.empty()) controller_->ExpectSource("file");
   if (options_.kube()) controller_->ExpectSource("kube");
   controller_->Start();
+  mesh_watcher_->Start();
 
   if (!options_.config_dir.empty()) {
     file::DirectorySource::Options fopts;
@@ -159,6 +168,7 @@ void Server::Shutdown() {
   }
   if (ca_) ca_->Stop();
   if (kube_source_) kube_source_->Stop();
+  if (mesh_watcher_) mesh_watcher_->Stop();
   if (file_source_) file_source_->Stop();
   if (controller_) controller_->Stop();
   if (ads_) ads_->Stop();

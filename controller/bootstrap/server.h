@@ -25,7 +25,8 @@ class Controller;
 class HttpServer;
 namespace file {
 class DirectorySource;
-}
+class MeshConfigWatcher;
+}  // namespace file
 namespace kube {
 class KubeClient;
 class KubeSource;
@@ -57,12 +58,13 @@ class Server {
   // Creates and starts the CA (root, signer, CreateCertificate, serving certificate).
   absl::Status StartCa();
 
-  const Options options_;
+  Options options_;      // written only in Start (trust domain from MeshConfig), before any thread
   absl::Mutex stop_mu_;  // makes RequestStop() idempotent (Notify() may be called only once)
   absl::Notification stop_;
   std::unique_ptr<xds::AdsServer> ads_;
   std::unique_ptr<Controller> controller_;
   std::unique_ptr<file::DirectorySource> file_source_;
+  std::unique_ptr<file::MeshConfigWatcher> mesh_watcher_;
   // Kubernetes (with --kubeconfig or in a cluster): the API client, the config + registry
   // source, and leader election for leader-only work.
   // Creates kube_client_ from ResolveKubeConfig (none without an API server).

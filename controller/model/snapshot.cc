@@ -34,9 +34,56 @@ const std::vector<ConfigPtr>& Empty() {
   return *empty;
 }
 
+// istiod merges DestinationRules for the same host in the same namespace that have no
+// workloadSelector and the same exportTo: the oldest is the base; later rules add the subsets
+// whose names it lacks (a duplicate name is ignored), and give the traffic policy only when the
+// base has none. The merged rule takes the base's place; its warnings name what was dropped.
+std::vector<ConfigPtr> MergeDestinationRules(const std::vector<ConfigPtr>& sorted) {
+  std::vector<ConfigPtr> out;
+  std::map<size_t, std::shared_ptr<Config>> merged;  // position in `out` → merged copy
+  for (const auto& c : sorted) {
+    const DestinationRule* dr = c->AsDestinationRule();
+    bool mergeable = dr != nullptr && !(dr->workload_selector && !dr->workload_selector->empty());
+    size_t base_pos = out.size();
+    if (mergeable) {
+      for (size_t i = 0; i < out.size(); ++i) {
+        const DestinationRule* b = out[i]->AsDestinationRule();
+        if (out[i]->key.ns == c->key.ns && b != nullptr &&
+            !(b->workload_selector && !b->workload_selector->empty()) &&
+            b->export_to == dr->export_to) {
+          base_pos = i;
+          break;
+        }
+      }
+    }
+    if (base_pos == out.size()) {
+      out.push_back(c);
+      continue;
+    }
+    auto& copy = merged[base_pos];
+    if (copy == nullptr) {
+      copy = std::make_shared<Config>(*out[base_pos]);
+      out[base_pos] = copy;
+    }
+    auto& base = std::get<DestinationRule>(copy->model);
+    if (!base.traffic_policy && dr->traffic_policy) base.traffic_policy = dr->traffic_policy;
+    for (const auto& subset : dr->subsets) {
+      if (base.FindSubset(subset.name) == nullptr) {
+        base.subsets.push_back(subset);
+      } else {
+        copy->warnings.push_back(absl::StrCat("subset \"", subset.name, "\" of ", c->key.ToString(),
+                                              " ignored: an older rule for the host has it"));
+      }
+    }
+    copy->warnings.push_back(absl::StrCat("merged with ", c->key.ToString()));
+  }
+  return out;
+}
+
 }  // namespace
 
 Snapshot::Snapshot(Data data) : data_(std::move(data)) {
+  if (data_.mesh == nullptr) data_.mesh = std::make_shared<const MeshConfig>();
   for (const auto& [key, config] : data_.configs) by_kind_[key.kind].push_back(config);
   for (const auto& vs : Configs(Kind::kVirtualService)) {
     const VirtualService* spec = vs->AsVirtualService();
@@ -57,6 +104,7 @@ Snapshot::Snapshot(Data data) : data_(std::move(data)) {
   for (auto* index : {&vs_by_host_, &dr_by_host_}) {
     for (auto& [host, list] : *index) std::stable_sort(list.begin(), list.end(), Older);
   }
+  for (auto& [host, list] : dr_by_host_) list = MergeDestinationRules(list);
 }
 
 const std::vector<ConfigPtr>& Snapshot::Configs(Kind kind) const {
@@ -147,9 +195,19 @@ const std::vector<ConfigPtr>* Snapshot::MostSpecific(
 ConfigPtr Snapshot::VirtualServiceFor(const std::string& host, const std::string& proxy_ns) const {
   const std::vector<ConfigPtr>* list = MostSpecific(vs_by_host_, host);
   if (list == nullptr || list->empty()) return nullptr;
-  // The proxy's own namespace first, then the oldest anywhere (the list is sorted).
+  // The proxy's own namespace first, then the oldest anywhere (the list is sorted), among the
+  // ones exported to the proxy's namespace.
   ConfigPtr local = PickByNamespace(*list, {proxy_ns});
-  return local != nullptr ? local : list->front();
+  if (local != nullptr) return local;
+  for (const auto& c : *list) {
+    const VirtualService* vs = c->AsVirtualService();
+    if (vs != nullptr &&
+        ExportedTo(EffectiveExportTo(vs->export_to, data_.mesh->default_virtual_service_export_to),
+                   c->key.ns, proxy_ns)) {
+      return c;
+    }
+  }
+  return nullptr;
 }
 
 ConfigPtr Snapshot::DestinationRuleFor(const std::string& host, const std::string& proxy_ns,
@@ -163,7 +221,12 @@ ConfigPtr Snapshot::DestinationRuleFor(const std::string& host, const std::strin
     auto usable = [&](const ConfigPtr& c) {
       if (c->key.ns != ns) return false;
       const DestinationRule* dr = c->AsDestinationRule();
-      if (dr != nullptr && !ExportedTo(dr->export_to, c->key.ns, proxy_ns)) return false;
+      if (dr != nullptr &&
+          !ExportedTo(
+              EffectiveExportTo(dr->export_to, data_.mesh->default_destination_rule_export_to),
+              c->key.ns, proxy_ns)) {
+        return false;
+      }
       bool has_selector = dr != nullptr && dr->workload_selector && !dr->workload_selector->empty();
       if (!selected) return !has_selector;
       return has_selector && ns == proxy_ns && labels != nullptr &&
@@ -190,7 +253,8 @@ ConfigPtr Snapshot::DestinationRuleFor(const std::string& host, const std::strin
     return nullptr;
   };
   if (ConfigPtr c = pick(proxy_ns, true)) return c;
-  for (const std::string& ns : {proxy_ns, svc ? svc->ns : std::string(), data_.root_namespace}) {
+  for (const std::string& ns :
+       {proxy_ns, svc ? svc->ns : std::string(), data_.mesh->root_namespace}) {
     if (ns.empty()) continue;
     if (ConfigPtr c = pick(ns, false)) return c;
   }

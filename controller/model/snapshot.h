@@ -11,6 +11,7 @@
 
 #include "absl/strings/string_view.h"
 #include "controller/model/config.h"
+#include "controller/model/mesh_config.h"
 #include "controller/model/service.h"
 
 namespace meshd::model {
@@ -30,7 +31,7 @@ class Snapshot {
     uint64_t version = 0;
     std::string domain = "cluster.local";
     std::string trust_domain = "cluster.local";  // SPIFFE IDs: spiffe://<trust_domain>/ns/..
-    std::string root_namespace = "istio-system";
+    MeshConfigPtr mesh;                          // null: the defaults
     std::map<ConfigKey, ConfigPtr> configs;
     std::map<std::string, Service> services;                 // by hostname
     std::map<std::string, std::vector<Endpoint>> endpoints;  // by hostname
@@ -42,6 +43,9 @@ class Snapshot {
   uint64_t version() const { return data_.version; }
   const std::string& domain() const { return data_.domain; }
   const std::string& trust_domain() const { return data_.trust_domain; }
+  const MeshConfig& mesh() const { return *data_.mesh; }
+  const MeshConfigPtr& mesh_ptr() const { return data_.mesh; }
+  const std::string& root_namespace() const { return data_.mesh->root_namespace; }
 
   // Configs of one kind, ordered by namespace/name.
   const std::vector<ConfigPtr>& Configs(Kind kind) const;

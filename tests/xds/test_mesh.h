@@ -13,7 +13,8 @@ namespace meshd::testing {
 inline model::SnapshotPtr SnapshotFromYaml(
     const std::string& yaml, uint64_t version = 1,
     const std::string& trust_domain = "cluster.local",
-    std::map<std::string, model::Credential> credentials = {}) {
+    std::map<std::string, model::Credential> credentials = {},
+    model::MeshConfigPtr mesh = nullptr) {
   auto docs = config::ParseYamlDocuments(yaml);
   REQUIRE(docs.ok());
   model::Snapshot::Data data;
@@ -31,6 +32,7 @@ inline model::SnapshotPtr SnapshotFromYaml(
   data.version = version;
   data.trust_domain = trust_domain;
   data.credentials = std::move(credentials);
+  data.mesh = std::move(mesh);
   return std::make_shared<const model::Snapshot>(std::move(data));
 }
 

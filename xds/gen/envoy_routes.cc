@@ -432,8 +432,12 @@ RouteConfiguration BuildPortRoutes(const std::string& name, uint32_t port,
     if (vh.domains().empty()) continue;
     model::ConfigPtr vs = snapshot.VirtualServiceFor(svc->hostname, proxy.ns);
     const model::VirtualService* spec = vs == nullptr ? nullptr : vs->AsVirtualService();
-    if (spec != nullptr && !model::ExportedTo(spec->export_to, vs->key.ns, proxy.ns))
+    if (spec != nullptr &&
+        !model::ExportedTo(model::EffectiveExportTo(
+                               spec->export_to, snapshot.mesh().default_virtual_service_export_to),
+                           vs->key.ns, proxy.ns)) {
       spec = nullptr;
+    }
     if (spec != nullptr) {
       // The VirtualService's routes only: a request none matches gets 404, as on istiod.
       AppendRoutes(*vs, spec->http, nullptr, ctx, 0, &vh);

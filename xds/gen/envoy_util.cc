@@ -111,6 +111,7 @@ bool SidecarScope::Includes(const model::Service& service) const {
 
 SidecarScope ScopeFor(const model::Proxy& proxy, const model::Snapshot& snapshot) {
   SidecarScope scope;
+  scope.registry_only = snapshot.mesh().outbound_registry_only;
   if (proxy.IsRouter()) return scope;  // Sidecar resources do not apply to gateways
   const model::Config* ns_default = nullptr;
   const model::Config* root_default = nullptr;
@@ -126,7 +127,7 @@ SidecarScope ScopeFor(const model::Proxy& proxy, const model::Snapshot& snapshot
       } else if (ns_default == nullptr) {
         ns_default = c.get();
       }
-    } else if (c->key.ns == "istio-system" && !spec.has_workload_selector() &&
+    } else if (c->key.ns == snapshot.root_namespace() && !spec.has_workload_selector() &&
                root_default == nullptr) {
       root_default = c.get();
     }
@@ -134,9 +135,10 @@ SidecarScope ScopeFor(const model::Proxy& proxy, const model::Snapshot& snapshot
   if (scope.sidecar == nullptr) scope.sidecar = ns_default != nullptr ? ns_default : root_default;
   if (scope.sidecar == nullptr) return scope;
   const auto& spec = scope.sidecar->Spec<net::Sidecar>();
-  scope.registry_only =
-      spec.has_outbound_traffic_policy() &&
-      spec.outbound_traffic_policy().mode() == net::OutboundTrafficPolicy::REGISTRY_ONLY;
+  if (spec.has_outbound_traffic_policy()) {
+    scope.registry_only =
+        spec.outbound_traffic_policy().mode() == net::OutboundTrafficPolicy::REGISTRY_ONLY;
+  }
   for (const auto& egress : spec.egress()) {
     for (const auto& h : egress.hosts()) {
       std::vector<std::string> parts = absl::StrSplit(h, absl::MaxSplits('/', 1));
@@ -153,7 +155,11 @@ std::vector<const model::Service*> VisibleServices(const model::Proxy& proxy,
                                                    const SidecarScope& scope) {
   std::vector<const model::Service*> out;
   for (const auto& [host, svc] : snapshot.Services()) {
-    if (!model::ExportedTo(svc.export_to, svc.ns, proxy.ns)) continue;
+    if (!model::ExportedTo(
+            model::EffectiveExportTo(svc.export_to, snapshot.mesh().default_service_export_to),
+            svc.ns, proxy.ns)) {
+      continue;
+    }
     if (!scope.Includes(svc)) continue;
     out.push_back(&svc);
   }

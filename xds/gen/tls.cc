@@ -73,7 +73,7 @@ MtlsMode EffectiveMtlsMode(const model::Snapshot& snapshot, const std::string& n
       }
     } else if (c->key.ns == ns && !has_selector) {
       if (namespace_wide == nullptr || Older(c, namespace_wide)) namespace_wide = c;
-    } else if (c->key.ns == kRootNamespace && !has_selector) {
+    } else if (c->key.ns == snapshot.root_namespace() && !has_selector) {
       if (mesh == nullptr || Older(c, mesh)) mesh = c;
     }
   }

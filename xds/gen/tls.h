@@ -23,8 +23,6 @@
 
 namespace meshd::xds {
 
-// Istio's mesh-wide policies live in the root namespace (meshConfig.rootNamespace).
-inline constexpr char kRootNamespace[] = "istio-system";
 inline constexpr char kCertProviderInstance[] = "default";
 inline constexpr char kTlsTransportSocket[] = "envoy.transport_sockets.tls";
 

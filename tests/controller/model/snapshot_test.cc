@@ -178,5 +178,92 @@ TEST_CASE(
   CHECK(s.DestinationRuleFor(kReviews, "other") == nullptr);
 }
 
+ConfigPtr DrWith(const std::string& ns, const std::string& name, const std::string& host,
+                 const std::string& created, std::vector<std::string> subsets, bool policy,
+                 std::vector<std::string> export_to = {}) {
+  auto c = std::make_shared<Config>();
+  c->key = {Kind::kDestinationRule, ns, name};
+  c->creation_timestamp = created;
+  auto spec = std::make_shared<net::DestinationRule>();
+  spec->set_host(host);
+  for (const auto& s : subsets) {
+    auto* sub = spec->add_subsets();
+    sub->set_name(s);
+    (*sub->mutable_labels())["version"] = s + "-" + name;
+  }
+  if (policy) spec->mutable_traffic_policy()->mutable_tls()->set_sni(name);
+  for (const auto& e : export_to) spec->add_export_to(e);
+  c->model = config::ToModel(*spec);
+  c->spec = spec;
+  return c;
+}
+
+TEST_CASE("DestinationRuleFor: istiod merges rules for one host in one namespace", "[snapshot]") {
+  // The oldest is the base; a later one adds subsets it lacks, and its traffic policy only
+  // when the base has none.
+  auto base = DrWith("default", "a", "reviews", "2024-01-01T00:00:00Z", {"v1"}, false);
+  auto more = DrWith("default", "b", "reviews", "2024-01-02T00:00:00Z", {"v1", "v2"}, true);
+  auto other_ns = DrWith("other", "c", kReviews, "2023-01-01T00:00:00Z", {"v3"}, false);
+  Snapshot s = Make({base, more, other_ns}, {Svc(kReviews, "default")});
+  ConfigPtr got = s.DestinationRuleFor(kReviews, "default");
+  REQUIRE(got != nullptr);
+  CHECK(got->key.name == "a");
+  const DestinationRule* dr = got->AsDestinationRule();
+  REQUIRE(dr->subsets.size() == 2);
+  CHECK(dr->FindSubset("v1")->labels.at("version") == "v1-a");  // the base's wins
+  CHECK(dr->FindSubset("v2") != nullptr);
+  CHECK(dr->FindSubset("v3") == nullptr);  // another namespace is not merged
+  REQUIRE(dr->traffic_policy.has_value());
+  REQUIRE(dr->traffic_policy->tls.has_value());
+  CHECK(dr->traffic_policy->tls->sni == "b");
+  CHECK(std::count(got->warnings.begin(), got->warnings.end(),
+                   "merged with DestinationRule/default/b") == 1);
+  // The stored objects themselves are unchanged.
+  CHECK(base->AsDestinationRule()->subsets.size() == 1);
+}
+
+TEST_CASE("DestinationRuleFor: rules with different exportTo are not merged", "[snapshot]") {
+  auto a = DrWith("default", "a", "reviews", "2024-01-01T00:00:00Z", {"v1"}, false, {"."});
+  auto b = DrWith("default", "b", "reviews", "2024-01-02T00:00:00Z", {"v2"}, false, {"*"});
+  Snapshot s = Make({a, b}, {Svc(kReviews, "default")});
+  ConfigPtr local = s.DestinationRuleFor(kReviews, "default");
+  REQUIRE(local != nullptr);
+  CHECK(local->AsDestinationRule()->subsets.size() == 1);
+}
+
+TEST_CASE("MeshConfig: default exportTo applies to objects that set none", "[snapshot]") {
+  auto dr = DrWith("default", "a", "reviews", "", {"v1"}, false);
+  auto vs = Vs("default", "r", {"reviews"});
+  Snapshot::Data d;
+  d.configs[dr->key] = dr;
+  d.configs[vs->key] = vs;
+  d.services[kReviews] = Svc(kReviews, "default");
+  auto mesh = std::make_shared<MeshConfig>();
+  mesh->default_destination_rule_export_to = {"."};
+  mesh->default_virtual_service_export_to = {"."};
+  d.mesh = mesh;
+  Snapshot s(std::move(d));
+  CHECK(s.DestinationRuleFor(kReviews, "default") != nullptr);
+  CHECK(s.DestinationRuleFor(kReviews, "other") == nullptr);
+  CHECK(s.VirtualServiceFor(kReviews, "default") != nullptr);
+  CHECK(s.VirtualServiceFor(kReviews, "other") == nullptr);
+}
+
+TEST_CASE("MeshConfig: the root namespace of DestinationRule fallback is rootNamespace",
+          "[snapshot]") {
+  auto root_rule = Dr("mesh-root", "all", "*.local");
+  Snapshot::Data d;
+  d.configs[root_rule->key] = root_rule;
+  d.services[kReviews] = Svc(kReviews, "default");
+  auto mesh = std::make_shared<MeshConfig>();
+  mesh->root_namespace = "mesh-root";
+  d.mesh = mesh;
+  Snapshot s(std::move(d));
+  CHECK(s.root_namespace() == "mesh-root");
+  CHECK(s.DestinationRuleFor(kReviews, "default") != nullptr);
+  CHECK(Make({root_rule}, {Svc(kReviews, "default")}).DestinationRuleFor(kReviews, "default") ==
+        nullptr);
+}
+
 }  // namespace
 }  // namespace meshd::model

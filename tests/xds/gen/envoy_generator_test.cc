@@ -326,6 +326,41 @@ spec:
   CHECK(rc.virtual_hosts(rc.virtual_hosts_size() - 1).name() == "block_all");
 }
 
+TEST_CASE("MeshConfig outboundTrafficPolicy REGISTRY_ONLY applies where no Sidecar overrides",
+          "[envoy][mesh_config]") {
+  auto mesh = std::make_shared<model::MeshConfig>();
+  mesh->outbound_registry_only = true;
+  EnvoyGenerator gen;
+  model::Proxy proxy = Sidecar();
+  auto snap = testing::SnapshotFromYaml(kBookinfo, 1, "cluster.local", {}, mesh);
+  auto listeners = Unpack<Listener>(gen.Generate(kListenerType, proxy, *snap, {}));
+  CHECK(listeners["virtualOutbound"].filter_chains(0).name() == "virtualOutbound-blackhole");
+  // A namespace's Sidecar may open it again (ALLOW_ANY).
+  auto open = testing::SnapshotFromYaml(kBookinfo + R"(
+---
+apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: {name: default, namespace: default}
+spec:
+  outboundTrafficPolicy: {mode: ALLOW_ANY}
+)",
+                                        1, "cluster.local", {}, mesh);
+  listeners = Unpack<Listener>(gen.Generate(kListenerType, proxy, *open, {}));
+  CHECK(listeners["virtualOutbound"].filter_chains(0).name() == "virtualOutbound-catchall-tcp");
+}
+
+TEST_CASE("MeshConfig defaultServiceExportTo hides services that set no exportTo",
+          "[envoy][mesh_config]") {
+  auto mesh = std::make_shared<model::MeshConfig>();
+  mesh->default_service_export_to = {"."};
+  EnvoyGenerator gen;
+  model::Proxy proxy = Sidecar();  // namespace default
+  auto snap = testing::SnapshotFromYaml(kBookinfo, 1, "cluster.local", {}, mesh);
+  auto clusters = Unpack<Cluster>(gen.Generate(kClusterType, proxy, *snap, {}));
+  CHECK(clusters.count("outbound|9080||reviews.default.svc.cluster.local") == 1);
+  CHECK(clusters.count("outbound|3306||mysql.db.svc.cluster.local") == 0);
+}
+
 std::vector<std::string> Validate(const Resources& resources) {
   auto set = ConfigSetFromResources(resources);
   REQUIRE(set.ok());
