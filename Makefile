@@ -8,7 +8,7 @@ export CCACHE_NOHASHDIR := 1
 # The xDS proto library compiles with a precompiled header; these let ccache cache it anyway.
 export CCACHE_SLOPPINESS := pch_defines,time_macros,include_file_mtime,include_file_ctime
 
-.PHONY: setup build run test bench clean
+.PHONY: setup build run test bench clean image
 
 setup:
 	@.ci/setup
@@ -23,6 +23,11 @@ run: build
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure --timeout 600
+
+# The container image (deploy/Dockerfile) from this build's binaries; without a container
+# engine it prepares the context in $(BUILD)/image and says why it stops there.
+image: build
+	BUILD=$(BUILD) deploy/image/build-image.sh
 
 bench: build
 	@echo "see bench/README.md"

@@ -5,6 +5,8 @@
 #include <atomic>
 #include <csignal>
 #include <iostream>
+#include <set>
+#include <string>
 #include <thread>
 
 #include "absl/status/status.h"
@@ -27,6 +29,12 @@ int main(int argc, char** argv) {
   }
   spdlog::set_level(spdlog::level::from_str(options->log_level));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%fZ\t%l\t%v", spdlog::pattern_time_type::utc);
+  std::set<std::string> logged;
+  for (const std::string& flag : options->ignored_flags) {
+    if (logged.insert(flag).second) {
+      spdlog::info("flag --{} accepted for istiod compatibility, not used", flag);
+    }
+  }
 
   // Block the shutdown signals in every thread; main waits for them below.
   sigset_t signals;

@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <functional>
 #include <map>
+#include <set>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -20,10 +21,70 @@ absl::Status ParseDuration(const std::string& flag, const std::string& v, absl::
   return absl::OkStatus();
 }
 
+// istiod's `pilot-discovery discovery` flags that meshd accepts and ignores: value flags.
+constexpr const char* kIgnoredValueFlags[] = {
+    "keepaliveMaxServerConnectionAge",
+    "keepaliveInterval",
+    "keepaliveTimeout",
+    "caCertFile",
+    "tlsCertFile",
+    "tlsKeyFile",
+    "tls-cipher-suites",
+    "registries",
+    "plugins",
+    "networksConfig",
+    "httpsAddr",
+    "ctrlz_port",
+    "ctrlz_address",
+    "resync",
+    "vklog",
+    "log_caller",
+    "log_rotate",
+    "log_rotate_max_age",
+    "log_rotate_max_backups",
+    "log_rotate_max_size",
+    "log_stacktrace_level",
+    "log_target",
+    "clusterAliases",
+    "clusterRegistriesNamespace",
+    "kubernetesApiQPS",
+    "kubernetesApiBurst",
+    "shutdownDuration",
+};
+// ... and boolean flags: bare `--flag` (never followed by a value) or `--flag=true|false`.
+constexpr const char* kIgnoredBoolFlags[] = {"log_as_json", "profile"};
+
+// istiod's `scope:level,scope:level` (or a bare level): the `default` scope's level, else the
+// last one given, as a spdlog level name.
+absl::Status ParseLogLevel(const std::string& v, std::string* out) {
+  std::string level;  // the last one given
+  std::string default_level;
+  for (absl::string_view part : absl::StrSplit(v, ',', absl::SkipEmpty())) {
+    auto colon = part.find(':');
+    absl::string_view scope = colon == absl::string_view::npos ? "" : part.substr(0, colon);
+    level = std::string(colon == absl::string_view::npos ? part : part.substr(colon + 1));
+    if (scope.empty() || scope == "default") default_level = level;
+  }
+  if (!default_level.empty()) level = default_level;
+  static const std::map<std::string, std::string> kLevels = {
+      {"debug", "debug"}, {"info", "info"},         {"warn", "warn"}, {"warning", "warn"},
+      {"error", "err"},   {"fatal", "critical"},    {"none", "off"},  {"trace", "trace"},
+      {"err", "err"},     {"critical", "critical"}, {"off", "off"}};
+  auto it = kLevels.find(level);
+  if (it == kLevels.end()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--log_output_level: \"", v,
+                     "\" is not scope:level,... with a level of debug, info, warn, error, "
+                     "fatal or none"));
+  }
+  *out = it->second;
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 std::string Usage() {
-  return "usage: meshd [--configDir DIR] [--grpcAddr :15010] [--httpAddr :8080]\n"
+  return "usage: meshd [discovery] [--configDir DIR] [--grpcAddr :15010] [--httpAddr :8080]\n"
          "             [--monitoringAddr :15014] [--domain cluster.local] [--namespace NS]\n"
          "             [--log_output_level default:info] [--pushWorkers 2]\n"
          "             [--secureGRPCAddr :15012] [--trustDomain cluster.local]\n"
@@ -32,9 +93,12 @@ std::string Usage() {
          "             [--meshConfig ./etc/istio/config/mesh]\n"
          "             [--leaderElection true] [--leaseName meshd-leader]\n"
          "             [--leaseDuration 30s] [--renewDeadline 15s] [--retryPeriod 7.5s]\n"
+         "             [--clusterID Kubernetes]\n"
+         "istiod's other discovery flags (--keepaliveMaxServerConnectionAge, --log_as_json,\n"
+         "--caCertFile, --tlsCertFile, ...) are accepted, logged and not used.\n"
          "env: POD_NAMESPACE, PILOT_DEBOUNCE_AFTER (100ms), PILOT_DEBOUNCE_MAX (10s),\n"
          "     TRUST_DOMAIN, DEFAULT_WORKLOAD_CERT_TTL (24h), MAX_WORKLOAD_CERT_TTL (2160h),\n"
-         "     KUBECONFIG, KUBERNETES_SERVICE_HOST/PORT (in-cluster), POD_NAME\n";
+         "     KUBECONFIG, KUBERNETES_SERVICE_HOST/PORT (in-cluster), POD_NAME, CLUSTER_ID\n";
 }
 
 absl::StatusOr<Options> ParseOptions(const std::vector<std::string>& args) {
@@ -50,6 +114,7 @@ absl::StatusOr<Options> ParseOptions(const std::vector<std::string>& args) {
     o.trust_domain = v;
     o.trust_domain_set = true;
   }
+  if (const char* v = std::getenv("CLUSTER_ID"); v && *v) o.cluster_id = v;
   if (const char* v = std::getenv("DEFAULT_WORKLOAD_CERT_TTL"); v && *v) {
     if (auto s = ParseDuration("DEFAULT_WORKLOAD_CERT_TTL", v, &o.workload_cert_ttl); !s.ok()) {
       return s;
@@ -74,7 +139,8 @@ absl::StatusOr<Options> ParseOptions(const std::vector<std::string>& args) {
       {"monitoringAddr", str(&o.monitoring_addr)},
       {"domain", str(&o.domain)},
       {"namespace", str(&o.ns)},
-      {"log_output_level", str(&o.log_level)},
+      {"log_output_level", [&o](const std::string& v) { return ParseLogLevel(v, &o.log_level); }},
+      {"clusterID", str(&o.cluster_id)},
       {"kubeconfig", str(&o.kubeconfig)},
       {"leaseName", str(&o.lease_name)},
       {"leaderElection",
@@ -118,7 +184,27 @@ absl::StatusOr<Options> ParseOptions(const std::vector<std::string>& args) {
          return absl::OkStatus();
        }},
   };
-  for (size_t i = 0; i < args.size(); ++i) {
+  std::set<std::string> bool_flags;
+  for (const char* name : kIgnoredValueFlags) {
+    flags.emplace(name, [&o, name](const std::string&) {
+      o.ignored_flags.push_back(name);
+      return absl::OkStatus();
+    });
+  }
+  for (const char* name : kIgnoredBoolFlags) {
+    bool_flags.insert(name);
+    flags.emplace(name, [&o, name](const std::string& v) {
+      if (v != "true" && v != "false") {
+        return absl::InvalidArgumentError(
+            absl::StrCat("--", name, ": expected true or false, or no value"));
+      }
+      o.ignored_flags.push_back(name);
+      return absl::OkStatus();
+    });
+  }
+  // istiod's image runs `pilot-discovery discovery --flags...`: the subcommand may lead.
+  size_t first = !args.empty() && args[0] == "discovery" ? 1 : 0;
+  for (size_t i = first; i < args.size(); ++i) {
     std::string arg = args[i];
     if (!absl::StartsWith(arg, "--")) {
       return absl::InvalidArgumentError(absl::StrCat("unexpected argument \"", arg, "\""));
@@ -135,6 +221,10 @@ absl::StatusOr<Options> ParseOptions(const std::vector<std::string>& args) {
     if (it == flags.end()) {
       return absl::InvalidArgumentError(absl::StrCat("unknown flag --", arg));
     }
+    if (!has_value && bool_flags.count(arg)) {
+      value = "true";  // a bare boolean flag never takes the next argument
+      has_value = true;
+    }
     if (!has_value) {
       if (i + 1 >= args.size()) {
         return absl::InvalidArgumentError(absl::StrCat("flag --", arg, " needs a value"));
@@ -142,10 +232,6 @@ absl::StatusOr<Options> ParseOptions(const std::vector<std::string>& args) {
       value = args[++i];
     }
     if (auto s = it->second(value); !s.ok()) return s;
-  }
-  // istiod spells it "default:info"; keep the level.
-  if (auto colon = o.log_level.rfind(':'); colon != std::string::npos) {
-    o.log_level = o.log_level.substr(colon + 1);
   }
   if (o.kubeconfig.empty() && !kube::InCluster() && o.config_dir.empty()) {
     o.kubeconfig = kube::FindKubeConfig("");  // $KUBECONFIG, then ~/.kube/config

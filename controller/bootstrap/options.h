@@ -20,6 +20,7 @@ struct Options {
   std::string domain = "cluster.local";    // --domain
   std::string ns = "istio-system";         // --namespace (env POD_NAMESPACE)
   std::string log_level = "info";          // --log_output_level (default:info or info)
+  std::string cluster_id = "Kubernetes";   // --clusterID (istiod's default; env CLUSTER_ID)
   int push_workers = 2;                    // --pushWorkers
   absl::Duration debounce_after = absl::Milliseconds(100);  // env PILOT_DEBOUNCE_AFTER
   absl::Duration debounce_max = absl::Seconds(10);          // env PILOT_DEBOUNCE_MAX
@@ -50,9 +51,14 @@ struct Options {
   std::vector<std::string> tls_dns_names;              // --tlsDnsNames a,b: besides istiod.<ns>.svc
   absl::Duration workload_cert_ttl = absl::Hours(24);  // env DEFAULT_WORKLOAD_CERT_TTL
   absl::Duration max_workload_cert_ttl = absl::Hours(24 * 90);  // env MAX_WORKLOAD_CERT_TTL
+  // istiod's flags meshd accepts but does not use yet (`pilot-discovery discovery` arguments
+  // of the istiod chart), in the order given, without values: main logs each once.
+  std::vector<std::string> ignored_flags;
 };
 
-// Parses argv (`--flag value` or `--flag=value`). InvalidArgument names the bad flag.
+// Parses argv (`--flag value` or `--flag=value`; boolean flags also bare `--flag`), after an
+// optional leading `discovery` subcommand (istiod's container arguments). InvalidArgument
+// names the bad flag.
 absl::StatusOr<Options> ParseOptions(const std::vector<std::string>& args);
 std::string Usage();
 

@@ -123,6 +123,30 @@ RESOURCES = [
                  categories=["api-extensions"]),
 ]
 
+# The kinds a Helm chart of meshd installs (deploy/helm/meshd): stored and served like the
+# others, so `kubectl apply` of the rendered chart works. Nothing runs them.
+GROUP_VERSIONS.update({
+    "apps": ["v1"],
+    "policy": ["v1"],
+    "autoscaling": ["v2"],
+    "rbac.authorization.k8s.io": ["v1"],
+})
+RESOURCES += [
+    ResourceType("apps", ["v1"], "deployments", "Deployment", True, ["deploy"], True,
+                 generation=True, categories=["all"]),
+    ResourceType("policy", ["v1"], "poddisruptionbudgets", "PodDisruptionBudget", True, ["pdb"],
+                 True, generation=True),
+    ResourceType("autoscaling", ["v2"], "horizontalpodautoscalers", "HorizontalPodAutoscaler",
+                 True, ["hpa"], True, categories=["all"]),
+    ResourceType("rbac.authorization.k8s.io", ["v1"], "clusterroles", "ClusterRole", False, [],
+                 False),
+    ResourceType("rbac.authorization.k8s.io", ["v1"], "clusterrolebindings",
+                 "ClusterRoleBinding", False, [], False),
+    ResourceType("rbac.authorization.k8s.io", ["v1"], "roles", "Role", True, [], False),
+    ResourceType("rbac.authorization.k8s.io", ["v1"], "rolebindings", "RoleBinding", True, [],
+                 False),
+]
+
 DEFAULT_API_AUDIENCES = ["https://kubernetes.default.svc.cluster.local"]
 DEFAULT_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"]
 HISTORY_SIZE = 1000
@@ -926,6 +950,7 @@ class Store:
         if kind and kind != rt.kind:
             raise bad_request("the kind in the data (%s) does not match the expected kind (%s)"
                               % (kind, rt.kind))
+        validate_custom_resource(self, rt, body)
         md = body.get("metadata", {})
         if md is None:
             md = body["metadata"] = {}
@@ -1367,6 +1392,155 @@ class App:
                 w.stop = mode
                 w.cond.notify()
         return len(ws)
+
+# --------------------------------------------------------------------------------------
+# CRD schemas: a custom resource is checked against the openAPIV3Schema of its stored
+# CustomResourceDefinition (when one was applied), as kube-apiserver does: types, formats of
+# integers, enums, required, minimum/maximum, additionalProperties, nullable,
+# x-kubernetes-int-or-string, x-kubernetes-preserve-unknown-fields, oneOf/anyOf/allOf/not.
+# Unknown fields are pruned (the server's default, non-strict field validation).
+# --------------------------------------------------------------------------------------
+
+_JSON_TYPES = ((bool, "boolean"), (int, "integer"), (float, "number"), (str, "string"),
+               (list, "array"), (dict, "object"))
+
+
+def _json_type(v):
+    if v is None:
+        return "null"
+    for t, name in _JSON_TYPES:
+        if isinstance(v, t):
+            return name
+    return "unknown"
+
+
+def _quote(v):
+    return json.dumps(v) if isinstance(v, (str, int, float, bool)) or v is None else \
+        json.dumps(_json_type(v))
+
+
+def _schema_errors(schema, v, path, prune):
+    """[(field, detail, reason)] for value v at path; prunes unknown fields when asked."""
+    errs = []
+    if not isinstance(schema, dict):
+        return errs
+    typ = schema.get("type")
+    if v is None:
+        if schema.get("nullable") or (not typ and schema.get("x-kubernetes-preserve-unknown-"
+                                                            "fields")):
+            return errs
+        if typ or schema.get("x-kubernetes-int-or-string"):
+            errs.append((path, 'Invalid value: "null": %s in body must be of type %s: "null"'
+                         % (path, typ or "integer,string"), "FieldValueTypeInvalid"))
+            return errs
+    got = _json_type(v)
+    if schema.get("x-kubernetes-int-or-string"):
+        if got not in ("integer", "string"):
+            errs.append((path, 'Invalid value: "%s": %s in body must be of type integer,string: '
+                         '"%s"' % (got, path, got), "FieldValueTypeInvalid"))
+            return errs
+    elif typ:
+        ok = got == typ or (typ == "number" and got == "integer")
+        if not ok:
+            errs.append((path, 'Invalid value: "%s": %s in body must be of type %s: "%s"'
+                         % (got, path, typ, got), "FieldValueTypeInvalid"))
+            return errs
+    if "enum" in schema and v not in schema["enum"]:
+        errs.append((path, "Unsupported value: %s: supported values: %s" % (
+            _quote(v), ", ".join(_quote(e) for e in schema["enum"])), "FieldValueNotSupported"))
+    if got in ("integer", "number"):
+        if "minimum" in schema and v < schema["minimum"]:
+            errs.append((path, "Invalid value: %s: %s in body should be greater than or equal "
+                         "to %s" % (v, path, schema["minimum"]), "FieldValueInvalid"))
+        if "maximum" in schema and v > schema["maximum"]:
+            errs.append((path, "Invalid value: %s: %s in body should be less than or equal "
+                         "to %s" % (v, path, schema["maximum"]), "FieldValueInvalid"))
+    if got == "object":
+        props = schema.get("properties") or {}
+        for req in schema.get("required") or []:
+            if req not in v:
+                errs.append((path + "." + req if path else req, "Required value",
+                             "FieldValueRequired"))
+        addl = schema.get("additionalProperties")
+        for k in list(v):
+            sub = path + "." + k if path else k
+            if k in props:
+                errs += _schema_errors(props[k], v[k], sub, prune)
+            elif isinstance(addl, dict):
+                errs += _schema_errors(addl, v[k], sub, prune)
+            elif not schema.get("x-kubernetes-preserve-unknown-fields") and addl is not True \
+                    and prune:
+                del v[k]
+    if got == "array" and isinstance(schema.get("items"), dict):
+        for i, item in enumerate(v):
+            errs += _schema_errors(schema["items"], item, "%s[%d]" % (path, i), prune)
+    # Logical junctors validate without pruning.
+    for sub in schema.get("allOf") or []:
+        errs += _schema_errors(sub, v, path, False)
+    if "anyOf" in schema and not any(not _schema_errors(s, v, path, False)
+                                     for s in schema["anyOf"]):
+        errs.append((path, "Invalid value: %s: %s in body must validate at least one schema "
+                     "(anyOf)" % (_quote(v), path), "FieldValueInvalid"))
+    if "oneOf" in schema:
+        n = sum(1 for s in schema["oneOf"] if not _schema_errors(s, v, path, False))
+        if n != 1:
+            errs.append((path, "Invalid value: %s: %s in body must validate one and only one "
+                         "schema (oneOf)%s" % (_quote(v), path, "" if n == 0 else
+                                               ". Found %d valid alternatives" % n),
+                         "FieldValueInvalid"))
+    if "not" in schema and not _schema_errors(schema["not"], v, path, False):
+        errs.append((path, "Invalid value: %s: %s in body should not be valid against the "
+                     "schema (not)" % (_quote(v), path), "FieldValueInvalid"))
+    return errs
+
+
+def validate_custom_resource(store, rt, body):
+    """422 Invalid (every cause, as kube-apiserver lists them) when a custom resource does not
+    match its CRD's schema for the version in the body."""
+    if not rt.custom:
+        return
+    with store.lock:
+        crd = store.objects.get(("apiextensions.k8s.io", "customresourcedefinitions"),
+                                {}).get(("", rt.qualified))
+    if crd is None:
+        return
+    av = body.get("apiVersion") or ""
+    version = av.rsplit("/", 1)[-1] if "/" in av else rt.storage_version
+    versions = (crd.get("spec") or {}).get("versions") or []
+    entry = next((x for x in versions if x.get("name") == version), None) or \
+        next((x for x in versions if x.get("storage")), None)
+    schema = ((entry or {}).get("schema") or {}).get("openAPIV3Schema")
+    if not isinstance(schema, dict):
+        return
+    top = {k: v for k, v in body.items() if k not in ("apiVersion", "kind", "metadata")}
+    errs = _schema_errors(schema, top, "", True)
+    for k in [k for k in body if k not in ("apiVersion", "kind", "metadata") and k not in top]:
+        del body[k]
+    if not errs:
+        return
+    name = (body.get("metadata") or {}).get("name") or ""
+    kind = rt.kind + "." + rt.group
+    texts = ["%s: %s" % (f, d) for f, d, _ in errs]
+    msg = '%s "%s" is invalid: %s' % (kind, name, texts[0] if len(texts) == 1 else
+                                      "[" + ", ".join(texts) + "]")
+    details = {"name": name, "group": rt.group, "kind": rt.kind,
+               "causes": [{"reason": r, "message": d, "field": f} for f, d, r in errs]}
+    raise ApiError(422, "Invalid", msg, details)
+
+
+def request_attributes(app, entry):
+    """The RBAC attributes of a recorded request, as the API server's authorizer sees them:
+    a resource request gives {verb, apiGroup, resource, subresource, namespace, name}, any
+    other path {verb (the HTTP method, lower case), nonResourceURL}."""
+    url = urlsplit(entry["path"])
+    query = {k: v[0] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
+    try:
+        r = app.route(entry["method"], url.path, query)
+    except ApiError:
+        return {"verb": entry["method"].lower(), "nonResourceURL": url.path}
+    return {"verb": r.verb, "apiGroup": r.rt.group, "resource": r.rt.plural,
+            "subresource": r.sub or "", "namespace": r.ns or "", "name": r.name or ""}
+
 
 # --------------------------------------------------------------------------------------
 # HTTP
@@ -2001,7 +2175,8 @@ class Handler(BaseHTTPRequestHandler):
                 reqs = list(app.requests)
                 if truthy(query.get("clear")):
                     app.requests.clear()
-            return self._send(200, {"requests": reqs})
+            return self._send(200, {"requests": [dict(r, attributes=request_attributes(app, r))
+                                                 for r in reqs]})
         if method != "POST":
             raise method_not_allowed()
         if name == "compact":

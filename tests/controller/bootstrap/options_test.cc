@@ -122,6 +122,54 @@ TEST_CASE("options: errors name the flag", "[options]") {
         "PILOT_DEBOUNCE_MAX: \"-1s\" is not a duration");
 }
 
+TEST_CASE("options: istiod's container arguments are accepted", "[options]") {
+  NoKube env;
+  ScopedEnv cluster("CLUSTER_ID", nullptr);
+  // The istiod chart's Deployment args, plus flags an operator may have added.
+  auto o = ParseOptions({"discovery", "--monitoringAddr=:15014", "--log_output_level=default:info",
+                         "--domain", "cluster.local", "--keepaliveMaxServerConnectionAge", "30m",
+                         "--log_as_json", "--configDir", "/d", "--clusterID", "east",
+                         "--caCertFile", "/etc/cacerts/ca-cert.pem", "--profile=false",
+                         "--ctrlz_port=9876", "--registries", "Kubernetes"});
+  REQUIRE(o.ok());
+  CHECK(o->config_dir == "/d");  // --log_as_json did not eat "--configDir"
+  CHECK(o->cluster_id == "east");
+  CHECK(o->monitoring_addr == ":15014");
+  CHECK(o->ignored_flags == std::vector<std::string>{"keepaliveMaxServerConnectionAge",
+                                                     "log_as_json", "caCertFile", "profile",
+                                                     "ctrlz_port", "registries"});
+  // A bare boolean flag at the end, and before a value flag.
+  auto last = ParseOptions({"--configDir", "/d", "--log_as_json"});
+  REQUIRE(last.ok());
+  CHECK(last->ignored_flags == std::vector<std::string>{"log_as_json"});
+  CHECK(ParseOptions({"--configDir", "/d", "--log_as_json=maybe"}).status().message() ==
+        "--log_as_json: expected true or false, or no value");
+  // The subcommand only leads; anywhere else it is an unexpected argument.
+  CHECK(ParseOptions({"--configDir", "/d", "discovery"}).status().message() ==
+        "unexpected argument \"discovery\"");
+  CHECK(ParseOptions({"discovery", "--configDir", "/d", "--nope"}).status().message() ==
+        "unknown flag --nope");
+  CHECK(ParseOptions({"--configDir", "/d"})->cluster_id == "Kubernetes");
+}
+
+TEST_CASE("options: --log_output_level takes the default scope's level, else the last",
+          "[options]") {
+  NoKube env;
+  auto level = [](const std::string& v) {
+    auto o = ParseOptions({"--configDir", "/d", "--log_output_level", v});
+    return o.ok() ? o->log_level : std::string(o.status().message());
+  };
+  CHECK(level("default:info") == "info");
+  CHECK(level("ads:debug,default:warn,model:error") == "warn");
+  CHECK(level("ads:debug,model:error") == "err");
+  CHECK(level("debug") == "debug");
+  CHECK(level("default:fatal") == "critical");
+  CHECK(level("default:none") == "off");
+  CHECK(level("default:loud") ==
+        "--log_output_level: \"default:loud\" is not scope:level,... with a level of debug, "
+        "info, warn, error, fatal or none");
+}
+
 // A kubeconfig file in a temporary directory, removed after the test.
 class TempKubeconfig {
  public:

@@ -1,0 +1,453 @@
+"""The Helm chart deploy/helm/meshd, end to end: rendered by tests/helm/render (Go's
+text/template + sprig, what Helm gives templates), its shape checked for the default install,
+a revision and custom values; then applied with the real kubectl to the test API server
+(tests/kube/fake_apiserver.py), and meshd started with the rendered Deployment's args and
+environment (container paths mapped to temporary directories, volumes filled from what the API
+server holds). meshd must become ready, take the lease, keep its CA root in the API, publish the
+root certificate and review a workload's token; every request it made must be allowed by the
+rendered ClusterRole/Role (least rights: each rule names the call it is for)."""
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
+from harness import Failure, check, free_port, log, main, spawn, write_atomic  # noqa: E402
+
+ROOT = os.path.join(HERE, "..", "..")
+CHART = os.path.join(ROOT, "deploy", "helm", "meshd")
+FAKE = os.path.join(HERE, "..", "kube", "fake_apiserver.py")
+KUBECTL = os.environ.get("KUBECTL", "/usr/bin/kubectl")
+NS = "istio-system"
+# Discovery and OpenAPI: every authenticated user may read them (system:discovery).
+DISCOVERY_PREFIXES = ("/api", "/apis", "/version", "/openapi")
+
+
+def render(render_bin, *args, fmt_json=True):
+    out = subprocess.run([render_bin, *(["--json"] if fmt_json else []), *args, CHART],
+                         capture_output=True, text=True, timeout=60)
+    if out.returncode != 0:
+        raise Failure(f"render {' '.join(args)}: {out.stderr}")
+    return json.loads(out.stdout) if fmt_json else out.stdout
+
+
+def by_kind(docs):
+    out = {}
+    for d in docs:
+        out.setdefault(d["kind"], []).append(d)
+    return out
+
+
+def one(docs, kind):
+    items = by_kind(docs).get(kind, [])
+    if len(items) != 1:
+        raise Failure(f"expected one {kind}, got {len(items)}")
+    return items[0]
+
+
+def container(deploy):
+    return deploy["spec"]["template"]["spec"]["containers"][0]
+
+
+def check_default(docs):
+    kinds = sorted(by_kind(docs))
+    check(kinds == sorted(["ClusterRole", "ClusterRoleBinding", "ConfigMap", "Deployment",
+                           "HorizontalPodAutoscaler", "PodDisruptionBudget", "Role",
+                           "RoleBinding", "Service", "ServiceAccount"]),
+          f"default install renders {len(docs)} objects: {', '.join(kinds)}")
+    misplaced = [d["kind"] for d in docs if d["kind"] not in ("ClusterRole", "ClusterRoleBinding")
+                 and d["metadata"].get("namespace") != NS]
+    check(not misplaced, f"every namespaced object is in the release namespace {NS}")
+    svc = one(docs, "Service")
+    ports = {(p["name"], p["port"], p.get("targetPort", p["port"])) for p in svc["spec"]["ports"]}
+    check(svc["metadata"]["name"] == "istiod" and ports == {
+        ("grpc-xds", 15010, 15010), ("https-dns", 15012, 15012),
+        ("https-webhook", 443, 15017), ("http-monitoring", 15014, 15014)},
+        "Service istiod: 15010 grpc-xds, 15012 https-dns, 443->15017 https-webhook, "
+        "15014 http-monitoring")
+    dep = one(docs, "Deployment")
+    c = container(dep)
+    args = c["args"]
+    check(args[0] == "discovery" and "--monitoringAddr=:15014" in args and
+          args[args.index("--keepaliveMaxServerConnectionAge") + 1] == "30m" and
+          args[args.index("--meshConfig") + 1] == "/etc/istio/config/mesh" and
+          args[args.index("--domain") + 1] == "cluster.local",
+          "Deployment istiod runs istiod's args: " + " ".join(args))
+    probe = c["readinessProbe"]["httpGet"]
+    check(probe == {"path": "/ready", "port": 8080}, "readiness is GET /ready on 8080")
+    env = {e["name"]: e.get("valueFrom", {}).get("fieldRef", {}).get("fieldPath") for e in c["env"]}
+    check(env.get("POD_NAME") == "metadata.name" and env.get("POD_NAMESPACE") ==
+          "metadata.namespace", "POD_NAME and POD_NAMESPACE come from the downward API")
+    check(c["resources"]["requests"] == {"cpu": "500m", "memory": "2048Mi"},
+          "resources request 500m / 2048Mi")
+    vols = {v["name"]: v for v in dep["spec"]["template"]["spec"]["volumes"]}
+    mounts = {m["name"]: m["mountPath"] for m in c["volumeMounts"]}
+    token = vols["istio-token"]["projected"]["sources"][0]["serviceAccountToken"]
+    check(token["audience"] == "istio-ca", "projected token with audience istio-ca")
+    check(vols["cacerts"]["secret"] == {"secretName": "cacerts", "optional": True} and
+          mounts["cacerts"] == "/etc/cacerts" and
+          args[args.index("--cacertsDir") + 1] == "/etc/cacerts",
+          "optional plug-in CA secret cacerts at /etc/cacerts, read with --cacertsDir")
+    check(vols["config-volume"]["configMap"]["name"] == "istio" and
+          mounts["config-volume"] == "/etc/istio/config",
+          "ConfigMap istio mounted at /etc/istio/config")
+    cm = one(docs, "ConfigMap")
+    check(cm["metadata"]["name"] == "istio" and "rootNamespace: istio-system" in cm["data"]["mesh"],
+          "ConfigMap istio carries MeshConfig under key mesh")
+    check("replicas" not in dep["spec"] and
+          one(docs, "HorizontalPodAutoscaler")["spec"]["maxReplicas"] == 5 and
+          one(docs, "PodDisruptionBudget")["spec"]["minAvailable"] == 1,
+          "autoscaled (HPA 1..5), PodDisruptionBudget minAvailable 1")
+    crb = one(docs, "ClusterRoleBinding")
+    check(crb["subjects"] == [{"kind": "ServiceAccount", "name": "istiod", "namespace": NS}] and
+          one(docs, "ServiceAccount")["metadata"]["name"] == "istiod",
+          "ClusterRoleBinding binds ServiceAccount istiod")
+
+
+def check_revision(docs):
+    names = {(d["kind"], d["metadata"]["name"]) for d in docs}
+    want = {("Deployment", "istiod-canary"), ("Service", "istiod-canary"),
+            ("ServiceAccount", "istiod-canary"), ("ConfigMap", "istio-canary"),
+            ("Role", "istiod-canary"), ("ClusterRole", f"istiod-clusterrole-canary-{NS}")}
+    check(want <= names, "revision canary: every name carries -canary")
+    dep = one(docs, "Deployment")
+    args = container(dep)["args"]
+    check(dep["spec"]["selector"]["matchLabels"]["istio.io/rev"] == "canary" and
+          args[args.index("--leaseName") + 1] == "meshd-leader-canary",
+          "revision canary: pods labelled istio.io/rev=canary, own lease")
+
+
+def check_custom(render_bin, workdir):
+    values = os.path.join(workdir, "custom-values.yaml")
+    write_atomic(values, """\
+autoscaleEnabled: false
+replicaCount: 3
+hub: registry.example/mesh
+tag: "1.2"
+env:
+  PILOT_DEBOUNCE_AFTER: 250ms
+nodeSelector:
+  kubernetes.io/os: linux
+tolerations:
+- {key: dedicated, operator: Equal, value: mesh, effect: NoSchedule}
+podAnnotations:
+  example.com/team: mesh
+pdb:
+  enabled: false
+meshConfig:
+  accessLogFile: /dev/stdout
+""")
+    docs = render(render_bin, "--name", "meshd", "--namespace", NS, "-f", values,
+                  "--set", "logLevel=default:debug,trustDomain=example.org")
+    kinds = by_kind(docs)
+    dep = one(docs, "Deployment")
+    spec = dep["spec"]["template"]["spec"]
+    c = container(dep)
+    env = {e["name"]: e.get("value") for e in c["env"]}
+    check("PodDisruptionBudget" not in kinds and "HorizontalPodAutoscaler" not in kinds and
+          dep["spec"]["replicas"] == 3, "custom values: 3 replicas, no HPA, no PDB")
+    check(c["image"] == "registry.example/mesh/meshd:1.2" and
+          env.get("PILOT_DEBOUNCE_AFTER") == "250ms" and
+          spec["nodeSelector"] == {"kubernetes.io/os": "linux"} and
+          spec["tolerations"][0]["key"] == "dedicated" and
+          dep["spec"]["template"]["metadata"]["annotations"]["example.com/team"] == "mesh",
+          "custom values: image, env, nodeSelector, tolerations, podAnnotations")
+    check("--log_output_level=default:debug" in c["args"] and
+          c["args"][c["args"].index("--trustDomain") + 1] == "example.org" and
+          "accessLogFile: /dev/stdout" in one(docs, "ConfigMap")["data"]["mesh"],
+          "--set and meshConfig reach the args and ConfigMap istio")
+
+
+class Api:
+    def __init__(self, workdir):
+        self.proc = spawn([sys.executable, FAKE, "--port", "0", "--exit-with-parent"],
+                          stderr=open(os.path.join(workdir, "api.log"), "w"),
+                          stdin=subprocess.DEVNULL)
+        line = self.proc.stdout.readline().split()
+        if len(line) != 2 or line[0] != "PORT":
+            raise Failure("fake API server did not start")
+        self.port = int(line[1])
+
+    def call(self, method, path, body=None):
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", data=data,
+                                     method=method, headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return json.loads(r.read().decode() or "null")
+
+
+# Rights a fresh start does not exercise: PATCH of istio-ca-root-cert when a namespace's copy
+# differs from the root (root_cert_publisher.cc), PATCH of istio-ca-secret when the stored root
+# is replaced (ca_secret_store.cc).
+ONLY_WHEN_STALE = {("patch", "", "configmaps"), ("patch", "", "secrets")}
+
+
+def rule_allows(rule, a):
+    def has(field, value):
+        vals = rule.get(field) or []
+        return "*" in vals or value in vals
+    resource = a["resource"] + ("/" + a["subresource"] if a["subresource"] else "")
+    names = rule.get("resourceNames") or []
+    return has("apiGroups", a["apiGroup"]) and has("resources", resource) and \
+        has("verbs", a["verb"]) and (not names or a["name"] in names)
+
+
+def allowed(a, cluster_rules, ns_rules):
+    if "nonResourceURL" in a:
+        return a["verb"] == "get" and a["nonResourceURL"].startswith(DISCOVERY_PREFIXES)
+    if any(rule_allows(r, a) for r in cluster_rules):
+        return True
+    return a["namespace"] == NS and any(rule_allows(r, a) for r in ns_rules)
+
+
+def start_meshd(args, docs, api, workdir, kubeconfig):
+    """meshd as the rendered Deployment's pod would run it, with container paths mapped."""
+    dep = one(docs, "Deployment")
+    pod = dep["spec"]["template"]["spec"]
+    c = container(dep)
+    root = os.path.join(workdir, "pod")
+    mapped = {}
+    for v in pod["volumes"]:
+        d = os.path.join(root, v["name"])
+        os.makedirs(d, exist_ok=True)
+        if "configMap" in v:
+            cm = api.call("GET", f"/api/v1/namespaces/{NS}/configmaps/{v['configMap']['name']}")
+            for k, text in cm["data"].items():
+                write_atomic(os.path.join(d, k), text)
+        elif "projected" in v:
+            for src in v["projected"]["sources"]:
+                write_atomic(os.path.join(d, src["serviceAccountToken"]["path"]), "tok-istiod")
+        mapped[v["name"]] = d
+    mounts = sorted(((m["mountPath"], mapped[m["name"]]) for m in c["volumeMounts"]),
+                    key=lambda m: -len(m[0]))
+
+    def to_host(a):
+        for path, host in mounts:
+            if a == path or a.startswith(path + "/"):
+                return host + a[len(path):]
+        return a
+    cargs = [to_host(a) for a in c["args"]]
+    ports = {"--grpcAddr": free_port(), "--httpAddr": free_port(),
+             "--monitoringAddr": free_port(), "--secureGRPCAddr": free_port()}
+    # The rendered args first; the test's own ports after them (a later flag wins).
+    extra = [x for k, p in ports.items() for x in (k, f"127.0.0.1:{p}")]
+    extra += ["--leaseDuration", "3s", "--renewDeadline", "2s", "--retryPeriod", "500ms"]
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("KUBERNETES_") and k != "KUBECONFIG"}
+    for e in c["env"]:
+        field = e.get("valueFrom", {}).get("fieldRef", {}).get("fieldPath")
+        env[e["name"]] = {"metadata.name": "istiod-test-0", "metadata.namespace": NS}.get(
+            field, e.get("value", ""))
+    env["KUBECONFIG"] = kubeconfig
+    binary = os.path.join(workdir, "meshd")
+    shutil.copyfile(args.meshd, binary)
+    os.chmod(binary, 0o755)
+    log_path = os.path.join(workdir, "meshd.log")
+    log("     meshd " + " ".join(cargs + extra))
+    proc = spawn([binary, *cargs, *extra], env=env, stdout=open(log_path, "w"),
+                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    return proc, ports, log_path, c["readinessProbe"]["httpGet"]["path"]
+
+
+def wait_until(cond, what, timeout=20, proc=None, log_path=None):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise Failure(f"meshd exited with {proc.returncode} while waiting for {what}:\n" +
+                          open(log_path).read()[-3000:])
+        try:
+            if cond():
+                return
+        except Exception:
+            pass
+        time.sleep(0.2)
+    raise Failure(f"timed out waiting for {what}" +
+                  (":\n" + open(log_path).read()[-3000:] if log_path else ""))
+
+
+BAD_VS = """\
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews, namespace: default}
+spec:
+  hosts: [reviews]
+  http:
+  - timeout: 5
+    route:
+    - destination: {host: reviews}
+"""
+
+GOOD_VS = BAD_VS.replace("timeout: 5", "timeout: 5s")
+
+BAD_DR = """\
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: reviews, namespace: default}
+spec:
+  host: reviews
+  trafficPolicy:
+    loadBalancer: {simple: FASTEST}
+    connectionPool: {tcp: {maxConnections: "many"}}
+"""
+
+
+def check_crd_schema(workdir, kubeconfig):
+    """The API server enforces the generated schemas: wrong types and enum values are refused
+    at apply time, with kubectl's field-path message."""
+    def apply(text, name):
+        path = os.path.join(workdir, name)
+        write_atomic(path, text)
+        return subprocess.run([KUBECTL, "--kubeconfig", kubeconfig, "--cache-dir",
+                               os.path.join(workdir, "kcache"), "apply", "-f", path],
+                              capture_output=True, text=True, timeout=30)
+    bad = apply(BAD_VS, "bad-vs.yaml")
+    want = ('The VirtualService "reviews" is invalid: spec.http[0].timeout: Invalid value: '
+            '"integer": spec.http[0].timeout in body must be of type string: "integer"')
+    check(bad.returncode != 0 and want in bad.stderr,
+          "kubectl apply of a VirtualService with timeout: 5 is refused: " + bad.stderr.strip())
+    dr = apply(BAD_DR, "bad-dr.yaml")
+    check(dr.returncode != 0 and "spec.trafficPolicy.loadBalancer.simple: Unsupported value: "
+          '"FASTEST"' in dr.stderr and "spec.trafficPolicy.connectionPool.tcp.maxConnections"
+          in dr.stderr, "a DestinationRule with an unknown enum and a string count is refused: " +
+          dr.stderr.strip().replace("\n", " "))
+    good = apply(GOOD_VS, "good-vs.yaml")
+    check(good.returncode == 0, "the same VirtualService with timeout: 5s is accepted" +
+          ("" if good.returncode == 0 else ": " + good.stderr))
+
+
+def test(workdir, args):
+    docs = render(args.render, "--name", "meshd", "--namespace", NS)
+    check_default(docs)
+    check_revision(render(args.render, "--name", "meshd", "--namespace", NS,
+                          "--set", "revision=canary"))
+    check_custom(args.render, workdir)
+
+    api = Api(workdir)
+    kubeconfig = os.path.join(workdir, "kubeconfig")
+    write_atomic(kubeconfig, f"""apiVersion: v1
+kind: Config
+clusters: [{{name: fake, cluster: {{server: "http://127.0.0.1:{api.port}"}}}}]
+contexts: [{{name: fake, context: {{cluster: fake, user: fake, namespace: default}}}}]
+current-context: fake
+users: [{{name: fake, user: {{token: fake-token}}}}]
+""")
+    manifest = os.path.join(workdir, "meshd.yaml")
+    write_atomic(manifest, f"apiVersion: v1\nkind: Namespace\nmetadata: {{name: {NS}}}\n" +
+                 render(args.render, "--name", "meshd", "--namespace", NS, fmt_json=False))
+    out = subprocess.run([KUBECTL, "--kubeconfig", kubeconfig, "--cache-dir",
+                          os.path.join(workdir, "kcache"), "apply", "-f", manifest],
+                         capture_output=True, text=True, timeout=60)
+    if out.returncode != 0:
+        raise Failure(f"kubectl apply of the rendered chart: {out.stderr}")
+    created = [line for line in out.stdout.splitlines() if line.endswith(" created")]
+    check(len(created) == len(docs) + 1,
+          f"kubectl apply of the rendered chart: {len(created)} objects created")
+    crds = os.path.join(CHART, "crds", "crds.yaml")
+    out = subprocess.run([KUBECTL, "--kubeconfig", kubeconfig, "--cache-dir",
+                          os.path.join(workdir, "kcache"), "apply", "-f", crds],
+                         capture_output=True, text=True, timeout=60)
+    if out.returncode != 0:
+        raise Failure(f"kubectl apply of the generated CRDs: {out.stderr}")
+    check(out.stdout.count("customresourcedefinition") == 14,
+          "kubectl apply of the 14 generated CRDs (crds/crds.yaml)")
+    check_crd_schema(workdir, kubeconfig)
+    stored = api.call("GET", f"/apis/apps/v1/namespaces/{NS}/deployments/istiod")
+    check(container(stored)["args"] == container(one(docs, "Deployment"))["args"],
+          "the API server holds the Deployment with its args")
+
+    # A workload token for TokenReview, and a namespace for the root-cert publisher.
+    api.call("POST", "/_fake/tokens", [{"token": "tok-app", "audiences": ["istio-ca"],
+                                        "username": "system:serviceaccount:default:app"}])
+    api.call("GET", "/_fake/requests?clear=1")  # from here on, only meshd's requests
+
+    proc, ports, log_path, ready_path = start_meshd(args, docs, api, workdir, kubeconfig)
+
+    def ready():
+        url = f"http://127.0.0.1:{ports['--httpAddr']}{ready_path}"
+        with urllib.request.urlopen(url, timeout=2) as r:
+            return r.status == 200
+    wait_until(ready, "readiness", timeout=30, proc=proc, log_path=log_path)
+    check(True, f"meshd started from the rendered args became ready on {ready_path}")
+    text = open(log_path).read()
+    check("flag --keepaliveMaxServerConnectionAge accepted for istiod compatibility, not used"
+          in text, "istiod-only flags are logged as accepted, not used")
+
+    lease = {}
+
+    def leader():
+        lease.update(api.call("GET", f"/apis/coordination.k8s.io/v1/namespaces/{NS}/leases/"
+                                     "meshd-leader"))
+        return lease["spec"].get("holderIdentity") == "istiod-test-0"
+    wait_until(leader, "the lease", proc=proc, log_path=log_path)
+    check(True, "meshd holds Lease meshd-leader as POD_NAME istiod-test-0")
+    secret = api.call("GET", f"/api/v1/namespaces/{NS}/secrets/istio-ca-secret")
+    check("ca-cert.pem" in secret.get("data", {}), "the CA root lives in secret istio-ca-secret")
+    root = {}
+
+    def published():
+        root.update(api.call("GET", "/api/v1/namespaces/default/configmaps/istio-ca-root-cert"))
+        return "root-cert.pem" in root.get("data", {})
+    wait_until(published, "istio-ca-root-cert in default", proc=proc, log_path=log_path)
+    check(True, "the leader published ConfigMap istio-ca-root-cert")
+
+    # TokenReview: a workload asks the CA for a certificate with its token.
+    if args.agent:
+        ca_root = os.path.join(workdir, "root-cert.pem")
+        write_atomic(ca_root, root["data"]["root-cert.pem"])
+        write_atomic(os.path.join(workdir, "app-token"), "tok-app")
+        agent = spawn([args.agent, "--caAddr", f"127.0.0.1:{ports['--secureGRPCAddr']}",
+                       "--caRootCert", ca_root, "--tokenFile", os.path.join(workdir, "app-token"),
+                       "--namespace", "default", "--serviceAccount", "app", "--pod", "app-0",
+                       "--ip", "127.0.0.1", "--labels", "app=app",
+                       "--certDir", os.path.join(workdir, "app-certs"),
+                       "--bootstrap", os.path.join(workdir, "app-bootstrap.json"),
+                       "--xdsAddress", f"127.0.0.1:{ports['--grpcAddr']}"],
+                      stdin=subprocess.DEVNULL)
+        issued = agent.stdout.readline().split()
+        agent.terminate()
+        check(issued[:1] == ["ISSUED"], "a workload's certificate was issued after TokenReview")
+
+    # Stop meshd first: a watch is recorded when it ends.
+    proc.terminate()
+    proc.wait(15)
+    wait_until(lambda: api.call("GET", "/_fake/state")["openWatches"] == 0,
+               "meshd's watches to end")
+    reqs = [r for r in api.call("GET", "/_fake/requests")["requests"]
+            if not r["path"].startswith("/_fake/")]
+    cluster_rules = one(docs, "ClusterRole")["rules"]
+    ns_rules = one(docs, "Role")["rules"]
+    denied = sorted({json.dumps(r["attributes"], sort_keys=True) for r in reqs
+                     if not allowed(r["attributes"], cluster_rules, ns_rules)})
+    seen = {(a["verb"], a.get("apiGroup"), a.get("resource")) for a in
+            (r["attributes"] for r in reqs) if "resource" in a}
+    log(f"     meshd made {len(reqs)} requests; distinct (verb, group, resource): {len(seen)}")
+    for s in sorted(seen, key=str):
+        log(f"       {s}")
+    check(not denied, "every request meshd made is allowed by the rendered ClusterRole/Role" +
+          ("" if not denied else ":\n  denied: " + "\n  denied: ".join(denied)))
+    # Least rights: every rule of the chart is exercised by some request, except the writes
+    # that only happen when something is stale (not in a fresh start).
+    unused = []
+    for kind, rules in (("ClusterRole", cluster_rules), ("Role", ns_rules)):
+        for rule in rules:
+            for g in rule["apiGroups"]:
+                for res in rule["resources"]:
+                    for verb in rule["verbs"]:
+                        if (verb, g, res) not in seen and (verb, g, res) not in ONLY_WHEN_STALE:
+                            unused.append(f"{kind} {verb} {g or 'core'}/{res}")
+    check(not unused, "every right in the chart is used by meshd" +
+          ("" if not unused else f" (unused: {', '.join(unused)})"))
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--meshd", required=True)
+    ap.add_argument("--render", required=True)
+    ap.add_argument("--agent", default="")
+    a = ap.parse_args()
+    sys.exit(main(lambda workdir: test(workdir, a)))
