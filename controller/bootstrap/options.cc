@@ -28,7 +28,7 @@ std::string Usage() {
          "             [--log_output_level default:info] [--pushWorkers 2]\n"
          "             [--secureGRPCAddr :15012] [--trustDomain cluster.local]\n"
          "             [--cacertsDir ./etc/cacerts] [--caStateDir $HOME/.meshd/ca]\n"
-         "             [--tlsDnsNames a,b] [--kubeconfig FILE]\n"
+         "             [--tlsDnsNames a,b] [--kubeconfig FILE] [--clusterID Kubernetes]\n"
          "             [--leaderElection true] [--leaseName meshd-leader]\n"
          "             [--leaseDuration 30s] [--renewDeadline 15s] [--retryPeriod 7.5s]\n"
          "env: POD_NAMESPACE, PILOT_DEBOUNCE_AFTER (100ms), PILOT_DEBOUNCE_MAX (10s),\n"
@@ -70,6 +70,7 @@ absl::StatusOr<Options> ParseOptions(const std::vector<std::string>& args) {
       {"monitoringAddr", str(&o.monitoring_addr)},
       {"domain", str(&o.domain)},
       {"namespace", str(&o.ns)},
+      {"clusterID", str(&o.cluster_id)},
       {"log_output_level", str(&o.log_level)},
       {"kubeconfig", str(&o.kubeconfig)},
       {"leaseName", str(&o.lease_name)},

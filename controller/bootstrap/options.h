@@ -21,6 +21,7 @@ struct Options {
   std::string ns = "istio-system";         // --namespace (env POD_NAMESPACE)
   std::string log_level = "info";          // --log_output_level (default:info or info)
   int push_workers = 2;                    // --pushWorkers
+  std::string cluster_id = "Kubernetes";   // --clusterID: the cluster this meshd serves
   absl::Duration debounce_after = absl::Milliseconds(100);  // env PILOT_DEBOUNCE_AFTER
   absl::Duration debounce_max = absl::Seconds(10);          // env PILOT_DEBOUNCE_MAX
   // Kubernetes source: `kubeconfig` below (after parsing: --kubeconfig, else $KUBECONFIG,
