@@ -21,6 +21,7 @@
 #include "controller/kube/leader_elector.h"
 #include "controller/kube/rest_kube_client.h"
 #include "controller/kube/root_cert_publisher.h"
+#include "controller/kube/secret_access_reviewer.h"
 #include "controller/kube/token_reviewer.h"
 #include "spdlog/spdlog.h"
 #include "xds/server/ads_server.h"
@@ -70,7 +71,7 @@ bool Server::StopRequested() const { return stop_.HasBeenNotified(); }
 void Server::WaitForStopRequest() { stop_.WaitForNotification(); }
 
 absl::Status Server::Start() {
-  ads_ = std::make_unique<xds::AdsServer>(xds::AdsServer::Options{options_.push_workers});
+  ads_ = std::make_unique<xds::AdsServer>(xds::AdsServer::Options{options_.push_workers, options_.cluster_id});
   mesh_watcher_ = std::make_unique<file::MeshConfigWatcher>(
       options_.mesh_config, absl::Seconds(1),
       [this](model::MeshConfigPtr mesh) { controller_->SetMeshConfig(std::move(mesh)); });
@@ -103,6 +104,12 @@ absl::Status Server::Start() {
   // One Kubernetes API client, resolved once, shared by the config source, leader election, the
   // CA's root secret and TokenReview, and the root certificate publisher.
   if (auto s = ConnectKube(); !s.ok()) return s;
+  // Gateway credentialName secrets only for gateways the API server lets read them (istiod's
+  // SubjectAccessReview); without an API server, a gateway's own namespace.
+  if (kube_client_) {
+    ads_->SetSecretAccessChecker(
+        std::make_shared<kube::KubeSecretAccessReviewer>(kube_client_, RealClock::Get()));
+  }
   if (!options_.config_dir.empty()) controller_->ExpectSource("file");
   if (options_.kube()) controller_->ExpectSource("kube");
   controller_->Start();

@@ -29,6 +29,9 @@ struct Proxy {
   std::string interception_mode;  // INTERCEPTION_MODE: REDIRECT (default), TPROXY, NONE
   std::string workload_name;      // WORKLOAD_NAME
   std::string istio_revision;     // ISTIO_REVISION
+  // istio-agent proxies DNS (DNS_CAPTURE / DNS_AUTO_ALLOCATE "true") and asks for NDS.
+  bool dns_capture = false;
+  bool dns_auto_allocate = false;
 
   bool IsRouter() const { return type == "router"; }
   // An Envoy proxy (sidecar or gateway), as opposed to a proxyless gRPC client.

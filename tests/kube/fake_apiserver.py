@@ -112,6 +112,17 @@ RESOURCES = [
     ResourceType("coordination.k8s.io", ["v1"], "leases", "Lease", True, [], False),
     ResourceType("authentication.k8s.io", ["v1"], "tokenreviews", "TokenReview", False, [], False,
                  verbs=["create"]),
+    # RBAC objects (stored, not enforced on requests) and SubjectAccessReview, which answers from
+    # them (or the --sar-allow list): what istiod's gateway secret check asks.
+    ResourceType("rbac.authorization.k8s.io", ["v1"], "roles", "Role", True, [], False),
+    ResourceType("rbac.authorization.k8s.io", ["v1"], "rolebindings", "RoleBinding", True, [],
+                 False),
+    ResourceType("rbac.authorization.k8s.io", ["v1"], "clusterroles", "ClusterRole", False, [],
+                 False),
+    ResourceType("rbac.authorization.k8s.io", ["v1"], "clusterrolebindings",
+                 "ClusterRoleBinding", False, [], False),
+    ResourceType("authorization.k8s.io", ["v1"], "subjectaccessreviews", "SubjectAccessReview",
+                 False, [], False, verbs=["create"]),
     ResourceType("admissionregistration.k8s.io", ["v1"], "mutatingwebhookconfigurations",
                  "MutatingWebhookConfiguration", False, [], False, generation=True,
                  categories=["api-extensions"]),
@@ -1845,6 +1856,8 @@ class Handler(BaseHTTPRequestHandler):
         obj = self._json_body(body)
         if r.rt.kind == "TokenReview":
             return self._token_review(r, obj)
+        if r.rt.kind == "SubjectAccessReview":
+            return self._subject_access_review(r, obj)
         created = self.app.store.create(r.rt, r.ns, obj, dry_run)
         self._send(201, self._out(r, created))
 
@@ -1983,6 +1996,63 @@ class Handler(BaseHTTPRequestHandler):
         res = {"kind": "TokenReview", "apiVersion": r.rt.api_version(r.version),
                "metadata": {"creationTimestamp": None}, "spec": spec, "status": status}
         self._send(201, res)
+
+    def _subject_access_review(self, r, obj):
+        if not isinstance(obj, dict):
+            raise bad_request("the body of the request must be a JSON object")
+        spec = obj.get("spec") or {}
+        user = spec.get("user") or ""
+        attrs = spec.get("resourceAttributes") or {}
+        if not user or not attrs:
+            raise bad_request("spec.user and spec.resourceAttributes are required")
+        allow_list = getattr(self.app.args, "sar_allow", None) or []
+        allowed = user in allow_list or self._rbac_allows(user, attrs)
+        status = {"allowed": allowed}
+        if not allowed:
+            status["reason"] = "no RBAC policy matched"
+        self._send(201, {"kind": "SubjectAccessReview", "apiVersion": r.rt.api_version(r.version),
+                         "metadata": {"creationTimestamp": None}, "spec": spec,
+                         "status": status})
+
+    def _rbac_allows(self, user, attrs):
+        """A RoleBinding in the namespace or a ClusterRoleBinding grants `user` the verb on the
+        resource through a (Cluster)Role rule (no resourceNames, no aggregation)."""
+        ns, verb, resource = attrs.get("namespace") or "", attrs.get("verb"), attrs.get("resource")
+        group = attrs.get("group") or ""
+        parts = user.split(":")  # system:serviceaccount:<ns>:<name>
+        store = self.app.store
+        with store.lock:
+            objs = {k[1]: dict(v) for k, v in store.objects.items()
+                    if k[0] == "rbac.authorization.k8s.io"}
+
+        def subject_matches(sub):
+            if sub.get("kind") == "User":
+                return sub.get("name") == user
+            return (sub.get("kind") == "ServiceAccount" and len(parts) == 4 and
+                    parts[:2] == ["system", "serviceaccount"] and
+                    sub.get("namespace") == parts[2] and sub.get("name") == parts[3])
+
+        def rules_allow(rules):
+            return any((verb in rule.get("verbs", []) or "*" in rule.get("verbs", [])) and
+                       (resource in rule.get("resources", []) or "*" in rule.get("resources", []))
+                       and (group in rule.get("apiGroups", [""]) or "*" in rule.get("apiGroups", []))
+                       and not rule.get("resourceNames") for rule in rules or [])
+
+        def role_rules(ref, binding_ns):
+            kind, name = ref.get("kind"), ref.get("name")
+            key = ("", name) if kind == "ClusterRole" else (binding_ns, name)
+            role = objs.get("clusterroles" if kind == "ClusterRole" else "roles", {}).get(key)
+            return (role or {}).get("rules")
+
+        for (bns, _), b in objs.get("rolebindings", {}).items():
+            if bns == ns and any(subject_matches(x) for x in b.get("subjects") or []) and \
+                    rules_allow(role_rules(b.get("roleRef") or {}, bns)):
+                return True
+        for _, b in objs.get("clusterrolebindings", {}).items():
+            if any(subject_matches(x) for x in b.get("subjects") or []) and \
+                    rules_allow(role_rules(b.get("roleRef") or {}, "")):
+                return True
+        return False
 
     # ---- watch -------------------------------------------------------------------
 
@@ -2307,6 +2377,8 @@ def parse_args(argv):
                     default=os.environ.get("FAKE_SPLIT_CHUNKS") == "1",
                     help="write every watch event as 2 chunks 300 ms apart "
                     "(env FAKE_SPLIT_CHUNKS=1)")
+    ap.add_argument("--sar-allow", action="append", metavar="USER",
+                    help="SubjectAccessReview allows everything for USER (repeatable)")
     ap.add_argument("--verbose", action="store_true", help="log every request to stderr")
     args = ap.parse_args(argv)
     if bool(args.tls_cert) != bool(args.tls_key):

@@ -646,6 +646,35 @@ def test_tokenreview(port):
     check(st == 405, "tokenreviews are create-only")
 
 
+def test_subject_access_review(port):
+    print("SubjectAccessReview", flush=True)
+    path = "/apis/authorization.k8s.io/v1/subjectaccessreviews"
+    sar = lambda user, ns: {"apiVersion": "authorization.k8s.io/v1", "kind": "SubjectAccessReview",
+                            "spec": {"user": user, "resourceAttributes": {
+                                "namespace": ns, "verb": "list", "resource": "secrets"}}}
+    gw = "system:serviceaccount:gw:ingress"
+    st, _, o = call(port, "POST", path, sar(gw, "gw"))
+    check(st == 201 and o["status"]["allowed"] is False, "no binding: not allowed", o)
+    rbac = "/apis/rbac.authorization.k8s.io/v1"
+    call(port, "POST", rbac + "/namespaces/gw/roles", {
+        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+        "metadata": {"name": "secret-reader", "namespace": "gw"},
+        "rules": [{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get", "list"]}]})
+    call(port, "POST", rbac + "/namespaces/gw/rolebindings", {
+        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+        "metadata": {"name": "ingress-secrets", "namespace": "gw"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role",
+                    "name": "secret-reader"},
+        "subjects": [{"kind": "ServiceAccount", "name": "ingress", "namespace": "gw"}]})
+    st, _, o = call(port, "POST", path, sar(gw, "gw"))
+    check(st == 201 and o["status"]["allowed"] is True, "RoleBinding grants list secrets", o)
+    st, _, o = call(port, "POST", path, sar(gw, "default"))
+    check(o["status"]["allowed"] is False, "only in the RoleBinding's namespace", o)
+    st, _, o = call(port, "POST", path, sar("system:serviceaccount:ops:admin", "default"))
+    check(o["status"]["allowed"] is True, "--sar-allow user: allowed", o)
+    check(call(port, "GET", path)[0] == 405, "subjectaccessreviews are create-only")
+
+
 def test_faults(port):
     print("fault injection", flush=True)
     call(port, "POST", "/_fake/fail", {"code": 429, "count": 1, "verbs": ["list"]})
@@ -749,7 +778,8 @@ def main():
     srv = None
     failed = False
     try:
-        srv = FakeServer(tmp, "--bookmark-secs", "1")
+        srv = FakeServer(tmp, "--bookmark-secs", "1", "--sar-allow",
+                         "system:serviceaccount:ops:admin")
         test_kubectl(tmp, srv.port)
         test_discovery_and_errors(srv.port)
         test_status_subresource(srv.port)
@@ -757,6 +787,7 @@ def main():
         test_watch(srv.port)
         test_leases(srv.port)
         test_tokenreview(srv.port)
+        test_subject_access_review(srv.port)
         test_faults(srv.port)
         test_restart_with_state(tmp)
         test_tls(tmp)

@@ -3,8 +3,11 @@
 // proxy's own workload, and load assignments ordered by the proxy's locality.
 #include <algorithm>
 #include <array>
+#include <cstring>
 #include <set>
 
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "envoy/config/cluster/v3/cluster.pb.h"
@@ -431,10 +434,70 @@ Resources EnvoyGenerator::OutboundClusters(const model::Proxy& proxy,
   return out;
 }
 
+namespace {
+
+// The inbound cluster of a Sidecar ingress listener, as istiod builds it from defaultEndpoint:
+// none → ORIGINAL_DST (to where the connection was going, from 127.0.0.6); "127.0.0.1:<p>" →
+// STATIC to the loopback; "0.0.0.0:<p>" → STATIC to the proxy's IPv4 address (from 127.0.0.6,
+// so iptables lets it through); "unix://<path>" → STATIC to the socket.
+Cluster IngressCluster(const IngressListener& in, const model::Proxy& proxy) {
+  std::string name = InboundClusterName(in.port);
+  const std::string& ep = in.default_endpoint;
+  if (ep.empty()) return OriginalDst(name, true);
+  Cluster c;
+  c.set_name(name);
+  c.set_type(Cluster::STATIC);
+  c.set_lb_policy(Cluster::ROUND_ROBIN);
+  *c.mutable_connect_timeout() = Seconds(kConnectTimeoutSeconds);
+  DefaultCircuitBreakers(&c);
+  auto* la = c.mutable_load_assignment();
+  la->set_cluster_name(name);
+  auto* addr = la->add_endpoints()->add_lb_endpoints()->mutable_endpoint()->mutable_address();
+  if (absl::StartsWith(ep, "unix://")) {
+    addr->mutable_pipe()->set_path(ep.substr(strlen("unix://")));
+    return c;
+  }
+  size_t colon = ep.rfind(':');
+  std::string host = colon == std::string::npos ? ep : ep.substr(0, colon);
+  uint32_t port = 0;
+  if (colon == std::string::npos || !absl::SimpleAtoi(ep.substr(colon + 1), &port)) port = in.port;
+  std::string ip = "127.0.0.1";
+  if (host == "0.0.0.0") {
+    for (const auto& candidate :
+         proxy.ips.empty() ? std::vector<std::string>{proxy.ip} : proxy.ips) {
+      if (!candidate.empty() && candidate.find(':') == std::string::npos) {
+        ip = candidate;
+        break;
+      }
+    }
+    if (ip != "127.0.0.1") {
+      auto* sa = c.mutable_upstream_bind_config()->mutable_source_address();
+      sa->set_address("127.0.0.6");
+      sa->set_port_value(0);
+    }
+  }
+  addr->mutable_socket_address()->set_address(ip);
+  addr->mutable_socket_address()->set_port_value(port);
+  return c;
+}
+
+}  // namespace
+
 Resources EnvoyGenerator::InboundClusters(const model::Proxy& proxy,
                                           const model::Snapshot& snapshot) const {
   Resources out;
   if (proxy.IsRouter()) return out;
+  SidecarScope scope = ScopeFor(proxy, snapshot);
+  if (!scope.ingress.empty()) {
+    std::set<uint32_t> ports;
+    for (const auto& in : scope.ingress) {
+      if (!ports.insert(in.port).second) continue;
+      Cluster c = IngressCluster(in, proxy);
+      if (IsHttp2Protocol(in.protocol)) SetHttp2(&c);
+      out.push_back(PackResource(c.name(), c));
+    }
+    return out;
+  }
   std::set<uint32_t> seen;
   for (const auto& ip : proxy.ips.empty() ? std::vector<std::string>{proxy.ip} : proxy.ips) {
     for (const auto& ref : snapshot.EndpointsAt(ip)) {

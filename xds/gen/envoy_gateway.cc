@@ -19,6 +19,7 @@
 #include "envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy.pb.h"
 #include "envoy/extensions/transport_sockets/tls/v3/secret.pb.h"
 #include "istio/networking/v1alpha3/gateway.pb.h"
+#include "spdlog/spdlog.h"
 #include "xds/gen/envoy_gateway.h"
 #include "xds/gen/envoy_util.h"
 #include "xds/gen/grpc_generator.h"
@@ -59,12 +60,20 @@ std::string HostPart(const std::string& h) {
   return slash == std::string::npos ? h : h.substr(slash + 1);
 }
 
-// The port the gateway pod listens on for server port `port`: the targetPort of the gateway
-// Service whose endpoints are this pod, else the port itself.
-uint32_t TargetPort(const model::Proxy& proxy, const model::Snapshot& snapshot, uint32_t port) {
-  for (const auto& ip : proxy.ips.empty() ? std::vector<std::string>{proxy.ip} : proxy.ips) {
-    for (const auto& ref : snapshot.EndpointsAt(ip)) {
-      if (ref.endpoint->service_port == port) return ref.endpoint->port;
+// The port the gateway pods listen on for server port `port`, from the gateway Service's port
+// mapping: a service in the gateway's namespace with endpoints the Gateway's selector selects
+// and a port `port` → its targetPort (else the port its endpoints serve it on); no such
+// service → the port itself. Depends only on the Gateway, the namespace and the snapshot, not on
+// which pod asks, so every gateway pod sharing a cached view gets the same listeners.
+uint32_t TargetPort(const std::map<std::string, std::string>& selector, const std::string& ns,
+                    const model::Snapshot& snapshot, uint32_t port) {
+  for (const auto& [host, svc] : snapshot.Services()) {
+    if (svc.ns != ns) continue;
+    const model::ServicePort* sp = svc.FindPort(port);
+    if (sp == nullptr) continue;
+    for (const auto& ep : snapshot.Endpoints(host)) {
+      if (ep.service_port != port || !model::LabelsMatch(selector, ep.labels)) continue;
+      return sp->target_port != 0 ? sp->target_port : ep.port;
     }
   }
   return port;
@@ -79,7 +88,7 @@ std::vector<ServerRef> Servers(const model::Proxy& proxy, const model::Snapshot&
     if (!model::LabelsMatch(selector, proxy.labels)) continue;
     for (int i = 0; i < gw.servers_size(); ++i) {
       const auto& s = gw.servers(i);
-      out.push_back({c.get(), &s, i, TargetPort(proxy, snapshot, s.port().number())});
+      out.push_back({c.get(), &s, i, TargetPort(selector, proxy.ns, snapshot, s.port().number())});
     }
   }
   return out;
@@ -203,6 +212,10 @@ std::string L4Target(const ServerRef& s, const model::Snapshot& snapshot, const 
 
 }  // namespace
 
+tlsv3::DownstreamTlsContext ServerTlsContext(const net::ServerTLSSettings& tls) {
+  return ServerTls(tls);
+}
+
 Resources GatewayListeners(const model::Proxy& proxy, const model::Snapshot& snapshot) {
   std::map<uint32_t, std::vector<ServerRef>> by_port;
   for (const auto& s : Servers(proxy, snapshot)) by_port[s.target_port].push_back(s);
@@ -325,11 +338,21 @@ Resources GatewayRoutes(const model::Proxy& proxy, const model::Snapshot& snapsh
 }
 
 Resources GatewaySecrets(const model::Proxy& proxy, const model::Snapshot& snapshot,
-                         const std::vector<std::string>& names) {
+                         const std::vector<std::string>& names,
+                         model::SecretAccessChecker* access) {
   Resources out;
-  // Only gateways get credentials, and only from their own namespace (as istiod, which also
-  // checks the gateway's service account may read them).
-  if (!proxy.IsRouter()) return out;
+  // Only gateways get credentials, only from their own namespace, and only when their service
+  // account may read secrets there (istiod's SubjectAccessReview).
+  if (!proxy.IsRouter() || names.empty()) return out;
+  model::SameNamespaceSecretAccess same_namespace;
+  if (access == nullptr) access = &same_namespace;
+  if (!access->MayReadSecrets(proxy.ns, proxy.service_account, proxy.ns)) {
+    spdlog::warn(
+        "envoy generator: gateway {} (service account {}/{}) may not read secrets in {}: "
+        "credentials withheld",
+        proxy.id, proxy.ns, proxy.service_account, proxy.ns);
+    return out;
+  }
   constexpr absl::string_view kPrefix = "kubernetes://";
   constexpr absl::string_view kCaSuffix = "-cacert";
   for (const auto& name : names) {

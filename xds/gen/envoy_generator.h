@@ -17,13 +17,16 @@
 //
 // Generate depends only on the proxy's view (see generator.h); the inbound side (listener
 // virtualInbound and the inbound|<port>|| clusters), built from the endpoints at the proxy's
-// IP, comes from GenerateOwn. Thread-safe (pure).
+// IP, comes from GenerateOwn, as does NDS (name_table.h: it depends on the proxy's DNS-capture
+// metadata). Thread-safe (pure, apart from the secret access checker, itself thread-safe).
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "controller/model/proxy.h"
+#include "controller/model/secret_access.h"
 #include "controller/model/snapshot.h"
 #include "xds/gen/generator.h"
 #include "xds/gen/resource.h"
@@ -46,6 +49,12 @@ std::string IstioSni(uint32_t port, const std::string& subset, const std::string
 
 class EnvoyGenerator : public Generator {
  public:
+  // Who may be sent a Gateway's credentialName secrets (SDS "kubernetes://<name>"). Unset:
+  // a gateway gets the secrets of its own namespace (file mode). Before serving.
+  void SetSecretAccessChecker(std::shared_ptr<model::SecretAccessChecker> checker) {
+    secret_access_ = std::move(checker);
+  }
+
   Resources Generate(const std::string& type_url, const model::Proxy& proxy,
                      const model::Snapshot& snapshot,
                      const std::vector<std::string>& names) const override;
@@ -61,6 +70,9 @@ class EnvoyGenerator : public Generator {
   Resources InboundClusters(const model::Proxy& proxy, const model::Snapshot& snapshot) const;
   Resources Endpoints(const model::Proxy& proxy, const model::Snapshot& snapshot,
                       const std::vector<std::string>& names) const;
+
+ private:
+  std::shared_ptr<model::SecretAccessChecker> secret_access_;
 };
 
 }  // namespace meshd::xds

@@ -413,7 +413,52 @@ std::vector<std::string> Domains(const model::Service& svc, uint32_t port,
   return out;
 }
 
-RouteConfiguration BuildPortRoutes(const std::string& name, uint32_t port,
+// Virtual hosts for the hosts of mesh VirtualServices that are not services themselves (e.g.
+// `foo.example.com` routed to a real service), as istiod adds them: on the HTTP ports of the
+// registry services the host matches (a wildcard host), else on port 80 only.
+void AddVirtualServiceOnlyHosts(uint32_t port, const EgressListener* egress,
+                                const RouteContext& ctx, std::set<std::string>* taken,
+                                RouteConfiguration* rc) {
+  if (port == 0 || egress == nullptr) return;
+  const model::Snapshot& snapshot = ctx.snapshot;
+  const model::Proxy& proxy = ctx.proxy;
+  for (const auto& c : snapshot.Configs(model::Kind::kVirtualService)) {
+    const model::VirtualService* spec = c->AsVirtualService();
+    if (spec == nullptr || !spec->AppliesToMesh() || spec->http.empty()) continue;
+    if (!model::ExportedTo(spec->export_to, c->key.ns, proxy.ns)) continue;
+    for (const auto& written : spec->hosts) {
+      std::string host = snapshot.ResolveShortName(written, c->key.ns);
+      if (snapshot.FindService(host) != nullptr) continue;  // a service's vhost has its routes
+      // The Sidecar's egress hosts apply to VirtualService hosts as to services.
+      model::Service as_service;
+      as_service.hostname = host;
+      as_service.ns = c->key.ns;
+      if (!egress->Includes(as_service)) continue;
+      // The VirtualService that wins this host for the proxy (one per host, as services').
+      model::ConfigPtr winner = snapshot.VirtualServiceFor(host, proxy.ns);
+      if (winner == nullptr || winner->key != c->key) continue;
+      std::set<uint32_t> ports;
+      for (const auto& [h, svc] : snapshot.Services()) {
+        if (!model::HostMatches(host, h)) continue;
+        for (const auto& p : svc.ports) {
+          if (IsHttpProtocol(p.protocol)) ports.insert(p.number);
+        }
+      }
+      if (ports.empty()) ports.insert(80);
+      if (!ports.count(port)) continue;
+      VirtualHost vh;
+      vh.set_name(absl::StrCat(host, ":", port));
+      for (const auto& d : {host, absl::StrCat(host, ":", port)}) {
+        if (taken->insert(d).second) vh.add_domains(d);
+      }
+      if (vh.domains().empty()) continue;
+      AppendRoutes(*c, spec->http, nullptr, ctx, 0, &vh);
+      *rc->add_virtual_hosts() = std::move(vh);
+    }
+  }
+}
+
+RouteConfiguration BuildPortRoutes(const std::string& name, uint32_t port, const std::string& bind,
                                    const model::Proxy& proxy, const model::Snapshot& snapshot) {
   RouteConfiguration rc;
   rc.set_name(name);
@@ -421,9 +466,17 @@ RouteConfiguration BuildPortRoutes(const std::string& name, uint32_t port,
   SidecarScope scope = ScopeFor(proxy, snapshot);
   RouteContext ctx{proxy, snapshot, port, nullptr};
   std::set<std::string> taken;
+  // The Sidecar egress listener this route configuration serves decides the hosts (and, for a
+  // port-specific listener, its protocol decides that the port is HTTP).
+  const EgressListener* egress = port == 0 ? nullptr : scope.EgressFor(port, bind);
+  bool port_specific = egress != nullptr && egress->port != 0;
   for (const model::Service* svc : VisibleServices(proxy, snapshot, scope)) {
-    const model::ServicePort* sp = svc->FindPort(port);
-    if (sp == nullptr || !IsHttpProtocol(sp->protocol)) continue;
+    if (egress == nullptr || !egress->Includes(*svc)) continue;
+    const model::ServicePort* sp = EgressServicePort(*svc, port, port_specific);
+    if (sp == nullptr ||
+        !(port_specific ? IsHttpProtocol(egress->protocol) : IsHttpProtocol(sp->protocol))) {
+      continue;
+    }
     VirtualHost vh;
     vh.set_name(absl::StrCat(svc->hostname, ":", port));
     for (auto& d : Domains(*svc, port, proxy, snapshot.domain())) {
@@ -446,14 +499,15 @@ RouteConfiguration BuildPortRoutes(const std::string& name, uint32_t port,
       route->set_name("default");
       route->mutable_match()->set_prefix("/");
       auto* action = route->mutable_route();
-      action->set_cluster(BuildClusterName(port, "", svc->hostname));
+      action->set_cluster(BuildClusterName(sp->number, "", svc->hostname));
       *action->mutable_timeout() = Seconds(0);
       DefaultRetry(action);
-      AddHashPolicy(EffectivePolicy(snapshot, proxy, svc->hostname, port, "").load_balancer,
+      AddHashPolicy(EffectivePolicy(snapshot, proxy, svc->hostname, sp->number, "").load_balancer,
                     action);
     }
     *rc.add_virtual_hosts() = std::move(vh);
   }
+  AddVirtualServiceOnlyHosts(port, egress, ctx, &taken, &rc);
   // Hosts outside the registry: passed through (ALLOW_ANY) or refused (REGISTRY_ONLY).
   auto* fallback = rc.add_virtual_hosts();
   auto* route = fallback->add_routes();
@@ -488,13 +542,20 @@ Resources EnvoyGenerator::Routes(const model::Proxy& proxy, const model::Snapsho
                                  const std::vector<std::string>& names) const {
   Resources out;
   for (const auto& name : names) {
+    // "<port>", or "<bind>:<port>" for a Sidecar egress listener with its own bind.
     uint32_t port = 0;
-    if (!absl::SimpleAtoi(name, &port) || port == 0 || port > 65535) {
+    std::string bind;
+    absl::string_view port_text = name;
+    if (size_t colon = name.rfind(':'); colon != std::string::npos) {
+      bind = name.substr(0, colon);
+      port_text = absl::string_view(name).substr(colon + 1);
+    }
+    if (!absl::SimpleAtoi(port_text, &port) || port == 0 || port > 65535) {
       // A name of another shape still gets an answer, so Envoy's listener does not stay
       // warming; it routes nothing but the fallback.
       port = 0;
     }
-    out.push_back(PackResource(name, BuildPortRoutes(name, port, proxy, snapshot)));
+    out.push_back(PackResource(name, BuildPortRoutes(name, port, bind, proxy, snapshot)));
   }
   return out;
 }

@@ -109,6 +109,78 @@ bool SidecarScope::Includes(const model::Service& service) const {
   return false;
 }
 
+bool EgressListener::Includes(const model::Service& service) const {
+  if (hosts.empty()) return true;
+  for (const auto& [ns, host] : hosts) {
+    if (ns != "*" && ns != service.ns) continue;
+    if (host == "~") continue;
+    if (model::HostMatches(host, service.hostname)) return true;
+  }
+  return false;
+}
+
+const EgressListener* SidecarScope::EgressFor(uint32_t port, const std::string& bind) const {
+  static const EgressListener* const kEverything = new EgressListener();
+  std::string b = bind == "0.0.0.0" ? "" : bind;
+  if (egress.empty()) return b.empty() ? kEverything : nullptr;
+  const EgressListener* catch_all = nullptr;
+  for (const auto& e : egress) {
+    if ((e.bind == "0.0.0.0" ? "" : e.bind) != b) continue;
+    if (e.port != 0 && e.port == port) return &e;
+    if (e.port == 0 && catch_all == nullptr) catch_all = &e;
+  }
+  // The catch-all does not serve a port a port-specific listener claims.
+  return PortClaimed(port) ? nullptr : catch_all;
+}
+
+bool SidecarScope::PortClaimed(uint32_t port) const {
+  for (const auto& e : egress) {
+    if (e.port != 0 && e.port == port) return true;
+  }
+  return false;
+}
+
+const model::ServicePort* EgressServicePort(const model::Service& service, uint32_t port,
+                                            bool port_specific) {
+  if (const model::ServicePort* p = service.FindPort(port)) return p;
+  if (port_specific && service.ports.size() == 1) return &service.ports[0];
+  return nullptr;
+}
+
+namespace {
+
+// The Sidecar's listeners, in the scope's terms.
+void ReadListeners(const net::Sidecar& spec, const model::Proxy& proxy, SidecarScope* scope) {
+  for (const auto& e : spec.egress()) {
+    EgressListener l;
+    if (e.has_port()) {
+      l.port = e.port().number();
+      l.protocol = e.port().protocol();
+    }
+    l.bind = e.bind();
+    l.capture_none = e.capture_mode() == net::NONE;
+    for (const auto& h : e.hosts()) {
+      std::vector<std::string> parts = absl::StrSplit(h, absl::MaxSplits('/', 1));
+      if (parts.size() != 2) continue;
+      l.hosts.emplace_back(parts[0] == "." ? proxy.ns : parts[0], parts[1]);
+    }
+    scope->egress.push_back(std::move(l));
+  }
+  for (const auto& i : spec.ingress()) {
+    if (!i.has_port() || i.port().number() == 0) continue;  // unix sockets: not served
+    IngressListener l;
+    l.port = i.port().number();
+    l.protocol = i.port().protocol();
+    l.bind = i.bind();
+    l.capture_none = i.capture_mode() == net::NONE;
+    l.default_endpoint = i.default_endpoint();
+    if (i.has_tls()) l.tls = &i.tls();
+    scope->ingress.push_back(std::move(l));
+  }
+}
+
+}  // namespace
+
 SidecarScope ScopeFor(const model::Proxy& proxy, const model::Snapshot& snapshot) {
   SidecarScope scope;
   scope.registry_only = snapshot.mesh().outbound_registry_only;
@@ -147,6 +219,7 @@ SidecarScope ScopeFor(const model::Proxy& proxy, const model::Snapshot& snapshot
       scope.egress_hosts.emplace_back(ns, parts[1]);
     }
   }
+  ReadListeners(spec, proxy, &scope);
   return scope;
 }
 

@@ -12,7 +12,8 @@ namespace meshd::xds {
 
 void UnregisterStream(AdsServer* server, uint64_t id) { server->Unregister(id); }
 
-AdsServer::AdsServer(Options options) : queue_(options.push_workers) {}
+AdsServer::AdsServer(Options options)
+    : cluster_id_(std::move(options.cluster_id)), queue_(options.push_workers) {}
 
 AdsServer::~AdsServer() { Stop(); }
 
@@ -89,6 +90,17 @@ absl::StatusOr<std::string> AdsServer::Authenticate(const grpc::CallbackServerCo
     }
   }
   if (!tls) return std::string();  // the plaintext port, as istiod's 15010
+  // istiod: a JWT caller claiming another cluster is checked against that cluster's API
+  // server; meshd knows only its own, so such a caller is refused (certificates carry no
+  // cluster and are not checked).
+  if (absl::Status s =
+          CheckClusterId(ClaimedClusterId(context),
+                         context.client_metadata().count("authorization") > 0, cluster_id_);
+      !s.ok()) {
+    CountBadRequest("cluster_mismatch");
+    spdlog::warn("ads: stream from {} refused: {}", context.peer(), std::string(s.message()));
+    return s;
+  }
   absl::StatusOr<std::string> ns = authenticator_(context);
   if (!ns.ok()) {
     CountBadRequest("unauthenticated");
@@ -124,6 +136,11 @@ Resources AdsServer::Generate(const std::string& type, const model::Proxy& proxy
   const uint64_t version = snapshot.version();
   const uint64_t view = ViewKey(proxy, *LabelKeys(snapshot));
   const Generator& generator = GeneratorFor(proxy);
+  if (type == kSecretType) {
+    // Gateway credentials depend on the gateway's service account (SubjectAccessReview), which
+    // the view does not hold: never shared through the cache.
+    return Checked(type, proxy, generator.Generate(type, proxy, snapshot, names));
+  }
   if (names.empty()) {  // wildcard
     Resources own = Checked(type, proxy, generator.GenerateOwn(type, proxy, snapshot));
     std::shared_ptr<const Resources> shared = cache_.Get(version, type, view, "*");
@@ -176,6 +193,20 @@ void AdsServer::OnSnapshot(model::SnapshotPtr snapshot, const model::PushRequest
                 scope.all ? std::string("all hosts")
                           : absl::StrCat(scope.hosts.size(), " hosts, ",
                                          scope.endpoint_hosts.size(), " endpoint-only"));
+}
+
+std::string AdsServer::ClaimedClusterId(const grpc::CallbackServerContext& context) {
+  // gRPC lower-cases metadata keys: pilot-agent's "ClusterID" arrives as "clusterid".
+  auto it = context.client_metadata().find("clusterid");
+  if (it == context.client_metadata().end()) return "";
+  return std::string(it->second.data(), it->second.size());
+}
+
+absl::Status AdsServer::CheckClusterId(const std::string& claimed, bool token_authenticated,
+                                       const std::string& served) {
+  if (claimed.empty() || claimed == served || !token_authenticated) return absl::OkStatus();
+  return absl::UnauthenticatedError(absl::StrCat("client claims to be in cluster ", claimed,
+                                                 ", but meshd serves cluster ", served));
 }
 
 model::SnapshotPtr AdsServer::snapshot() const {

@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <string>
 
 #include "absl/synchronization/mutex.h"
 #include "controller/model/snapshot_sink.h"
@@ -29,6 +30,10 @@ class AdsServer final
  public:
   struct Options {
     int push_workers = 2;
+    // The cluster meshd serves (--clusterID, istiod's default "Kubernetes"). A token-
+    // authenticated stream whose `ClusterID` gRPC metadata names another cluster is refused,
+    // as istiod's Kubernetes JWT authenticator refuses a cluster it has no client for.
+    std::string cluster_id = "Kubernetes";
   };
 
   explicit AdsServer(Options options);
@@ -41,6 +46,12 @@ class AdsServer final
   // Before Start.
   void SetStreamAuthenticator(StreamAuthenticator authenticator) {
     authenticator_ = std::move(authenticator);
+  }
+
+  // Who may be sent Gateway credentialName secrets (EnvoyGenerator::SetSecretAccessChecker).
+  // Before Start.
+  void SetSecretAccessChecker(std::shared_ptr<model::SecretAccessChecker> checker) {
+    envoy_generator_.SetSecretAccessChecker(std::move(checker));
   }
 
   void Start();
@@ -70,6 +81,15 @@ class AdsServer final
   PushQueue& queue() { return queue_; }
   ResourceCache& cache() { return cache_; }
 
+  const std::string& cluster_id() const { return cluster_id_; }
+  // The cluster a stream's caller claims: gRPC metadata `ClusterID` (what pilot-agent sends),
+  // "" when absent.
+  static std::string ClaimedClusterId(const grpc::CallbackServerContext& context);
+  // Whether a TLS caller claiming cluster `claimed` ("" = none) may stream from a meshd that
+  // serves `served`: a token-authenticated caller must claim none or `served`.
+  static absl::Status CheckClusterId(const std::string& claimed, bool token_authenticated,
+                                     const std::string& served);
+
   void Register(std::shared_ptr<Stream> connection);
   void Unregister(uint64_t id);
   std::vector<ConnectionStatus> Status() const;
@@ -79,6 +99,7 @@ class AdsServer final
   // The caller's namespace for a TLS stream ("" for plaintext), or the status to refuse with.
   absl::StatusOr<std::string> Authenticate(const grpc::CallbackServerContext& context);
 
+  const std::string cluster_id_;
   StreamAuthenticator authenticator_;
   GrpcGenerator grpc_generator_;
   EnvoyGenerator envoy_generator_;

@@ -1,5 +1,6 @@
 #include "xds/server/node.h"
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 
@@ -28,6 +29,8 @@ absl::StatusOr<model::Proxy> ProxyFromNode(const envoy::config::core::v3::Node& 
   proxy.interception_mode = StringField(md, "INTERCEPTION_MODE");
   proxy.workload_name = StringField(md, "WORKLOAD_NAME");
   proxy.istio_revision = StringField(md, "ISTIO_REVISION");
+  proxy.dns_capture = absl::EqualsIgnoreCase(StringField(md, "DNS_CAPTURE"), "true");
+  proxy.dns_auto_allocate = absl::EqualsIgnoreCase(StringField(md, "DNS_AUTO_ALLOCATE"), "true");
   if (node.has_locality()) {
     const auto& l = node.locality();
     if (!l.region().empty() || !l.zone().empty() || !l.sub_zone().empty()) {

@@ -4,6 +4,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <set>
+
 #include "absl/strings/str_join.h"
 
 #include "envoy/config/cluster/v3/cluster.pb.h"
@@ -477,6 +479,57 @@ TEST_CASE("Gateway credentialName is served as SDS kubernetes://<name> to gatewa
             .inline_bytes() == "CA");
   // A sidecar asking for the same name gets nothing, in any namespace.
   CHECK(gen.Generate(kSecretType, Sidecar(), *snap, {"kubernetes://bookinfo-cert"}).empty());
+}
+
+// A checker that answers from a fixed list of "<ns>/<service account>" allowed in their own
+// namespace, and records what was asked.
+class ListedSecretAccess : public model::SecretAccessChecker {
+ public:
+  explicit ListedSecretAccess(std::set<std::string> allowed) : allowed_(std::move(allowed)) {}
+  bool MayReadSecrets(const std::string& sa_ns, const std::string& sa,
+                      const std::string& secret_ns) override {
+    asked.push_back(sa_ns + "/" + sa + "@" + secret_ns);
+    return sa_ns == secret_ns && allowed_.count(sa_ns + "/" + sa) > 0;
+  }
+  std::vector<std::string> asked;
+
+ private:
+  std::set<std::string> allowed_;
+};
+
+TEST_CASE("Gateway credentials only for a service account allowed to read the secrets",
+          "[envoy][secret_access]") {
+  model::Credential cert{"CHAIN", "KEY", ""};
+  auto snap = testing::SnapshotFromYaml(kBookinfo + kGateway, 1, "cluster.local",
+                                        {{"istio-system/bookinfo-cert", cert}});
+  EnvoyGenerator gen;
+  auto access = std::make_shared<ListedSecretAccess>(
+      std::set<std::string>{"istio-system/istio-ingressgateway-service-account"});
+  gen.SetSecretAccessChecker(access);
+  model::Proxy gw = testing::IngressGateway();
+  gw.service_account = "istio-ingressgateway-service-account";
+  CHECK(Names(gen.Generate(kSecretType, gw, *snap, {"kubernetes://bookinfo-cert"})) ==
+        std::vector<std::string>{"kubernetes://bookinfo-cert"});
+  CHECK(access->asked ==
+        std::vector<std::string>{"istio-system/istio-ingressgateway-service-account@istio-system"});
+  model::Proxy other = gw;
+  other.service_account = "default";
+  CHECK(gen.Generate(kSecretType, other, *snap, {"kubernetes://bookinfo-cert"}).empty());
+}
+
+TEST_CASE("Gateway listeners follow the gateway Service's targetPort, whichever pod asks",
+          "[envoy]") {
+  auto snap = testing::SnapshotFromYaml(kBookinfo + kGateway);
+  EnvoyGenerator gen;
+  // A second gateway pod, not (yet) among the Service's endpoints, with the same labels: the
+  // same listeners as the first (they share a cached view).
+  model::Proxy fresh = testing::IngressGateway();
+  fresh.ip = "10.2.0.99";
+  fresh.ips = {"10.2.0.99"};
+  CHECK(Names(gen.Generate(kListenerType, fresh, *snap, {})) ==
+        std::vector<std::string>{"0.0.0.0_8080", "0.0.0.0_8443"});
+  CHECK(Names(gen.Generate(kListenerType, testing::IngressGateway(), *snap, {})) ==
+        std::vector<std::string>{"0.0.0.0_8080", "0.0.0.0_8443"});
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include "tests/xds/sim/envoy_sim.h"
 #include "tests/xds/test_mesh.h"
 #include "xds/gen/envoy_generator.h"
+#include "xds/validate/config_set.h"
 
 namespace meshd::xds {
 namespace {
@@ -161,9 +162,161 @@ spec:
   CHECK(blocked_http.virtual_host == "block_all");
   CHECK(blocked_http.http_status == 502);
   // The egress ServiceEntry (TLS, DNS, no VIP) stays reachable on its own listener.
-  auto cnn = closed.Simulate(sim::Request::OutboundTcp("151.101.1.67", 443));
+  // The egress ServiceEntry (TLS, DNS, no VIP) stays reachable on its own listener, by SNI;
+  // other TLS on that port falls through to the black hole (REGISTRY_ONLY).
+  sim::Request tls = sim::Request::OutboundTcp("151.101.1.67", 443);
+  tls.transport_protocol = "tls";
+  tls.sni = "edition.cnn.com";
+  auto cnn = closed.Simulate(tls);
+  INFO(cnn.ToString());
+  CHECK(cnn.listener == "0.0.0.0_443");
+  CHECK(cnn.cluster() == "outbound|443||edition.cnn.com");
+  tls.sni = "example.org";
+  auto other = closed.Simulate(tls);
+  INFO(other.ToString());
+  CHECK(other.default_filter_chain);
+  CHECK(other.filter_chain == "PassthroughFilterChain");
+  CHECK(other.decision == sim::Decision::kDropped);
+}
+
+TEST_CASE("VirtualService host that is not a service gets a vhost on port 80 (istiod)",
+          "[envoy][sim]") {
+  std::string yaml = kMesh + R"(
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: httpbin, namespace: default}
+spec:
+  hosts: [httpbin.default.svc.cluster.local]
+  addresses: [10.0.0.30]
+  location: MESH_INTERNAL
+  resolution: STATIC
+  ports: [{number: 80, name: http, protocol: HTTP}]
+  endpoints: [{address: 10.1.0.50}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: foo, namespace: default}
+spec:
+  hosts: [foo.example.com]
+  http:
+  - match: [{uri: {prefix: /reviews}}]
+    route: [{destination: {host: reviews, subset: v1}}]
+)";
+  auto snap = testing::SnapshotFromYaml(yaml);
+  EnvoyGenerator gen;
+  Resources all = testing::FullConfig(gen, Productpage(), *snap);
+  auto set = ConfigSetFromResources(all);
+  REQUIRE(set.ok());
+  CHECK(ValidateConfigSet(*set) == std::vector<std::string>{});
+  sim::Mesh mesh;
+  REQUIRE(mesh.AddResources(all).ok());
+  auto r =
+      mesh.Simulate(sim::Request::OutboundHttp("203.0.113.7", 80, "foo.example.com", "/reviews/1"));
+  INFO(r.ToString());
+  CHECK(r.route_config == "80");
+  CHECK(r.virtual_host == "foo.example.com:80");
+  CHECK(r.cluster() == "outbound|9080|v1|" + kReviews);
+  auto miss = mesh.Simulate(sim::Request::OutboundHttp("203.0.113.7", 80, "foo.example.com", "/x"));
+  CHECK(miss.http_status == 404);
+  // Not on the other HTTP ports: istiod adds such hosts on port 80 only.
+  auto other = mesh.Simulate(sim::Request::OutboundHttp("203.0.113.7", 9080, "foo.example.com"));
+  CHECK(other.virtual_host == "allow_any");
+}
+
+TEST_CASE("TLS without a VIP: SNI chains, VirtualService tls routes by sniHosts", "[envoy][sim]") {
+  std::string yaml = kMesh + R"(
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: wiki, namespace: default}
+spec:
+  hosts: ["*.wikipedia.org"]
+  location: MESH_EXTERNAL
+  resolution: NONE
+  ports: [{number: 443, name: tls, protocol: TLS}]
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: egressgateway, namespace: default}
+spec:
+  hosts: [egress.default.svc.cluster.local]
+  addresses: [10.0.0.40]
+  location: MESH_INTERNAL
+  resolution: STATIC
+  ports: [{number: 443, name: tls, protocol: TLS}]
+  endpoints: [{address: 10.1.0.60}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: wiki, namespace: default}
+spec:
+  hosts: ["*.wikipedia.org"]
+  tls:
+  - match: [{port: 443, sniHosts: [en.wikipedia.org]}]
+    route: [{destination: {host: egress.default.svc.cluster.local, port: {number: 443}}}]
+)";
+  auto snap = testing::SnapshotFromYaml(yaml);
+  EnvoyGenerator gen;
+  Resources all = testing::FullConfig(gen, Productpage(), *snap);
+  auto set = ConfigSetFromResources(all);
+  REQUIRE(set.ok());
+  CHECK(ValidateConfigSet(*set) == std::vector<std::string>{});
+  sim::Mesh mesh;
+  REQUIRE(mesh.AddResources(all).ok());
+  sim::Request tls = sim::Request::OutboundTcp("198.35.26.96", 443);
+  tls.transport_protocol = "tls";
+  tls.sni = "en.wikipedia.org";
+  auto en = mesh.Simulate(tls);
+  INFO(en.ToString());
+  CHECK(en.listener == "0.0.0.0_443");
+  CHECK(en.cluster() == "outbound|443||egress.default.svc.cluster.local");
+  tls.sni = "edition.cnn.com";
+  auto cnn = mesh.Simulate(tls);
   INFO(cnn.ToString());
   CHECK(cnn.cluster() == "outbound|443||edition.cnn.com");
+  // Another wikipedia host: not routed by the VirtualService; ALLOW_ANY passes it through.
+  tls.sni = "de.wikipedia.org";
+  auto de = mesh.Simulate(tls);
+  INFO(de.ToString());
+  CHECK(de.cluster() == "PassthroughCluster");
+}
+
+TEST_CASE("TCP VirtualService routes: destinationSubnets chains, then the rest", "[envoy][sim]") {
+  std::string yaml = kMesh + R"(
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: mysql-replica, namespace: db}
+spec:
+  hosts: [mysql-replica.db.svc.cluster.local]
+  addresses: [10.0.0.21]
+  location: MESH_INTERNAL
+  resolution: STATIC
+  ports: [{number: 3306, name: tcp, protocol: TCP}]
+  endpoints: [{address: 10.1.0.42}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: mysql, namespace: db}
+spec:
+  hosts: [mysql.db.svc.cluster.local]
+  tcp:
+  - match: [{port: 3306, destinationSubnets: [10.0.0.20/32]}]
+    route: [{destination: {host: mysql-replica.db.svc.cluster.local}}]
+)";
+  auto snap = testing::SnapshotFromYaml(yaml);
+  EnvoyGenerator gen;
+  Resources all = testing::FullConfig(gen, Productpage(), *snap);
+  auto set = ConfigSetFromResources(all);
+  REQUIRE(set.ok());
+  CHECK(ValidateConfigSet(*set) == std::vector<std::string>{});
+  sim::Mesh mesh;
+  REQUIRE(mesh.AddResources(all).ok());
+  auto r = mesh.Simulate(sim::Request::OutboundTcp("10.0.0.20", 3306));
+  INFO(r.ToString());
+  CHECK(r.listener == "10.0.0.20_3306");
+  CHECK(r.cluster() == "outbound|3306||mysql-replica.db.svc.cluster.local");
 }
 
 TEST_CASE("Inbound: PERMISSIVE takes mTLS and plaintext, STRICT refuses plaintext",

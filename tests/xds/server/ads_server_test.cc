@@ -236,5 +236,17 @@ TEST_CASE("Both kinds answer every known type, empty when there is nothing; repo
   }
 }
 
+TEST_CASE("ClusterID: a token caller claiming another cluster is refused, as istiod", "[ads]") {
+  CHECK(AdsServer::CheckClusterId("", true, "Kubernetes").ok());
+  CHECK(AdsServer::CheckClusterId("Kubernetes", true, "Kubernetes").ok());
+  // Certificates carry no cluster: not checked.
+  CHECK(AdsServer::CheckClusterId("east", false, "Kubernetes").ok());
+  absl::Status s = AdsServer::CheckClusterId("east", true, "Kubernetes");
+  CHECK(s.code() == absl::StatusCode::kUnauthenticated);
+  CHECK(s.message() == "client claims to be in cluster east, but meshd serves cluster Kubernetes");
+  CHECK(AdsServer(AdsServer::Options{}).cluster_id() == "Kubernetes");
+  CHECK(AdsServer(AdsServer::Options{1, "west"}).cluster_id() == "west");
+}
+
 }  // namespace
 }  // namespace meshd::xds
