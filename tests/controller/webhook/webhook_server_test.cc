@@ -117,6 +117,10 @@ Reply Post(int port, const std::string& path, const std::string& body) {
   return reply;
 }
 
+json GoodSpec() {
+  return {{"hosts", {"r"}}, {"http", {{{"route", {{{"destination", {{"host", "r"}}}}}}}}}};
+}
+
 json VsReview(const json& spec) {
   return {
       {"apiVersion", "admission.k8s.io/v1"},
@@ -158,7 +162,7 @@ TEST_CASE("WebhookServer serves /validate and /inject over TLS", "[webhook][tls]
   REQUIRE(server.Start().ok());
   CHECK(server.Serving());
 
-  Reply good = Post(port, "/validate", VsReview({{"hosts", {"r"}}}).dump());
+  Reply good = Post(port, "/validate", VsReview(GoodSpec()).dump());
   CHECK(good.serial == 1);
   REQUIRE(good.status == 200);
   json doc = json::parse(good.body);
@@ -213,7 +217,7 @@ TEST_CASE("WebhookServer serves /validate and /inject over TLS", "[webhook][tls]
     absl::MutexLock lock(&mu);
     current = SelfSigned(2);
   }
-  CHECK(Post(port, "/validate", VsReview({{"hosts", {"r"}}}).dump()).serial == 2);
+  CHECK(Post(port, "/validate", VsReview(GoodSpec()).dump()).serial == 2);
   server.Stop();
   CHECK_FALSE(server.Serving());
 }
