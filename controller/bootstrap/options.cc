@@ -120,6 +120,7 @@ absl::StatusOr<Options> ParseOptions(const std::vector<std::string>& args) {
       return s;
     }
   }
+  if (const char* v = std::getenv("REVISION"); v && *v) o.revision = v;
   if (const char* v = std::getenv("MAX_WORKLOAD_CERT_TTL"); v && *v) {
     if (auto s = ParseDuration("MAX_WORKLOAD_CERT_TTL", v, &o.max_workload_cert_ttl); !s.ok()) {
       return s;
@@ -137,6 +138,7 @@ absl::StatusOr<Options> ParseOptions(const std::vector<std::string>& args) {
       {"grpcAddr", str(&o.grpc_addr)},
       {"httpAddr", str(&o.http_addr)},
       {"monitoringAddr", str(&o.monitoring_addr)},
+      {"webhookAddr", str(&o.webhook_addr)},
       {"domain", str(&o.domain)},
       {"namespace", str(&o.ns)},
       {"log_output_level", [&o](const std::string& v) { return ParseLogLevel(v, &o.log_level); }},

@@ -17,11 +17,15 @@ struct Options {
   std::string grpc_addr = ":15010";        // --grpcAddr: plaintext xDS
   std::string http_addr = ":8080";         // --httpAddr: /ready
   std::string monitoring_addr = ":15014";  // --monitoringAddr: /metrics, /debug/*
-  std::string domain = "cluster.local";    // --domain
-  std::string ns = "istio-system";         // --namespace (env POD_NAMESPACE)
-  std::string log_level = "info";          // --log_output_level (default:info or info)
-  std::string cluster_id = "Kubernetes";   // --clusterID (istiod's default; env CLUSTER_ID)
-  int push_workers = 2;                    // --pushWorkers
+  // The admission webhooks over TLS (needs the CA); "" or "off": none. Revision: env REVISION.
+  std::string webhook_addr = ":15017";  // --webhookAddr
+  bool webhook() const { return !webhook_addr.empty() && webhook_addr != "off"; }
+  std::string revision;  // env REVISION (istiod's): webhook configuration names, injection
+  std::string domain = "cluster.local";  // --domain
+  std::string ns = "istio-system";       // --namespace (env POD_NAMESPACE)
+  std::string log_level = "info";        // --log_output_level (default:info or info)
+  std::string cluster_id = "Kubernetes";  // --clusterID (istiod's default; env CLUSTER_ID)
+  int push_workers = 2;                  // --pushWorkers
   absl::Duration debounce_after = absl::Milliseconds(100);  // env PILOT_DEBOUNCE_AFTER
   absl::Duration debounce_max = absl::Seconds(10);          // env PILOT_DEBOUNCE_MAX
   // Kubernetes source: `kubeconfig` below (after parsing: --kubeconfig, else $KUBECONFIG,

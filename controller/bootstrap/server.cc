@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <fstream>
+#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -17,12 +19,15 @@
 #include "controller/file/directory_source.h"
 #include "controller/file/mesh_config_watcher.h"
 #include "controller/kube/ca_secret_store.h"
+#include "controller/kube/informer.h"
 #include "controller/kube/kube_source.h"
 #include "controller/kube/leader_elector.h"
 #include "controller/kube/rest_kube_client.h"
 #include "controller/kube/root_cert_publisher.h"
 #include "controller/kube/secret_access_reviewer.h"
 #include "controller/kube/token_reviewer.h"
+#include "controller/kube/webhook_patcher.h"
+#include "controller/webhook/webhook_server.h"
 #include "spdlog/spdlog.h"
 #include "xds/server/ads_server.h"
 
@@ -32,6 +37,20 @@ namespace {
 // gRPC wants "0.0.0.0:15010" where istiod users write ":15010".
 std::string GrpcAddress(const std::string& addr) {
   return addr.rfind(':', 0) == 0 ? absl::StrCat("0.0.0.0", addr) : addr;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// The string at `pointer` in `j`, "" when absent or not a string.
+std::string StringAt(const nlohmann::json& j, const char* pointer) {
+  nlohmann::json::json_pointer p(pointer);
+  if (!j.is_object() || !j.contains(p) || !j.at(p).is_string()) return "";
+  return j.at(p).get<std::string>();
 }
 
 // The CA's root persistence in Kubernetes: secret istio-ca-secret (ca/ knows no Kubernetes).
@@ -147,6 +166,12 @@ absl::Status Server::Start() {
   builder.SetMaxReceiveMessageSize(16 * 1024 * 1024);
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10000);
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 0);
+  if (secure && options_.webhook()) {
+    if (auto s = StartWebhook(); !s.ok()) return s;
+  } else if (options_.webhook()) {
+    spdlog::warn("meshd: no admission webhooks on {}: they need the CA (--secureGRPCAddr)",
+                 options_.webhook_addr);
+  }
   grpc_server_ = builder.BuildAndStart();
   if (grpc_server_ == nullptr || port == 0) {
     return absl::UnavailableError(absl::StrCat("cannot serve gRPC on ", options_.grpc_addr));
@@ -173,6 +198,9 @@ void Server::Shutdown() {
     grpc_server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
     grpc_server_.reset();
   }
+  if (injector_config_) injector_config_->Stop();
+  webhook_serving_ = false;
+  if (webhook_) webhook_->Stop();
   if (ca_) ca_->Stop();
   if (kube_source_) kube_source_->Stop();
   if (mesh_watcher_) mesh_watcher_->Stop();
@@ -244,11 +272,23 @@ absl::Status Server::StartCa() {
         kube_client_.get(), RealClock::Get(), [ca] { return ca->roots()->Current()->RootsPem(); });
     kube::RootCertPublisher* p = publisher.get();
     ca_->AddRootListener([p] { p->OnRootChange(); });
+    // Leader-only: caBundle (and failurePolicy Fail once /validate serves) in the webhook
+    // configurations, again on every root change.
+    kube::WebhookPatcher::Options wo;
+    wo.ns = options_.ns;
+    wo.revision = options_.revision;
+    auto patcher = std::make_unique<kube::WebhookPatcher>(
+        kube_client_.get(), wo, [ca] { return ca->roots()->Current()->RootsPem(); },
+        [this] { return webhook_serving_.load(); });
+    kube::WebhookPatcher* wp = patcher.get();
+    ca_->AddRootListener([wp] { wp->Kick(); });
     absl::MutexLock lock(&leader_mu_);
     root_publisher_ = std::move(publisher);
+    if (options_.webhook()) webhook_patcher_ = std::move(patcher);
     if (leading_ || !elector_) {
       leading_ = true;
       root_publisher_->Start();
+      if (webhook_patcher_) webhook_patcher_->Start();
     }
   }
   ca_->Start();
@@ -258,12 +298,94 @@ absl::Status Server::StartCa() {
 void Server::SetLeading(bool leading) {
   absl::MutexLock lock(&leader_mu_);
   leading_ = leading;
+  if (webhook_patcher_) {
+    if (leading) {
+      webhook_patcher_->Start();
+    } else {
+      webhook_patcher_->Stop();
+    }
+  }
   if (!root_publisher_) return;
   if (leading) {
     root_publisher_->Start();
   } else {
     root_publisher_->Stop();
   }
+}
+
+absl::Status Server::StartWebhook() {
+  // The CA's serving certificate for istiod.<ns>.svc, read from the files the CA keeps
+  // current for the secure gRPC port: every new connection reads them, so a re-issued
+  // certificate is served without a restart. A read racing a rewrite (key and chain are two
+  // files) is retried once.
+  const std::string dir = options_.ca_state_dir + "/serving";
+  auto credentials = [dir](std::string* chain, std::string* key) {
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      *chain = ReadFile(dir + "/cert-chain.pem");
+      *key = ReadFile(dir + "/key.pem");
+      if (ReadFile(dir + "/cert-chain.pem") == *chain) break;
+    }
+    return !chain->empty() && !key->empty();
+  };
+  webhook::WebhookServer::Options wopts;
+  wopts.address = options_.webhook_addr;
+  webhook_ = std::make_unique<webhook::WebhookServer>(wopts, credentials);
+  webhook::InjectionConfig defaults;
+  defaults.istio_namespace = options_.ns;
+  defaults.revision = options_.revision;
+  defaults.trust_domain = options_.trust_domain;
+  defaults.cluster_domain = options_.domain;
+  webhook_->SetInjectionConfig(defaults);
+  if (kube_client_ && options_.kube()) {
+    // ConfigMap istio-sidecar-injector[-rev] in meshd's namespace: values and policy.
+    const std::string name = options_.revision.empty() || options_.revision == "default"
+                                 ? std::string("istio-sidecar-injector")
+                                 : absl::StrCat("istio-sidecar-injector-", options_.revision);
+    kube::Informer::Options io;
+    io.field_selector = absl::StrCat("metadata.name=", name);
+    injector_config_ =
+        std::make_unique<kube::Informer>(kube::ResourceType{"v1", "ConfigMap", "configmaps"},
+                                         kube_client_.get(), RealClock::Get(), io);
+    auto apply = [this, defaults, name](const nlohmann::json& cm) {
+      if (!cm.is_object() || StringAt(cm, "/metadata/namespace") != options_.ns) {
+        return;
+      }
+      std::string config = StringAt(cm, "/data/config");
+      std::string values = StringAt(cm, "/data/values");
+      absl::StatusOr<webhook::InjectionConfig> c =
+          webhook::ParseInjectionConfig(config, values, defaults);
+      if (!c.ok()) {
+        spdlog::warn("webhook: ConfigMap {}/{} not used: {}", options_.ns, name,
+                     c.status().ToString());
+        return;
+      }
+      spdlog::info("webhook: injection values from ConfigMap {}/{}", options_.ns, name);
+      webhook_->SetInjectionConfig(*std::move(c));
+    };
+    kube::Informer::Handler handler;
+    handler.on_add = apply;
+    handler.on_update = [apply](const nlohmann::json&, const nlohmann::json& cm) { apply(cm); };
+    handler.on_delete = [this, defaults](const nlohmann::json& cm) {
+      if (cm.is_object() && StringAt(cm, "/metadata/namespace") == options_.ns) {
+        webhook_->SetInjectionConfig(defaults);
+      }
+    };
+    injector_config_->AddHandler(std::move(handler));
+    injector_config_->Start();
+    // As istiod waits for its caches: pods admitted before the ConfigMap is read would get
+    // the defaults. Bounded, so an unreachable API server does not hold the webhooks back.
+    absl::Time deadline = absl::Now() + absl::Seconds(10);
+    while (!injector_config_->HasSynced() && absl::Now() < deadline &&
+           !stop_.WaitForNotificationWithTimeout(absl::Milliseconds(50))) {
+    }
+  }
+  if (auto s = webhook_->Start(); !s.ok()) return s;
+  webhook_serving_ = true;
+  spdlog::info("meshd: admission webhooks (/validate, /inject) over TLS on {}",
+               options_.webhook_addr);
+  absl::MutexLock lock(&leader_mu_);
+  if (webhook_patcher_) webhook_patcher_->Kick();  // failurePolicy may flip now
+  return absl::OkStatus();
 }
 
 absl::Status Server::ConnectKube() {

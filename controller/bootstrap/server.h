@@ -4,6 +4,7 @@
 // that is waiting for the API server, which then returns CANCELLED.
 #pragma once
 
+#include <atomic>
 #include <memory>
 
 #include "absl/base/thread_annotations.h"
@@ -31,8 +32,13 @@ namespace kube {
 class KubeClient;
 class KubeSource;
 class LeaderElector;
+class Informer;
 class RootCertPublisher;
+class WebhookPatcher;
 }  // namespace kube
+namespace webhook {
+class WebhookServer;
+}
 namespace xds {
 class AdsServer;
 }
@@ -80,6 +86,13 @@ class Server {
   absl::Mutex leader_mu_;
   bool leading_ ABSL_GUARDED_BY(leader_mu_) = false;
   std::unique_ptr<kube::RootCertPublisher> root_publisher_ ABSL_GUARDED_BY(leader_mu_);
+  std::unique_ptr<kube::WebhookPatcher> webhook_patcher_ ABSL_GUARDED_BY(leader_mu_);
+  // The admission webhooks (TLS, --webhookAddr) and the informer feeding them ConfigMap
+  // istio-sidecar-injector.
+  absl::Status StartWebhook();
+  std::unique_ptr<webhook::WebhookServer> webhook_;
+  std::unique_ptr<kube::Informer> injector_config_;
+  std::atomic<bool> webhook_serving_{false};  // read by the leader's WebhookPatcher
   std::unique_ptr<ca::CaServer> ca_;  // outlives grpc_server_, where its service is registered
   std::unique_ptr<grpc::Server> grpc_server_;
   std::unique_ptr<HttpServer> http_;

@@ -65,6 +65,10 @@ class Meshd:
         self.log_path = os.path.join(workdir, f"{name}.log")
         self.log_file = open(self.log_path, "w")
         source = ["--configDir", config_dir] if config_dir is not None else []
+        # The admission webhooks (TLS) on a port of their own, unless the test chose one.
+        self.webhook = free_port()
+        if "--webhookAddr" not in extra:
+            source += ["--webhookAddr", f"127.0.0.1:{self.webhook}"]
         self.proc = spawn([binary, *source,
                            "--grpcAddr", f"127.0.0.1:{self.grpc}",
                            "--httpAddr", f"127.0.0.1:{self.http}",

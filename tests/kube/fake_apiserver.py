@@ -27,6 +27,9 @@ from collections import deque
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from admission import Admission  # noqa: E402  (webhooks: see admission.py)
+
 # --------------------------------------------------------------------------------------
 # Resource table
 # --------------------------------------------------------------------------------------
@@ -1189,6 +1192,7 @@ class App:
         self.split_chunks = args.split_chunks
         self.stopping = False
         self._openapi = None
+        self.admission = Admission(self, ApiError, json_patch)
 
     # ---- discovery ---------------------------------------------------------------
 
@@ -1858,11 +1862,19 @@ class Handler(BaseHTTPRequestHandler):
             return self._token_review(r, obj)
         if r.rt.kind == "SubjectAccessReview":
             return self._subject_access_review(r, obj)
+        if isinstance(obj, dict):
+            obj = self.app.admission.admit("CREATE", r.rt, r.version, r.ns,
+                                           (obj.get("metadata") or {}).get("name"), obj, None,
+                                           dry_run=dry_run)
         created = self.app.store.create(r.rt, r.ns, obj, dry_run)
         self._send(201, self._out(r, created))
 
     def _verb_update(self, r, q, body, dry_run):
         obj = self._json_body(body)
+        if isinstance(obj, dict):
+            old = out_obj(r.rt, self.app.store.get(r.rt, r.ns, r.name), r.version)
+            obj = self.app.admission.admit("UPDATE", r.rt, r.version, r.ns, r.name, obj, old,
+                                           r.sub, dry_run)
         res, _ = self.app.store.update(r.rt, r.ns, r.name, obj, r.sub, dry_run)
         self._send(200, self._out(r, res))
 
@@ -1925,6 +1937,8 @@ class Handler(BaseHTTPRequestHandler):
                 "resourceVersion"])
             if not explicit_rv:
                 pm["resourceVersion"] = old["metadata"]["resourceVersion"]
+            patched = self.app.admission.admit("UPDATE", rt, r.version, r.ns, r.name, patched,
+                                               cur, r.sub, dry_run)
             try:
                 res, _ = st.update(rt, r.ns, r.name, patched, r.sub, dry_run, require_rv=False)
             except ApiError as e:
