@@ -2,13 +2,14 @@
 BUILD ?= build
 JOBS ?= 2
 CONFIG_DIR ?= examples/mesh
+FUZZ_SECONDS ?= 600
 # Let ccache share objects between checkouts of the project (paths are relative to here).
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 # The xDS proto library compiles with a precompiled header; these let ccache cache it anyway.
 export CCACHE_SLOPPINESS := pch_defines,time_macros,include_file_mtime,include_file_ctime
 
-.PHONY: setup build run test bench clean image
+.PHONY: setup build run test fuzz bench clean image
 
 setup:
 	@.ci/setup
@@ -28,6 +29,10 @@ test: build
 # engine it prepares the context in $(BUILD)/image and says why it stops there.
 image: build
 	BUILD=$(BUILD) deploy/image/build-image.sh
+
+# The CA's libFuzzer targets for FUZZ_SECONDS in all (clang build in $(BUILD)/fuzz).
+fuzz: setup
+	JOBS=$(JOBS) tests/fuzz/run_fuzz.sh $(BUILD)/fuzz $(FUZZ_SECONDS)
 
 bench: build
 	@echo "see bench/README.md"

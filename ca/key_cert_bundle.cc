@@ -39,23 +39,28 @@ absl::StatusOr<KeyCertBundle> KeyCertBundle::FromPem(absl::string_view ca_cert_p
                                                      absl::string_view ca_key_pem,
                                                      absl::string_view cert_chain_pem,
                                                      absl::string_view root_cert_pem,
-                                                     absl::Time now) {
+                                                     absl::Time now, const PemFileNames& names) {
   auto annotate = [](absl::string_view file, const absl::Status& s) {
     return absl::Status(s.code(), absl::StrCat(file, ": ", s.message()));
   };
   absl::StatusOr<Certificate> cert = Certificate::FromPem(ca_cert_pem);
-  if (!cert.ok()) return annotate("ca-cert.pem", cert.status());
+  if (!cert.ok()) return annotate(names.ca_cert, cert.status());
   absl::StatusOr<PrivateKey> key = PrivateKey::FromPem(ca_key_pem);
-  if (!key.ok()) return annotate("ca-key.pem", key.status());
+  if (!key.ok()) return annotate(names.ca_key, key.status());
   std::vector<Certificate> chain;
   if (!cert_chain_pem.empty()) {
     absl::StatusOr<std::vector<Certificate>> parsed = Certificate::ChainFromPem(cert_chain_pem);
-    if (!parsed.ok()) return annotate("cert-chain.pem", parsed.status());
+    if (!parsed.ok()) return annotate(names.cert_chain, parsed.status());
     chain = *std::move(parsed);
   }
   absl::StatusOr<std::vector<Certificate>> roots = Certificate::ChainFromPem(root_cert_pem);
-  if (!roots.ok()) return annotate("root-cert.pem", roots.status());
-  return Create(*std::move(cert), *std::move(key), std::move(chain), *std::move(roots), now);
+  if (!roots.ok()) return annotate(names.root_cert, roots.status());
+  absl::StatusOr<KeyCertBundle> bundle =
+      Create(*std::move(cert), *std::move(key), std::move(chain), *std::move(roots), now);
+  if (!bundle.ok()) {
+    return annotate(absl::StrCat(names.ca_cert, " + ", names.ca_key), bundle.status());
+  }
+  return bundle;
 }
 
 std::vector<Certificate> KeyCertBundle::IssuerChain() const {

@@ -17,6 +17,14 @@
 
 namespace meshd::ca {
 
+// The names errors give the four inputs of FromPem (file or secret key names).
+struct PemFileNames {
+  std::string ca_cert = "ca-cert.pem";
+  std::string ca_key = "ca-key.pem";
+  std::string cert_chain = "cert-chain.pem";
+  std::string root_cert = "root-cert.pem";
+};
+
 class KeyCertBundle {
  public:
   // Checks that `signing_key` matches `signing_cert`, that the signing certificate is a CA
@@ -28,11 +36,12 @@ class KeyCertBundle {
                                               std::vector<Certificate> roots, absl::Time now);
 
   // The same from PEM, as found in a cacerts directory; an empty `cert_chain_pem` means no
-  // intermediates.
+  // intermediates. Errors start with the name (from `names`) of the input at fault.
   static absl::StatusOr<KeyCertBundle> FromPem(absl::string_view ca_cert_pem,
                                                absl::string_view ca_key_pem,
                                                absl::string_view cert_chain_pem,
-                                               absl::string_view root_cert_pem, absl::Time now);
+                                               absl::string_view root_cert_pem, absl::Time now,
+                                               const PemFileNames& names = PemFileNames());
 
   const Certificate& signing_cert() const { return signing_cert_; }
   const PrivateKey& signing_key() const { return signing_key_; }

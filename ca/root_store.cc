@@ -13,6 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "ca/rotation.h"
+#include "controller/common/metrics.h"
 #include "controller/common/status_macros.h"
 #include "spdlog/spdlog.h"
 
@@ -25,6 +26,10 @@ constexpr char kCaCert[] = "ca-cert.pem";
 constexpr char kCaKey[] = "ca-key.pem";
 constexpr char kCertChain[] = "cert-chain.pem";
 constexpr char kRootCert[] = "root-cert.pem";
+// The kubernetes.io/tls form of a plug-in CA (istiod accepts it too).
+constexpr char kTlsCert[] = "tls.crt";
+constexpr char kTlsKey[] = "tls.key";
+constexpr char kTlsRoot[] = "ca.crt";
 constexpr absl::Duration kRootBackdate = absl::Minutes(2);
 
 std::string PathIn(const std::string& dir, const char* name) { return (fs::path(dir) / name); }
@@ -70,26 +75,92 @@ std::string Serial(const KeyCertBundle& bundle) { return bundle.signing_cert().I
 
 struct PluginFiles {
   std::string ca_cert, ca_key, cert_chain, root_cert;
+  PemFileNames names;  // where each came from, for errors
+  std::string source;  // "dir" or "secret" (metric label)
+  std::string where;   // "/etc/cacerts", "secret istio-system/cacerts"
 
   // Identifies one set of contents (lengths first, so boundaries cannot shift) without
   // keeping a copy of the key.
   std::string Fingerprint() const {
-    return Sha256Hex(absl::StrCat(ca_cert.size(), ":", ca_key.size(), ":", cert_chain.size(), ":",
-                                  root_cert.size(), "|", ca_cert, ca_key, cert_chain, root_cert));
+    return Sha256Hex(absl::StrCat(source, ":", ca_cert.size(), ":", ca_key.size(), ":",
+                                  cert_chain.size(), ":", root_cert.size(), "|", ca_cert, ca_key,
+                                  cert_chain, root_cert));
   }
 };
 
-absl::StatusOr<PluginFiles> ReadPluginFiles(const std::string& dir) {
+// Which form `has(name)` describes: istiod's names, else kubernetes.io/tls, else none.
+enum class PluginForm { kNone, kIstio, kTls };
+template <typename Has>
+PluginForm FormOf(const Has& has) {
+  if (has(kCaCert) && has(kCaKey)) return PluginForm::kIstio;
+  if (has(kTlsCert) && has(kTlsKey)) return PluginForm::kTls;
+  return PluginForm::kNone;
+}
+
+PluginForm DirForm(const std::string& dir) {
+  if (dir.empty()) return PluginForm::kNone;
+  return FormOf([&](const char* name) { return FileExists(PathIn(dir, name)); });
+}
+
+// Plug-in material from named parts; `get(name)` is NotFound when a part is missing.
+template <typename Get>
+absl::StatusOr<PluginFiles> PluginFilesFrom(PluginForm form, const Get& get) {
   PluginFiles files;
-  ASSIGN_OR_RETURN(files.ca_cert, ReadFile(PathIn(dir, kCaCert)));
-  ASSIGN_OR_RETURN(files.ca_key, ReadFile(PathIn(dir, kCaKey)));
-  ASSIGN_OR_RETURN(files.root_cert, ReadFile(PathIn(dir, kRootCert)));
-  absl::StatusOr<std::string> chain = ReadFile(PathIn(dir, kCertChain));
-  if (chain.ok()) {
-    files.cert_chain = *std::move(chain);
-  } else if (!absl::IsNotFound(chain.status())) {
-    return chain.status();
+  auto optional = [&](const char* name) -> absl::StatusOr<std::string> {
+    absl::StatusOr<std::string> v = get(name);
+    if (v.ok() || !absl::IsNotFound(v.status())) return v;
+    return std::string();
+  };
+  if (form == PluginForm::kTls) {
+    // tls.crt holds the signing certificate, possibly followed by intermediates; istiod's chain
+    // is tls.crt + ca.crt (KeyCertBundle keeps only the intermediates on the verified path).
+    ASSIGN_OR_RETURN(std::string tls_crt, get(kTlsCert));
+    ASSIGN_OR_RETURN(files.ca_key, get(kTlsKey));
+    ASSIGN_OR_RETURN(files.root_cert, get(kTlsRoot));
+    absl::StatusOr<std::vector<Certificate>> certs = Certificate::ChainFromPem(tls_crt);
+    files.ca_cert = certs.ok() && !certs->empty() ? certs->front().ToPem() : tls_crt;
+    files.cert_chain = absl::StrCat(tls_crt, files.root_cert);
+    files.names = {kTlsCert, kTlsKey, kTlsCert, kTlsRoot};
+    return files;
   }
+  ASSIGN_OR_RETURN(files.ca_cert, get(kCaCert));
+  ASSIGN_OR_RETURN(files.ca_key, get(kCaKey));
+  ASSIGN_OR_RETURN(files.root_cert, get(kRootCert));
+  ASSIGN_OR_RETURN(files.cert_chain, optional(kCertChain));
+  return files;
+}
+
+absl::StatusOr<PluginFiles> ReadPluginFiles(const std::string& dir) {
+  PluginForm form = DirForm(dir);
+  if (form == PluginForm::kNone) {
+    return absl::NotFoundError(absl::StrCat("no plug-in CA files in ", dir));
+  }
+  ASSIGN_OR_RETURN(PluginFiles files, PluginFilesFrom(form, [&](const char* name) {
+                     return ReadFile(PathIn(dir, name));
+                   }));
+  files.source = "dir";
+  files.where = dir;
+  return files;
+}
+
+absl::StatusOr<PluginFiles> PluginFilesFromSecret(PluginSecretSource& secret) {
+  ASSIGN_OR_RETURN(PluginData data, secret.Load());
+  const std::string where = secret.Describe();
+  PluginForm form = FormOf([&](const char* name) { return data.count(name) > 0; });
+  if (form == PluginForm::kNone) {
+    return absl::InvalidArgumentError(absl::StrCat(where, ": neither ", kCaCert, " + ", kCaKey,
+                                                   " nor ", kTlsCert, " + ", kTlsKey));
+  }
+  ASSIGN_OR_RETURN(PluginFiles files,
+                   PluginFilesFrom(form, [&](const char* name) -> absl::StatusOr<std::string> {
+                     auto it = data.find(name);
+                     if (it == data.end()) {
+                       return absl::NotFoundError(absl::StrCat(where, ": no ", name));
+                     }
+                     return it->second;
+                   }));
+  files.source = "secret";
+  files.where = where;
   return files;
 }
 
@@ -110,12 +181,30 @@ absl::StatusOr<Certificate> IssueRoot(const RootStoreOptions& options, const Pri
   return IssueCertificate(tmpl, key.public_key(), /*issuer=*/nullptr, key);
 }
 
+// Plug-in: the mounted files if any, else the secret (istiod reads the secret only when
+// nothing is mounted).
+absl::StatusOr<PluginFiles> ReadPlugin(const RootStoreOptions& options) {
+  if (DirForm(options.plugin_dir) != PluginForm::kNone || options.plugin_secret == nullptr) {
+    return ReadPluginFiles(options.plugin_dir);
+  }
+  return PluginFilesFromSecret(*options.plugin_secret);
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<RootStore>> RootStore::Create(RootStoreOptions options,
                                                              const Clock* clock) {
-  bool plugin = !options.plugin_dir.empty() && FileExists(PathIn(options.plugin_dir, kCaCert)) &&
-                FileExists(PathIn(options.plugin_dir, kCaKey));
+  bool plugin = DirForm(options.plugin_dir) != PluginForm::kNone;
+  if (!plugin && options.plugin_secret != nullptr) {
+    // istiod reads secret cacerts when nothing is mounted; an unreachable API server is an
+    // error (Unavailable: the caller retries), not a reason to fall back to self-signed.
+    absl::StatusOr<PluginData> data = options.plugin_secret->Load();
+    if (data.ok()) {
+      plugin = true;
+    } else if (!absl::IsNotFound(data.status())) {
+      return data.status();
+    }
+  }
   if (!plugin && options.self_signed_dir.empty() && options.persistence == nullptr) {
     return absl::InvalidArgumentError(absl::StrCat("no plug-in CA in \"", options.plugin_dir,
                                                    "\" and no self-signed CA directory"));
@@ -153,7 +242,7 @@ absl::StatusOr<bool> RootStore::Changed() const {
     std::shared_ptr<const KeyCertBundle> bundle = Current();
     return bundle == nullptr || RotationDue(*bundle);
   }
-  ASSIGN_OR_RETURN(PluginFiles files, ReadPluginFiles(options_.plugin_dir));
+  ASSIGN_OR_RETURN(PluginFiles files, ReadPlugin(options_));
   absl::MutexLock lock(&reload_mu_);
   return files.Fingerprint() != loaded_fingerprint_;
 }
@@ -191,26 +280,71 @@ absl::StatusOr<std::shared_ptr<const KeyCertBundle>> RootStore::ReloadLocked(boo
 
 absl::StatusOr<std::shared_ptr<const KeyCertBundle>> RootStore::LoadPluginLocked(
     bool only_if_changed) {
-  const std::string& dir = options_.plugin_dir;
-  absl::StatusOr<PluginFiles> files = ReadPluginFiles(dir);
+  absl::Time now = clock_->Now();
+  absl::StatusOr<PluginFiles> files = ReadPlugin(options_);
   std::string fingerprint = files.ok() ? files->Fingerprint() : files.status().ToString();
-  if (only_if_changed &&
-      (fingerprint == loaded_fingerprint_ || fingerprint == tried_fingerprint_)) {
-    return nullptr;
+  bool retire_due = std::any_of(retired_roots_.begin(), retired_roots_.end(),
+                                [&](const auto& r) { return r.second <= now; });
+  if (only_if_changed && fingerprint == tried_fingerprint_ && fingerprint != loaded_fingerprint_) {
+    return nullptr;  // a broken set is reported once
   }
+  if (only_if_changed && fingerprint == loaded_fingerprint_ && !retire_due) return nullptr;
   tried_fingerprint_ = fingerprint;
+  std::string source =
+      files.ok() ? files->source
+      : (DirForm(options_.plugin_dir) != PluginForm::kNone || options_.plugin_secret == nullptr)
+          ? "dir"
+          : "secret";
   absl::StatusOr<KeyCertBundle> bundle =
       files.ok() ? KeyCertBundle::FromPem(files->ca_cert, files->ca_key, files->cert_chain,
-                                          files->root_cert, clock_->Now())
+                                          files->root_cert, now, files->names)
                  : absl::StatusOr<KeyCertBundle>(files.status());
+  if (bundle.ok() && bundle->signing_not_after() <= now) {
+    bundle = absl::InvalidArgumentError(
+        absl::StrCat(files->names.ca_cert, ": the CA certificate has expired"));
+  }
   if (!bundle.ok()) {
+    Metrics::Get().ca_plugin_load_errors.Add({{"source", source}}).Increment();
+    std::string where = files.ok() ? files->where : options_.plugin_dir;
     return absl::Status(bundle.status().code(),
-                        absl::StrCat("plug-in CA in ", dir, ": ", bundle.status().message()));
+                        absl::StrCat("plug-in CA in ", where, ": ", bundle.status().message()));
+  }
+
+  // Roots the previous set trusted and this one drops stay trusted for the overlap.
+  std::shared_ptr<const KeyCertBundle> previous = Current();
+  const std::vector<Certificate>& new_roots = bundle->roots();
+  auto in_new = [&](const Certificate& c) {
+    return std::find(new_roots.begin(), new_roots.end(), c) != new_roots.end();
+  };
+  if (previous != nullptr && fingerprint != loaded_fingerprint_) {
+    for (const Certificate& old : previous->roots()) {
+      bool known = std::any_of(retired_roots_.begin(), retired_roots_.end(),
+                               [&](const auto& r) { return r.first == old; });
+      if (!in_new(old) && !known) {
+        retired_roots_.emplace_back(old, now + options_.plugin_root_overlap);
+      }
+    }
+  }
+  retired_roots_.erase(std::remove_if(retired_roots_.begin(), retired_roots_.end(),
+                                      [&](const auto& r) {
+                                        return r.second <= now || in_new(r.first) ||
+                                               r.first.Info().not_after <= now;
+                                      }),
+                       retired_roots_.end());
+  if (!retired_roots_.empty()) {
+    std::vector<Certificate> roots = new_roots;
+    for (const auto& r : retired_roots_) roots.push_back(r.first);
+    std::vector<Certificate> intermediates = bundle->intermediates();
+    bundle = KeyCertBundle::Create(bundle->signing_cert(), bundle->signing_key(),
+                                   std::move(intermediates), std::move(roots), now);
+    if (!bundle.ok()) return bundle.status();
   }
   loaded_fingerprint_ = fingerprint;
   spdlog::info(
-      "ca: loaded plug-in CA from {}: signing cert serial {}, {} intermediate(s), {} root(s)", dir,
-      Serial(*bundle), bundle->intermediates().size(), bundle->roots().size());
+      "ca: loaded plug-in CA from {}: signing cert serial {}, {} intermediate(s), {} root(s) "
+      "({} kept from the previous CA)",
+      files->where, Serial(*bundle), bundle->intermediates().size(), bundle->roots().size(),
+      retired_roots_.size());
   return std::make_shared<const KeyCertBundle>(*std::move(bundle));
 }
 

@@ -2,8 +2,16 @@
 //
 // Two modes, chosen once at Create, as istiod chooses:
 // - plug-in: `plugin_dir` holds ca-cert.pem and ca-key.pem (plus root-cert.pem and optionally
-//   cert-chain.pem), as mounted from secret `cacerts`. The files are re-read when their contents
-//   change; a bad or half-written set is logged and the previous bundle stays in use.
+//   cert-chain.pem), as mounted from secret `cacerts`, or the kubernetes.io/tls form (tls.crt
+//   = signing certificate and any intermediates, tls.key, ca.crt = root). Without those files,
+//   `plugin_secret` (Kubernetes: secret `cacerts` read through the API, same keys) is used, as
+//   istiod reads the secret when nothing is mounted; mounted files win when both exist. The
+//   material is re-read every poll and installed when its contents change; a bad or
+//   half-written set is logged with the file/key at fault, counted
+//   (meshd_ca_plugin_load_errors_total{source}), and the previous bundle stays in use. When a
+//   new set drops roots of the previous one, those stay in the trust bundle for
+//   `plugin_root_overlap` (certificates issued by the old CA keep verifying while workloads
+//   renew), then leave it.
 // - self-signed: a root is generated on first start and persisted in `self_signed_dir`
 //   (ca-cert.pem, ca-key.pem 0600, root-cert.pem = trust bundle), so restarts keep the same
 //   root. When less than `root_grace_fraction` of its lifetime is left, the root is re-issued
@@ -21,9 +29,12 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
@@ -58,9 +69,28 @@ class RootPersistence {
   virtual std::string Describe() const = 0;
 };
 
+// Plug-in CA material by file/key name, e.g. the data of secret `cacerts`.
+using PluginData = std::map<std::string, std::string>;
+
+// Where plug-in CA material comes from when it is not mounted (Kubernetes: secret `cacerts`).
+// Implementations are thread-safe.
+class PluginSecretSource {
+ public:
+  virtual ~PluginSecretSource() = default;
+  // The secret's (decoded) data; NotFound when it does not exist.
+  virtual absl::StatusOr<PluginData> Load() = 0;
+  // For logs: "secret istio-system/cacerts".
+  virtual std::string Describe() const = 0;
+};
+
 struct RootStoreOptions {
   // Plug-in CA directory (istiod: /etc/cacerts); used when it holds ca-cert.pem and ca-key.pem.
   std::string plugin_dir = "./etc/cacerts";
+  // Plug-in CA from a secret, used when plugin_dir holds no plug-in files; may be null.
+  std::shared_ptr<PluginSecretSource> plugin_secret;
+  // How long roots dropped by a new plug-in set stay trusted (the default workload TTL: every
+  // workload renews within it).
+  absl::Duration plugin_root_overlap = absl::Hours(24);
   // Self-signed mode: where the root and its key persist (istiod: secret istio-ca-secret).
   std::string self_signed_dir;
   // Self-signed mode: persist the root here instead of self_signed_dir, if set.
@@ -136,6 +166,8 @@ class RootStore {
   // Plug-in files (or persisted root material) in use.
   std::string loaded_fingerprint_ ABSL_GUARDED_BY(reload_mu_);
   std::string tried_fingerprint_ ABSL_GUARDED_BY(reload_mu_);  // last plug-in files tried
+  // Plug-in: roots dropped by a newer set, trusted until the paired time.
+  std::vector<std::pair<Certificate, absl::Time>> retired_roots_ ABSL_GUARDED_BY(reload_mu_);
 
   mutable absl::Mutex mu_;
   std::shared_ptr<const KeyCertBundle> current_ ABSL_GUARDED_BY(mu_);

@@ -14,19 +14,49 @@ std::vector<std::string> ServingDnsNames(const std::vector<std::string>& service
   return names;
 }
 
+const char* SignFailureLabel(SignFailure failure) {
+  switch (failure) {
+    case SignFailure::kNone:
+      return "";
+    case SignFailure::kIdentity:
+    case SignFailure::kCsrParse:
+    case SignFailure::kCsr:
+      return "CSR_ERROR";
+    case SignFailure::kCaNotReady:
+      return "CA_NOT_READY";
+    case SignFailure::kCertGen:
+      return "CERT_GEN_ERROR";
+  }
+  return "UNKNOWN";
+}
+
 Signer::Signer(SignerOptions options, BundleSource bundles, const Clock* clock)
     : options_(std::move(options)), bundles_(std::move(bundles)), clock_(clock) {}
 
 absl::StatusOr<std::vector<std::string>> Signer::Sign(absl::string_view csr_pem,
                                                       const Identity& identity,
-                                                      absl::Duration requested_ttl) const {
-  if (absl::Status s = ValidateIdentity(identity); !s.ok()) return s;
+                                                      absl::Duration requested_ttl,
+                                                      SignFailure* failure) const {
+  SignFailure ignored;
+  SignFailure& why = failure != nullptr ? *failure : ignored;
+  why = SignFailure::kNone;
+  if (absl::Status s = ValidateIdentity(identity); !s.ok()) {
+    why = SignFailure::kIdentity;
+    return s;
+  }
   if (csr_pem.size() > kMaxCsrBytes) {
+    why = SignFailure::kCsr;
     return absl::InvalidArgumentError(absl::StrCat("CSR larger than ", kMaxCsrBytes, " bytes"));
   }
   absl::StatusOr<CsrInfo> csr = ParseCsr(csr_pem);
-  if (!csr.ok()) return csr.status();
-  if (absl::Status s = CheckKeyStrength(csr->public_key); !s.ok()) return s;
+  if (!csr.ok()) {
+    why = SignFailure::kCsrParse;
+    return csr.status();
+  }
+  if (absl::Status s = CheckKeyStrength(csr->public_key); !s.ok()) {
+    why = SignFailure::kCsr;
+    return s;
+  }
 
   // The CSR may name the caller's own URI (istio-agent does) but nothing else.
   std::string uri = SpiffeUri(identity, options_.trust_domain);
@@ -34,12 +64,16 @@ absl::StatusOr<std::vector<std::string>> Signer::Sign(absl::string_view csr_pem,
                                  [&](const std::string& u) { return u != uri; });
   if (foreign_uri || !csr->dns_sans.empty() || !csr->ip_sans.empty() || !csr->email_sans.empty() ||
       csr->other_sans > 0) {
+    why = SignFailure::kCsr;
     return absl::InvalidArgumentError(
         absl::StrCat("CSR requests SANs other than the caller's identity ", uri));
   }
 
   absl::StatusOr<IssuedKeyCert> issued = Issue(csr->public_key, {}, {uri}, requested_ttl);
-  if (!issued.ok()) return issued.status();
+  if (!issued.ok()) {
+    why = absl::IsUnavailable(issued.status()) ? SignFailure::kCaNotReady : SignFailure::kCertGen;
+    return issued.status();
+  }
   return std::move(issued->chain_pem);
 }
 

@@ -46,6 +46,19 @@ struct IssuedKeyCert {
 std::vector<std::string> ServingDnsNames(const std::vector<std::string>& services,
                                          absl::string_view ns);
 
+// Why Sign failed, for the CA's metrics (istiod's citadel_server_* counters and error types).
+enum class SignFailure {
+  kNone,
+  kIdentity,    // the caller's identity is not a valid SPIFFE identity (id extraction)
+  kCsrParse,    // not a CSR, or its signature does not verify (CSR_ERROR, parsing)
+  kCsr,         // a parsed CSR that is refused: too large, weak key, foreign SANs (CSR_ERROR)
+  kCaNotReady,  // no signing certificate loaded (CA_NOT_READY)
+  kCertGen,     // building or signing the certificate failed (CERT_GEN_ERROR)
+};
+
+// istiod's `error` label value of citadel_server_csr_sign_err_count for `failure`.
+const char* SignFailureLabel(SignFailure failure);
+
 class Signer {
  public:
   // Largest CSR accepted, in bytes (an RSA-8192 CSR is about 3 KiB).
@@ -57,9 +70,10 @@ class Signer {
   // Signs `csr_pem` for `identity`; `requested_ttl` <= 0 asks for the default TTL. Returns the
   // chain as one PEM per certificate, leaf first, root last. A bad CSR (garbage, signature that
   // does not verify, weak or unsupported key, SANs other than the identity's URI) is
-  // InvalidArgument; no CA loaded is Unavailable.
+  // InvalidArgument; no CA loaded is Unavailable. On failure `*failure`, if given, says why.
   absl::StatusOr<std::vector<std::string>> Sign(absl::string_view csr_pem, const Identity& identity,
-                                                absl::Duration requested_ttl) const;
+                                                absl::Duration requested_ttl,
+                                                SignFailure* failure = nullptr) const;
 
   // A fresh key and a certificate for `dns_names` (meshd's TLS serving certificate, e.g. for
   // port 15012 and the webhooks). `ttl` <= 0 means the default TTL; bounds as for Sign.

@@ -10,6 +10,7 @@
 #include "ca/server/chain_authenticator.h"
 #include "ca/server/client_cert_authenticator.h"
 #include "ca/server/token_authenticator.h"
+#include "controller/common/metrics.h"
 #include "spdlog/spdlog.h"
 
 namespace meshd::ca {
@@ -22,6 +23,18 @@ constexpr char kRootFile[] = "root-cert.pem";
 std::string Path(const std::string& dir, const char* file) { return absl::StrCat(dir, "/", file); }
 
 }  // namespace
+
+void UpdateExpiryMetrics(const KeyCertBundle& bundle, absl::Time now) {
+  Metrics& m = Metrics::Get();
+  absl::Time root_expiry = bundle.anchor().Info().not_after;
+  absl::Time chain_expiry = bundle.signing_not_after();
+  m.citadel_root_cert_expiry_timestamp.Add({}).Set(
+      absl::ToDoubleSeconds(root_expiry - absl::UnixEpoch()));
+  m.citadel_cert_chain_expiry_timestamp.Add({}).Set(
+      absl::ToDoubleSeconds(chain_expiry - absl::UnixEpoch()));
+  m.citadel_root_cert_expiry_seconds.Add({}).Set(absl::ToDoubleSeconds(root_expiry - now));
+  m.citadel_cert_chain_expiry_seconds.Add({}).Set(absl::ToDoubleSeconds(chain_expiry - now));
+}
 
 absl::StatusOr<std::unique_ptr<CaServer>> CaServer::Create(CaServerOptions options,
                                                            std::shared_ptr<TokenReviewer> reviewer,
@@ -42,6 +55,7 @@ absl::StatusOr<std::unique_ptr<CaServer>> CaServer::Create(CaServerOptions optio
   s->service_ =
       std::make_unique<CaService>(s->signer_.get(), s->authenticator_.get(), s->options_.service);
   if (auto renew = s->WriteServingFiles(); !renew.ok()) return renew.status();
+  UpdateExpiryMetrics(*s->roots_->Current(), clock->Now());
   spdlog::info("ca: {} root, serving certificate for [{}] in {}",
                s->roots_->mode() == RootStore::Mode::kPlugin ? "plug-in" : "self-signed",
                absl::StrJoin(s->options_.serving_dns_names, ", "), s->options_.serving_dir);
@@ -105,6 +119,8 @@ void CaServer::RenewLoop() {
       roots_changed = roots_changed_;
       roots_changed_ = false;
     }
+    if (auto bundle = roots_->Current(); bundle != nullptr)
+      UpdateExpiryMetrics(*bundle, clock_->Now());
     if (!roots_changed && clock_->Now() < renew_at) continue;
     auto next = WriteServingFiles();
     if (next.ok()) {

@@ -32,6 +32,10 @@
 
 namespace meshd::ca {
 
+// Sets the citadel_server_*_expiry_{timestamp,seconds} gauges from `bundle` as of `now`
+// (CaServer does so at start, on every new bundle and every second).
+void UpdateExpiryMetrics(const KeyCertBundle& bundle, absl::Time now);
+
 struct CaServerOptions {
   RootStoreOptions roots;
   SignerOptions signer;

@@ -4,12 +4,17 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "controller/common/metrics.h"
 #include "spdlog/spdlog.h"
 
 namespace meshd::ca {
 namespace {
 
 constexpr char kAuthFailure[] = "request authenticate failure";  // istiod's words
+
+void CountSignError(const char* label) {
+  Metrics::Get().citadel_csr_sign_errors.Add({{"error", label}}).Increment();
+}
 
 }  // namespace
 
@@ -44,6 +49,7 @@ grpc::ServerUnaryReactor* CaService::CreateCertificate(
     grpc::CallbackServerContext* context, const istio::v1::auth::IstioCertificateRequest* request,
     istio::v1::auth::IstioCertificateResponse* response) {
   ++requests_;
+  Metrics::Get().citadel_csr.Add({}).Increment();
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   {
     absl::MutexLock lock(&mu_);
@@ -53,6 +59,7 @@ grpc::ServerUnaryReactor* CaService::CreateCertificate(
     }
   }
   ++sign_errors_;
+  CountSignError(SignFailureLabel(SignFailure::kCaNotReady));
   spdlog::warn("ca: CreateCertificate from {} refused: CA not running or overloaded",
                context->peer());
   reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "CA busy"));
@@ -80,22 +87,34 @@ absl::Status CaService::Handle(const Call& call) {
   absl::StatusOr<Identity> identity = authenticator_->Authenticate(*call.context);
   if (!identity.ok()) {
     ++auth_failures_;
+    Metrics::Get().citadel_authn_failures.Add({}).Increment();
     spdlog::warn("ca: CreateCertificate from {}: authentication failed: {}", call.context->peer(),
                  std::string(identity.status().message()));
     return absl::UnauthenticatedError(std::string(identity.status().message()));
   }
   std::string who = SpiffeUri(*identity, signer_->options().trust_domain);
   absl::Duration ttl = absl::Seconds(call.request->validity_duration());
+  SignFailure failure = SignFailure::kNone;
   absl::StatusOr<std::vector<std::string>> chain =
-      signer_->Sign(call.request->csr(), *identity, ttl);
+      signer_->Sign(call.request->csr(), *identity, ttl, &failure);
   if (!chain.ok()) {
     ++(absl::IsInvalidArgument(chain.status()) ? csr_errors_ : sign_errors_);
+    // Every signing failure is counted by istiod's error type; parse and identity failures
+    // also in their own counters.
+    if (failure == SignFailure::kCsrParse) {
+      Metrics::Get().citadel_csr_parsing_errors.Add({}).Increment();
+    } else if (failure == SignFailure::kIdentity) {
+      Metrics::Get().citadel_id_extraction_errors.Add({}).Increment();
+    }
+    CountSignError(
+        SignFailureLabel(failure == SignFailure::kNone ? SignFailure::kCertGen : failure));
     spdlog::warn("ca: CreateCertificate for {} from {}: {}", who, call.context->peer(),
                  chain.status().ToString());
     return chain.status();
   }
   for (std::string& pem : *chain) call.response->add_cert_chain(std::move(pem));
   ++issued_;
+  Metrics::Get().citadel_success.Add({}).Increment();
   spdlog::debug("ca: issued certificate for {} (requested TTL {}s)", who,
                 call.request->validity_duration());
   return absl::OkStatus();

@@ -74,6 +74,18 @@ class SecretRootPersistence : public ca::RootPersistence {
   const kube::CaSecretStore store_;
 };
 
+// The plug-in CA from secret `cacerts` in meshd's namespace (istiod reads it when nothing is
+// mounted at --cacertsDir).
+class SecretPluginSource : public ca::PluginSecretSource {
+ public:
+  explicit SecretPluginSource(kube::CaSecretStore store) : store_(std::move(store)) {}
+  absl::StatusOr<ca::PluginData> Load() override { return store_.LoadData(); }
+  std::string Describe() const override { return store_.Describe(); }
+
+ private:
+  const kube::CaSecretStore store_;
+};
+
 }  // namespace
 
 Server::Server(Options options) : options_(std::move(options)) {}
@@ -227,6 +239,9 @@ absl::Status Server::StartCa() {
     // Kubernetes: the self-signed root lives in secret istio-ca-secret, shared by replicas.
     o.roots.persistence = std::make_shared<SecretRootPersistence>(
         kube::CaSecretStore(kube_client_.get(), options_.ns));
+    // Plug-in CA: secret cacerts when nothing is mounted at --cacertsDir (mounted files win).
+    o.roots.plugin_secret = std::make_shared<SecretPluginSource>(
+        kube::CaSecretStore(kube_client_.get(), options_.ns, "cacerts"));
   }
   o.roots.trust_domain = options_.trust_domain;
   o.signer.trust_domain = options_.trust_domain;

@@ -68,7 +68,57 @@ Metrics::Metrics()
       snapshots(prometheus::BuildCounter()
                     .Name("meshd_snapshots_total")
                     .Help("Immutable model snapshots built.")
-                    .Register(*registry_)) {}
+                    .Register(*registry_)),
+      citadel_csr(prometheus::BuildCounter()
+                      .Name("citadel_server_csr_count")
+                      .Help("The number of CSRs received by the CA server.")
+                      .Register(*registry_)),
+      citadel_success(prometheus::BuildCounter()
+                          .Name("citadel_server_success_cert_issuance_count")
+                          .Help("The number of certificates issued.")
+                          .Register(*registry_)),
+      citadel_authn_failures(prometheus::BuildCounter()
+                                 .Name("citadel_server_authentication_failure_count")
+                                 .Help("The number of authentication failures.")
+                                 .Register(*registry_)),
+      citadel_csr_parsing_errors(prometheus::BuildCounter()
+                                     .Name("citadel_server_csr_parsing_err_count")
+                                     .Help("The number of CSRs that could not be parsed.")
+                                     .Register(*registry_)),
+      citadel_id_extraction_errors(
+          prometheus::BuildCounter()
+              .Name("citadel_server_id_extraction_err_count")
+              .Help("The number of callers whose identity could not be extracted.")
+              .Register(*registry_)),
+      citadel_csr_sign_errors(prometheus::BuildCounter()
+                                  .Name("citadel_server_csr_sign_err_count")
+                                  .Help("The number of errors when signing a CSR, by error type.")
+                                  .Register(*registry_)),
+      citadel_root_cert_expiry_timestamp(
+          prometheus::BuildGauge()
+              .Name("citadel_server_root_cert_expiry_timestamp")
+              .Help("Unix time in seconds when the CA's root certificate expires.")
+              .Register(*registry_)),
+      citadel_cert_chain_expiry_timestamp(
+          prometheus::BuildGauge()
+              .Name("citadel_server_cert_chain_expiry_timestamp")
+              .Help("Unix time in seconds when the CA's signing certificate expires.")
+              .Register(*registry_)),
+      citadel_root_cert_expiry_seconds(
+          prometheus::BuildGauge()
+              .Name("citadel_server_root_cert_expiry_seconds")
+              .Help("Seconds until the CA's root certificate expires (negative once expired).")
+              .Register(*registry_)),
+      citadel_cert_chain_expiry_seconds(
+          prometheus::BuildGauge()
+              .Name("citadel_server_cert_chain_expiry_seconds")
+              .Help("Seconds until the CA's signing certificate expires (negative once expired).")
+              .Register(*registry_)),
+      ca_plugin_load_errors(
+          prometheus::BuildCounter()
+              .Name("meshd_ca_plugin_load_errors_total")
+              .Help("Plug-in CA material refused, by source; the previous CA stays in use.")
+              .Register(*registry_)) {}
 
 std::string Metrics::Serialize() const {
   prometheus::TextSerializer serializer;

@@ -49,6 +49,30 @@ class Metrics {
   // Snapshots built (meshd_snapshots_total).
   prometheus::Family<prometheus::Counter>& snapshots;
 
+  // The CA, named as istiod's citadel_server_* (security/pkg/server/ca/monitoring.go).
+  // CreateCertificate requests received.
+  prometheus::Family<prometheus::Counter>& citadel_csr;
+  // Certificates issued.
+  prometheus::Family<prometheus::Counter>& citadel_success;
+  // Callers that no authenticator accepted.
+  prometheus::Family<prometheus::Counter>& citadel_authn_failures;
+  // CSRs that do not parse or whose signature does not verify.
+  prometheus::Family<prometheus::Counter>& citadel_csr_parsing_errors;
+  // Authenticated callers whose identity is not a valid SPIFFE identity.
+  prometheus::Family<prometheus::Counter>& citadel_id_extraction_errors;
+  // Signing failures by istiod's `error` label: CA_NOT_READY, CSR_ERROR, TTL_ERROR,
+  // CERT_GEN_ERROR.
+  prometheus::Family<prometheus::Counter>& citadel_csr_sign_errors;
+  // Unix time (seconds) when the root the CA chains to / the signing certificate expires.
+  prometheus::Family<prometheus::Gauge>& citadel_root_cert_expiry_timestamp;
+  prometheus::Family<prometheus::Gauge>& citadel_cert_chain_expiry_timestamp;
+  // Seconds until those expire (negative once expired), refreshed every second.
+  prometheus::Family<prometheus::Gauge>& citadel_root_cert_expiry_seconds;
+  prometheus::Family<prometheus::Gauge>& citadel_cert_chain_expiry_seconds;
+  // Plug-in CA material (cacerts directory or secret) refused, by source ("dir", "secret");
+  // the previous CA stays in use.
+  prometheus::Family<prometheus::Counter>& ca_plugin_load_errors;
+
   static const prometheus::Histogram::BucketBoundaries& TimeBuckets();
   static const prometheus::Histogram::BucketBoundaries& SizeBuckets();
 

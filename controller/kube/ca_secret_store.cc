@@ -71,6 +71,25 @@ absl::StatusOr<CaSecretStore::Material> CaSecretStore::Load() const {
   return m;
 }
 
+absl::StatusOr<std::map<std::string, std::string>> CaSecretStore::LoadData() const {
+  const std::string where = Describe();
+  auto r = client_->Request("GET", absl::StrCat("/api/v1/namespaces/", ns_, "/secrets/", name_));
+  if (!r.ok()) return r.status();
+  if (r->status == 404) return absl::NotFoundError(absl::StrCat(where, " does not exist"));
+  if (r->status != 200) return HttpError(absl::StrCat("GET ", where), *r);
+  json secret = json::parse(r->body, nullptr, false);
+  if (!secret.is_object()) return absl::DataLossError(absl::StrCat(where, ": not JSON"));
+  json data = secret.value("data", json::object());
+  if (!data.is_object()) return absl::DataLossError(absl::StrCat(where, ": data is not an object"));
+  std::map<std::string, std::string> out;
+  for (const auto& [key, value] : data.items()) {
+    auto decoded = Field(data, key.c_str(), true, where);
+    if (!decoded.ok()) return decoded.status();
+    out[key] = *std::move(decoded);
+  }
+  return out;
+}
+
 absl::StatusOr<CaSecretStore::Material> CaSecretStore::Create(const Material& m) const {
   json secret = {{"apiVersion", "v1"},
                  {"kind", "Secret"},

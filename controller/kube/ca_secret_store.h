@@ -2,9 +2,11 @@
 // istiod's keys (ca-cert.pem, ca-key.pem, cert-chain.pem, root-cert.pem), so restarts and other
 // replicas use the same root. Create is race-safe: on 409 AlreadyExists (another replica won)
 // the stored secret is read back and returned. The composition root adapts this to the CA's
-// RootPersistence, so that ca/ stays free of Kubernetes. Thread-safe.
+// RootPersistence, so that ca/ stays free of Kubernetes. The same class reads the plug-in CA
+// secret `cacerts` (LoadData: every key, decoded; ca/'s RootStore picks the form). Thread-safe.
 #pragma once
 
+#include <map>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -23,6 +25,10 @@ class CaSecretStore {
 
   // NotFound when the secret does not exist.
   absl::StatusOr<Material> Load() const;
+  // Every data key, base64-decoded (secret cacerts: ca-cert.pem, ... or tls.crt, tls.key,
+  // ca.crt). NotFound when the secret does not exist; a key that is not base64 is DataLoss
+  // naming the key.
+  absl::StatusOr<std::map<std::string, std::string>> LoadData() const;
   // Creates the secret; returns what is stored afterwards (ours, or the winner's on 409).
   absl::StatusOr<Material> Create(const Material& m) const;
   // Replaces the data (JSON merge patch).

@@ -5,8 +5,10 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 
+#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "controller/common/clock.h"
+#include "controller/common/metrics.h"
 #include "tests/ca/test_ca.h"
 
 namespace meshd::ca {
@@ -271,6 +273,194 @@ TEST_CASE("The watch thread reloads the plug-in CA and stops cleanly", "[ca][roo
   store->Stop();
   store->Stop();  // idempotent
   CHECK(store->Current()->signing_cert() == ca2.cert);
+}
+
+// Secret cacerts as the Kubernetes API would return it (data decoded).
+class FakePluginSecret : public PluginSecretSource {
+ public:
+  void Set(absl::StatusOr<PluginData> data) {
+    absl::MutexLock lock(&mu_);
+    data_ = std::move(data);
+  }
+  absl::StatusOr<PluginData> Load() override {
+    absl::MutexLock lock(&mu_);
+    return data_;
+  }
+  std::string Describe() const override { return "secret istio-system/cacerts"; }
+
+ private:
+  absl::Mutex mu_;
+  absl::StatusOr<PluginData> data_ ABSL_GUARDED_BY(mu_) = absl::NotFoundError("no cacerts");
+};
+
+PluginData IstioForm(const TestCa& ca, const std::vector<Certificate>& roots) {
+  return {{"ca-cert.pem", ca.cert.ToPem()},
+          {"ca-key.pem", ca.key.ToPem()},
+          {"cert-chain.pem", ca.cert.ToPem()},
+          {"root-cert.pem", ToPem(roots)}};
+}
+
+double PluginErrors(const std::string& source) {
+  return Metrics::Get().ca_plugin_load_errors.Add({{"source", source}}).Value();
+}
+
+TEST_CASE("A plug-in CA from secret cacerts is hot reloaded; the old root stays for the overlap",
+          "[ca][root_store][cacerts]") {
+  TempDir dir;
+  FakeClock clock;
+  RootStoreOptions options = SelfSigned(dir);  // nothing mounted at plugin_dir
+  auto secret = std::make_shared<FakePluginSecret>();
+  options.plugin_secret = secret;
+  TestCa root1 = MakeRoot(clock.Now(), "root-1");
+  TestCa ca1 = MakeIntermediate(root1, clock.Now(), "ca-1");
+  secret->Set(IstioForm(ca1, {root1.cert}));
+
+  std::unique_ptr<RootStore> store = Unwrap(RootStore::Create(options, &clock));
+  REQUIRE(store->mode() == RootStore::Mode::kPlugin);
+  CHECK(store->Current()->signing_cert() == ca1.cert);
+  Certificate old_leaf = IssueLeaf(*store->Current(), clock.Now());
+  CHECK_FALSE(Unwrap(store->Poll()));
+
+  // The operator rotates to a new CA under a new root.
+  TestCa root2 = MakeRoot(clock.Now(), "root-2");
+  TestCa ca2 = MakeIntermediate(root2, clock.Now(), "ca-2");
+  secret->Set(IstioForm(ca2, {root2.cert}));
+  CHECK(Unwrap(store->Poll()));
+  std::shared_ptr<const KeyCertBundle> bundle = store->Current();
+  CHECK(bundle->signing_cert() == ca2.cert);  // new certificates come from the new CA
+  CHECK(bundle->anchor() == root2.cert);
+  CHECK(bundle->roots() == std::vector<Certificate>{root2.cert, root1.cert});
+  // Certificates from the old CA still verify against the bundle served to workloads.
+  CHECK(VerifyChain(old_leaf, {ca1.cert}, bundle->roots(), clock.Now()).ok());
+  CHECK(
+      VerifyChain(IssueLeaf(*bundle, clock.Now()), {ca2.cert}, bundle->roots(), clock.Now()).ok());
+  CHECK_FALSE(Unwrap(store->Poll()));
+
+  // After the overlap the old root leaves the trust bundle.
+  clock.Advance(options.plugin_root_overlap + absl::Minutes(1));
+  CHECK(Unwrap(store->Poll()));
+  CHECK(store->Current()->roots() == std::vector<Certificate>{root2.cert});
+  CHECK(store->Current()->signing_cert() == ca2.cert);
+  CHECK_FALSE(Unwrap(store->Poll()));
+}
+
+TEST_CASE("Mounted cacerts files win over secret cacerts", "[ca][root_store][cacerts]") {
+  TempDir dir;
+  FakeClock clock;
+  RootStoreOptions options = SelfSigned(dir);
+  auto secret = std::make_shared<FakePluginSecret>();
+  options.plugin_secret = secret;
+  TestCa root = MakeRoot(clock.Now(), "root");
+  TestCa mounted = MakeIntermediate(root, clock.Now(), "mounted");
+  TestCa from_secret = MakeIntermediate(root, clock.Now(), "secret");
+  WritePlugin(options.plugin_dir, mounted, {}, {root.cert});
+  secret->Set(IstioForm(from_secret, {root.cert}));
+  std::unique_ptr<RootStore> store = Unwrap(RootStore::Create(options, &clock));
+  CHECK(store->Current()->signing_cert() == mounted.cert);
+  CHECK_FALSE(Unwrap(store->Poll()));
+
+  SECTION("the secret is used once the files are gone") {
+    std::filesystem::remove_all(options.plugin_dir);
+    CHECK(Unwrap(store->Poll()));
+    CHECK(store->Current()->signing_cert() == from_secret.cert);
+  }
+}
+
+TEST_CASE("Secret cacerts in the kubernetes.io/tls form", "[ca][root_store][cacerts]") {
+  TempDir dir;
+  FakeClock clock;
+  RootStoreOptions options = SelfSigned(dir);
+  auto secret = std::make_shared<FakePluginSecret>();
+  options.plugin_secret = secret;
+  TestCa root = MakeRoot(clock.Now(), "root");
+  TestCa mid = MakeIntermediate(root, clock.Now(), "mid");
+  TestCa ca = MakeIntermediate(mid, clock.Now(), "ca");
+  // tls.crt: the signing certificate followed by its intermediate.
+  secret->Set(PluginData{{"tls.crt", ToPem({ca.cert, mid.cert})},
+                         {"tls.key", ca.key.ToPem()},
+                         {"ca.crt", root.cert.ToPem()}});
+  std::unique_ptr<RootStore> store = Unwrap(RootStore::Create(options, &clock));
+  REQUIRE(store->mode() == RootStore::Mode::kPlugin);
+  CHECK(store->Current()->signing_cert() == ca.cert);
+  CHECK(store->Current()->intermediates() == std::vector<Certificate>{mid.cert});
+  CHECK(store->Current()->anchor() == root.cert);
+
+  SECTION("errors name the tls.* key at fault") {
+    secret->Set(PluginData{{"tls.crt", ca.cert.ToPem()}, {"tls.key", "junk"}, {"ca.crt", "x"}});
+    CHECK_THAT(std::string(store->Poll().status().message()),
+               Catch::StartsWith("plug-in CA in secret istio-system/cacerts: tls.key: "));
+    secret->Set(PluginData{{"tls.crt", ca.cert.ToPem()}, {"tls.key", ca.key.ToPem()}});
+    CHECK_THAT(std::string(store->Poll().status().message()), Catch::Contains("no ca.crt"));
+    CHECK(store->Current()->signing_cert() == ca.cert);
+  }
+}
+
+TEST_CASE("Bad secret cacerts contents are logged by key, counted, and the old CA kept",
+          "[ca][root_store][cacerts]") {
+  TempDir dir;
+  FakeClock clock;
+  RootStoreOptions options = SelfSigned(dir);
+  auto secret = std::make_shared<FakePluginSecret>();
+  options.plugin_secret = secret;
+  TestCa root = MakeRoot(clock.Now(), "root");
+  TestCa ca = MakeIntermediate(root, clock.Now(), "ca");
+  secret->Set(IstioForm(ca, {root.cert}));
+  std::unique_ptr<RootStore> store = Unwrap(RootStore::Create(options, &clock));
+  double errors = PluginErrors("secret");
+  auto poll_error = [&](PluginData data) {
+    secret->Set(std::move(data));
+    absl::StatusOr<bool> poll = store->Poll();
+    REQUIRE_FALSE(poll.ok());
+    CHECK(store->Current()->signing_cert() == ca.cert);  // the old CA stays
+    return std::string(poll.status().message());
+  };
+  TestCa other = MakeIntermediate(root, clock.Now(), "other");
+
+  PluginData mismatched = IstioForm(ca, {root.cert});
+  mismatched["ca-key.pem"] = other.key.ToPem();
+  CHECK(poll_error(mismatched) ==
+        "plug-in CA in secret istio-system/cacerts: ca-cert.pem + ca-key.pem: CA key does not "
+        "match the CA certificate");
+
+  // A leaf (CA:FALSE) as the signing certificate.
+  PrivateKey leaf_key = Unwrap(PrivateKey::Generate(KeyType::kEcdsaP256));
+  CertificateTemplate tmpl;
+  tmpl.not_before = clock.Now() - absl::Hours(1);
+  tmpl.not_after = clock.Now() + absl::Hours(24);
+  Certificate leaf = Unwrap(IssueCertificate(tmpl, leaf_key.public_key(), &root.cert, root.key));
+  PluginData not_ca = {{"ca-cert.pem", leaf.ToPem()},
+                       {"ca-key.pem", leaf_key.ToPem()},
+                       {"root-cert.pem", root.cert.ToPem()}};
+  CHECK_THAT(poll_error(not_ca), Catch::EndsWith("CA certificate is not a CA (basicConstraints)"));
+
+  TestCa expired = MakeIntermediate(root, clock.Now() - absl::Hours(48), "expired", absl::Hours(1));
+  CHECK_THAT(poll_error(IstioForm(expired, {root.cert})), Catch::Contains("ca-cert.pem"));
+
+  CHECK_THAT(poll_error({{"ca-cert.pem", "junk"},
+                         {"ca-key.pem", ca.key.ToPem()},
+                         {"root-cert.pem", root.cert.ToPem()}}),
+             Catch::Contains("ca-cert.pem: "));
+  CHECK_THAT(poll_error({{"unrelated", "x"}}), Catch::Contains("neither ca-cert.pem"));
+  CHECK(PluginErrors("secret") - errors == 5);
+
+  // The same broken contents are reported once; good contents are installed again.
+  CHECK_FALSE(Unwrap(store->Poll()));
+  TestCa ca2 = MakeIntermediate(root, clock.Now(), "ca-2");
+  secret->Set(IstioForm(ca2, {root.cert}));
+  CHECK(Unwrap(store->Poll()));
+  CHECK(store->Current()->signing_cert() == ca2.cert);
+}
+
+TEST_CASE("Secret cacerts at start: absent is self-signed, unreachable is an error",
+          "[ca][root_store][cacerts]") {
+  TempDir dir;
+  FakeClock clock;
+  RootStoreOptions options = SelfSigned(dir);
+  auto secret = std::make_shared<FakePluginSecret>();
+  options.plugin_secret = secret;
+  CHECK(Unwrap(RootStore::Create(options, &clock))->mode() == RootStore::Mode::kSelfSigned);
+  secret->Set(absl::UnavailableError("GET secret istio-system/cacerts: HTTP 503"));
+  CHECK(RootStore::Create(options, &clock).status().code() == absl::StatusCode::kUnavailable);
 }
 
 }  // namespace

@@ -2,13 +2,20 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <map>
+
 #include <catch2/catch.hpp>
 
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
+#include "ca/server/ca_server.h"
 #include "ca/server/chain_authenticator.h"
 #include "ca/server/client_cert_authenticator.h"
 #include "ca/server/fake_token_reviewer.h"
 #include "ca/server/token_authenticator.h"
 #include "controller/common/clock.h"
+#include "controller/common/metrics.h"
 #include "tests/ca/test_ca.h"
 
 namespace meshd::ca {
@@ -238,6 +245,87 @@ TEST_CASE("Over TLS the client certificate is tried first, then the token",
     CHECK(reply.status.error_message() == "request authenticate failure");
     CHECK(h.service->stats().auth_failures == 1);
   }
+}
+
+// The value of `series` (name and labels as exposed) in the /metrics text; 0 when absent.
+double Scrape(const std::string& series) {
+  for (absl::string_view line : absl::StrSplit(Metrics::Get().Serialize(), '\n')) {
+    if (!absl::StartsWith(line, series + " ")) continue;
+    double value = 0;
+    CHECK(absl::SimpleAtod(line.substr(series.size() + 1), &value));
+    return value;
+  }
+  return 0;
+}
+
+TEST_CASE("CreateCertificate counts istiod's citadel_server_* metrics", "[ca][server][grpc]") {
+  const std::string csr = "citadel_server_csr_count";
+  const std::string ok = "citadel_server_success_cert_issuance_count";
+  const std::string authn = "citadel_server_authentication_failure_count";
+  const std::string parse = "citadel_server_csr_parsing_err_count";
+  const std::string id = "citadel_server_id_extraction_err_count";
+  const std::string csr_error = "citadel_server_csr_sign_err_count{error=\"CSR_ERROR\"}";
+  const std::string not_ready = "citadel_server_csr_sign_err_count{error=\"CA_NOT_READY\"}";
+  // The registry is process-wide: compare with the values before.
+  std::map<std::string, double> before;
+  for (const std::string& s : {csr, ok, authn, parse, id, csr_error, not_ready})
+    before[s] = Scrape(s);
+  auto delta = [&](const std::string& s) { return Scrape(s) - before[s]; };
+
+  {
+    Harness h;
+    h.Start(std::make_unique<FixedAuthenticator>(Identity{"", "default", "sleep"}));
+    auto stub = h.Client();
+    REQUIRE(Call(*stub, MakeCsr().pem).status.ok());
+    CHECK(Call(*stub, "junk").status.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+    CsrTemplate foreign;
+    foreign.dns_sans = {"evil.example.com"};
+    CHECK(Call(*stub, MakeCsr(KeyType::kEcdsaP256, foreign).pem).status.error_code() ==
+          grpc::StatusCode::INVALID_ARGUMENT);
+  }
+  {
+    Harness h;
+    h.Start(std::make_unique<FixedAuthenticator>(absl::UnauthenticatedError("bad token")));
+    CHECK(Call(*h.Client(), MakeCsr().pem).status.error_code() ==
+          grpc::StatusCode::UNAUTHENTICATED);
+  }
+  {
+    Harness h;  // an identity that is not a valid SPIFFE identity
+    h.Start(std::make_unique<FixedAuthenticator>(Identity{"", "Bad_NS", "sa"}));
+    CHECK(!Call(*h.Client(), MakeCsr().pem).status.ok());
+  }
+  {
+    Harness h;  // no CA loaded
+    h.bundles = [] { return std::shared_ptr<const KeyCertBundle>(); };
+    h.signer = Signer(SignerOptions{}, h.bundles, &h.clock);
+    h.Start(std::make_unique<FixedAuthenticator>(Identity{"", "default", "sleep"}));
+    CHECK(Call(*h.Client(), MakeCsr().pem).status.error_code() == grpc::StatusCode::UNAVAILABLE);
+  }
+  CHECK(delta(csr) == 6);
+  CHECK(delta(ok) == 1);
+  CHECK(delta(authn) == 1);
+  CHECK(delta(parse) == 1);
+  CHECK(delta(id) == 1);
+  CHECK(delta(csr_error) == 3);  // junk, foreign SAN, bad identity
+  CHECK(delta(not_ready) == 1);
+}
+
+TEST_CASE("The CA's expiry gauges follow the bundle and the clock", "[ca][server]") {
+  FakeClock clock{absl::FromUnixSeconds(1700000000)};
+  TestCa root = MakeRoot(clock.Now());
+  std::shared_ptr<const KeyCertBundle> bundle = testing::SelfSignedBundle(root, clock.Now());
+  absl::Time not_after = bundle->anchor().Info().not_after;
+  UpdateExpiryMetrics(*bundle, clock.Now());
+  CHECK(Scrape("citadel_server_root_cert_expiry_timestamp") == absl::ToUnixSeconds(not_after));
+  CHECK(Scrape("citadel_server_cert_chain_expiry_timestamp") == absl::ToUnixSeconds(not_after));
+  CHECK(Scrape("citadel_server_root_cert_expiry_seconds") ==
+        absl::ToDoubleSeconds(not_after - clock.Now()));
+  clock.Advance(absl::Hours(1));
+  UpdateExpiryMetrics(*bundle, clock.Now());
+  CHECK(Scrape("citadel_server_root_cert_expiry_seconds") ==
+        absl::ToDoubleSeconds(not_after - clock.Now()));
+  CHECK(Scrape("citadel_server_cert_chain_expiry_seconds") ==
+        absl::ToDoubleSeconds(not_after - clock.Now()));
 }
 
 }  // namespace

@@ -5,11 +5,13 @@
 #include <map>
 #include <set>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "ca/root_store.h"
 #include "controller/kube/ca_secret_store.h"
 #include "controller/kube/root_cert_publisher.h"
 #include "nlohmann/json.hpp"
+#include "tests/ca/test_ca.h"
 #include "tests/controller/kube/fake_kube_client.h"
 
 namespace meshd::kube {
@@ -203,6 +205,78 @@ TEST_CASE("RootCertPublisher: not running before Start, stops at once", "[kube]"
   publisher.OnRootChange();  // ignored
   publisher.Stop();          // no-op
   CHECK(client.requests.empty());
+}
+
+constexpr char kCaCerts[] = "/api/v1/namespaces/istio-system/secrets/cacerts";
+
+json SecretData(const std::map<std::string, std::string>& data) {
+  json out = json::object();
+  for (const auto& [k, v] : data) out[k] = absl::Base64Escape(v);
+  return {{"metadata", {{"name", "cacerts"}, {"namespace", "istio-system"}}}, {"data", out}};
+}
+
+// What bootstrap/server.cc plugs into the CA: secret cacerts through the KubeClient.
+class SecretPluginSource : public ca::PluginSecretSource {
+ public:
+  explicit SecretPluginSource(CaSecretStore store) : store_(std::move(store)) {}
+  absl::StatusOr<ca::PluginData> Load() override { return store_.LoadData(); }
+  std::string Describe() const override { return store_.Describe(); }
+
+ private:
+  const CaSecretStore store_;
+};
+
+TEST_CASE("CaSecretStore::LoadData reads secret cacerts", "[kube][cacerts]") {
+  Objects api;
+  FakeKubeClient client;
+  client.on_request = [&](auto& m, auto& p, auto& b) { return api.Handle(m, p, b); };
+  CaSecretStore store(&client, "istio-system", "cacerts");
+  CHECK(absl::IsNotFound(store.LoadData().status()));
+  api.items[kCaCerts] = SecretData({{"tls.crt", "CERT"}, {"tls.key", "KEY"}, {"ca.crt", "ROOT"}});
+  auto data = store.LoadData();
+  REQUIRE(data.ok());
+  CHECK(*data == std::map<std::string, std::string>{
+                     {"tls.crt", "CERT"}, {"tls.key", "KEY"}, {"ca.crt", "ROOT"}});
+  api.items[kCaCerts]["data"]["ca-key.pem"] = "not base64!";
+  CHECK(store.LoadData().status().message() ==
+        "secret istio-system/cacerts: ca-key.pem is not base64");
+}
+
+TEST_CASE("A plug-in CA in secret cacerts is hot reloaded through the Kubernetes API",
+          "[kube][cacerts]") {
+  Objects api;
+  FakeKubeClient client;
+  client.on_request = [&](auto& m, auto& p, auto& b) { return api.Handle(m, p, b); };
+  FakeClock clock;
+  ca::testing::TestCa root = ca::testing::MakeRoot(clock.Now(), "root");
+  ca::testing::TestCa ca1 = ca::testing::MakeIntermediate(root, clock.Now(), "ca-1");
+  api.items[kCaCerts] = SecretData({{"ca-cert.pem", ca1.cert.ToPem()},
+                                    {"ca-key.pem", ca1.key.ToPem()},
+                                    {"root-cert.pem", root.cert.ToPem()}});
+  ca::RootStoreOptions o;
+  o.plugin_dir = "";  // nothing mounted
+  o.plugin_secret =
+      std::make_shared<SecretPluginSource>(CaSecretStore(&client, "istio-system", "cacerts"));
+  auto store = ca::RootStore::Create(o, &clock);
+  REQUIRE(store.ok());
+  CHECK((*store)->mode() == ca::RootStore::Mode::kPlugin);
+  CHECK((*store)->Current()->signing_cert() == ca1.cert);
+
+  ca::testing::TestCa ca2 = ca::testing::MakeIntermediate(root, clock.Now(), "ca-2");
+  api.items[kCaCerts] = SecretData({{"ca-cert.pem", ca2.cert.ToPem()},
+                                    {"ca-key.pem", ca2.key.ToPem()},
+                                    {"root-cert.pem", root.cert.ToPem()}});
+  auto polled = (*store)->Poll();
+  REQUIRE(polled.ok());
+  CHECK(*polled);
+  CHECK((*store)->Current()->signing_cert() == ca2.cert);
+
+  // The API server failing keeps the CA in use.
+  client.on_request = [](auto&, auto&, auto&) -> absl::StatusOr<KubeResponse> {
+    return KubeResponse{503, R"({"message":"unavailable"})", ""};
+  };
+  CHECK(!(*store)->Poll().ok());
+  CHECK((*store)->Current()->signing_cert() == ca2.cert);
 }
 
 }  // namespace
