@@ -42,6 +42,7 @@ class Snapshot {
   uint64_t version() const { return data_.version; }
   const std::string& domain() const { return data_.domain; }
   const std::string& trust_domain() const { return data_.trust_domain; }
+  const std::string& root_namespace() const { return data_.root_namespace; }
 
   // Configs of one kind, ordered by namespace/name.
   const std::vector<ConfigPtr>& Configs(Kind kind) const;
