@@ -68,7 +68,7 @@ std::vector<hcm::HttpFilter> JwtAuthnFilters(const model::Proxy& proxy,
   jwt::JwtAuthentication config;
   auto* any = config.add_rules();
   any->mutable_match()->set_prefix("/");
-  auto* requires_any = any->mutable_requires_()->mutable_requires_any();
+  auto* requires_any = any->mutable_requires()->mutable_requires_any();
   int index = 0;
   for (const auto& c : RequestAuthenticationsFor(proxy, snapshot)) {
     const model::RequestAuthentication& ra = *c->AsRequestAuthentication();
