@@ -66,7 +66,7 @@ TEST_CASE("AuthorizationPolicy: the model form", "[model][authz]") {
   rules:
   - from: [{source: {principals: [cluster.local/ns/x/sa/y], notIpBlocks: [10.0.0.0/8]}}]
     to: [{operation: {ports: ["8080"], notPaths: [/admin]}}]
-    when: [{key: request.headers[x-a], values: [b]}]
+    when: [{key: "request.headers[x-a]", values: [b]}]
 )");
   REQUIRE(c.ok());
   const model::AuthorizationPolicy* ap = (*c)->AsAuthorizationPolicy();
