@@ -994,6 +994,7 @@ class Walker {
           Fail(Decision::kError, "filter " + filter.name() + " does not unpack");
           return;
         }
+        if (!config.has_rules()) continue;  // no rules: Envoy enforces nothing
         RbacInput in = AuthzInput(nullptr);
         if (!CheckRbac(filter.name(), config.rules(), in, 0)) return;
         continue;
