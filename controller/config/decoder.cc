@@ -234,6 +234,12 @@ absl::StatusOr<model::ConfigPtr> DecodeObject(const json& object, const DecodeOp
   } else if (*kind == Kind::kDestinationRule) {
     config->model =
         ToModel(static_cast<const istio::networking::v1alpha3::DestinationRule&>(*spec));
+  } else if (*kind == Kind::kAuthorizationPolicy) {
+    config->model =
+        ToModel(static_cast<const istio::security::v1beta1::AuthorizationPolicy&>(*spec));
+  } else if (*kind == Kind::kRequestAuthentication) {
+    config->model =
+        ToModel(static_cast<const istio::security::v1beta1::RequestAuthentication&>(*spec));
   }
   config->spec = std::move(spec);
   return config;

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 
 namespace meshd::config {
 namespace {
@@ -441,6 +442,121 @@ model::DestinationRule ToModel(const net::DestinationRule& spec) {
   if (spec.has_workload_selector()) {
     out.workload_selector.emplace(spec.workload_selector().labels().begin(),
                                   spec.workload_selector().labels().end());
+  }
+  return out;
+}
+
+namespace {
+
+namespace sec = istio::security::v1beta1;
+
+template <typename Repeated>
+std::vector<std::string> Strings(const Repeated& in) {
+  return std::vector<std::string>(in.begin(), in.end());
+}
+
+template <typename Repeated>
+std::vector<uint32_t> Ports(const Repeated& in) {
+  std::vector<uint32_t> out;
+  for (const std::string& s : in) {
+    uint32_t port = 0;
+    if (absl::SimpleAtoi(s, &port)) out.push_back(port);  // validated: always a number
+  }
+  return out;
+}
+
+model::PolicyTargetRef ToTargetRef(const istio::type::v1beta1::PolicyTargetReference& r) {
+  return {r.group(), r.kind(), r.name(), r.namespace_()};
+}
+
+template <typename Spec>
+void ToScope(const Spec& spec, std::optional<std::map<std::string, std::string>>* selector,
+             std::vector<model::PolicyTargetRef>* refs) {
+  if (spec.has_selector()) {
+    *selector = std::map<std::string, std::string>(spec.selector().match_labels().begin(),
+                                                   spec.selector().match_labels().end());
+  }
+  if (spec.has_target_ref()) refs->push_back(ToTargetRef(spec.target_ref()));
+  for (const auto& r : spec.target_refs()) refs->push_back(ToTargetRef(r));
+}
+
+}  // namespace
+
+model::AuthorizationPolicy ToModel(const sec::AuthorizationPolicy& spec) {
+  model::AuthorizationPolicy out;
+  switch (spec.action()) {
+    case sec::AuthorizationPolicy::DENY:
+      out.action = model::AuthorizationPolicy::Action::kDeny;
+      break;
+    case sec::AuthorizationPolicy::AUDIT:
+      out.action = model::AuthorizationPolicy::Action::kAudit;
+      break;
+    case sec::AuthorizationPolicy::CUSTOM:
+      out.action = model::AuthorizationPolicy::Action::kCustom;
+      break;
+    default:
+      out.action = model::AuthorizationPolicy::Action::kAllow;
+      break;
+  }
+  ToScope(spec, &out.selector, &out.target_refs);
+  if (spec.has_provider()) out.provider = spec.provider().name();
+  for (const sec::Rule& r : spec.rules()) {
+    model::AuthzRule rule;
+    for (const auto& f : r.from()) {
+      const sec::Source& s = f.source();
+      model::AuthzSource src;
+      src.principals = Strings(s.principals());
+      src.not_principals = Strings(s.not_principals());
+      src.request_principals = Strings(s.request_principals());
+      src.not_request_principals = Strings(s.not_request_principals());
+      src.namespaces = Strings(s.namespaces());
+      src.not_namespaces = Strings(s.not_namespaces());
+      src.ip_blocks = Strings(s.ip_blocks());
+      src.not_ip_blocks = Strings(s.not_ip_blocks());
+      src.remote_ip_blocks = Strings(s.remote_ip_blocks());
+      src.not_remote_ip_blocks = Strings(s.not_remote_ip_blocks());
+      rule.from.push_back(std::move(src));
+    }
+    for (const auto& t : r.to()) {
+      const sec::Operation& o = t.operation();
+      model::AuthzOperation op;
+      op.hosts = Strings(o.hosts());
+      op.not_hosts = Strings(o.not_hosts());
+      op.ports = Ports(o.ports());
+      op.not_ports = Ports(o.not_ports());
+      op.methods = Strings(o.methods());
+      op.not_methods = Strings(o.not_methods());
+      op.paths = Strings(o.paths());
+      op.not_paths = Strings(o.not_paths());
+      rule.to.push_back(std::move(op));
+    }
+    for (const auto& c : r.when()) {
+      rule.when.push_back({c.key(), Strings(c.values()), Strings(c.not_values())});
+    }
+    out.rules.push_back(std::move(rule));
+  }
+  return out;
+}
+
+model::RequestAuthentication ToModel(const sec::RequestAuthentication& spec) {
+  model::RequestAuthentication out;
+  ToScope(spec, &out.selector, &out.target_refs);
+  for (const sec::JWTRule& r : spec.jwt_rules()) {
+    model::JwtRule rule;
+    rule.issuer = r.issuer();
+    rule.audiences = Strings(r.audiences());
+    rule.jwks_uri = r.jwks_uri();
+    rule.jwks = r.jwks();
+    for (const auto& h : r.from_headers()) rule.from_headers.push_back({h.name(), h.prefix()});
+    rule.from_params = Strings(r.from_params());
+    rule.from_cookies = Strings(r.from_cookies());
+    rule.output_payload_to_header = r.output_payload_to_header();
+    rule.forward_original_token = r.forward_original_token();
+    for (const auto& c : r.output_claim_to_headers()) {
+      rule.output_claim_to_headers.emplace_back(c.header(), c.claim());
+    }
+    if (r.has_timeout()) rule.timeout = ToDuration(r.timeout());
+    out.jwt_rules.push_back(std::move(rule));
   }
   return out;
 }

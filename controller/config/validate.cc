@@ -1,5 +1,6 @@
 #include "controller/config/validate.h"
 
+#include <algorithm>
 #include <cstring>
 #include <set>
 
@@ -611,6 +612,57 @@ void CheckPortStrings(const Repeated& ports, const std::string& path, FieldError
   }
 }
 
+// Istio's string values in policies: exact, "*" alone (presence), "prefix*" or "*suffix";
+// a `*` elsewhere would silently never match, and an empty value is refused as istiod does.
+void CheckMatchValue(const std::string& v, const std::string& path, FieldErrors* errors) {
+  if (v.empty()) {
+    errors->Add(path, "empty value is not allowed");
+    return;
+  }
+  const size_t stars = std::count(v.begin(), v.end(), '*');
+  if (stars > 1 || (stars == 1 && v.front() != '*' && v.back() != '*')) {
+    errors->Add(path, absl::StrCat("\"", v,
+                                   "\": `*` is only supported as a whole value, a prefix or a "
+                                   "suffix"));
+  }
+}
+
+template <typename Repeated>
+void CheckMatchValues(const Repeated& values, const std::string& path, FieldErrors* errors) {
+  for (int k = 0; k < values.size(); ++k) CheckMatchValue(values.Get(k), I(path, k), errors);
+}
+
+// istiod's path template rules (`{*}` one segment, `{**}` any suffix): a template operator is
+// a whole segment, `{**}` only in the last segment, and a template path has no other `*`.
+template <typename Repeated>
+void CheckPaths(const Repeated& paths, const std::string& path, FieldErrors* errors) {
+  for (int k = 0; k < paths.size(); ++k) {
+    const std::string& v = paths.Get(k);
+    if (v.find('{') == std::string::npos && v.find('}') == std::string::npos) {
+      CheckMatchValue(v, I(path, k), errors);
+      continue;
+    }
+    std::vector<absl::string_view> segments = absl::StrSplit(v, '/');
+    for (size_t i = 0; i < segments.size(); ++i) {
+      absl::string_view seg = segments[i];
+      const bool op = seg == "{*}" || seg == "{**}";
+      if (!op && (absl::StrContains(seg, '{') || absl::StrContains(seg, '}') ||
+                  absl::StrContains(seg, '*'))) {
+        errors->Add(I(path, k), absl::StrCat("\"", v, "\": invalid path template segment \"", seg,
+                                             "\" (use {*} or {**} as a whole segment)"));
+        break;
+      }
+      if (seg == "{**}" && i + 1 != segments.size()) {
+        errors->Add(I(path, k), absl::StrCat("\"", v, "\": {**} must be the last segment"));
+        break;
+      }
+    }
+    if (!absl::StartsWith(v, "/")) {
+      errors->Add(I(path, k), absl::StrCat("\"", v, "\": a path template must start with /"));
+    }
+  }
+}
+
 void ValidateAuthorizationPolicy(const sec::AuthorizationPolicy& ap, const std::string& path,
                                  FieldErrors* errors) {
   ValidatePolicyScope(ap, path, "selector", errors);
@@ -638,6 +690,12 @@ void ValidateAuthorizationPolicy(const sec::AuthorizationPolicy& ap, const std::
       CheckIpBlocks(src.not_ip_blocks(), P(sp, "notIpBlocks"), errors);
       CheckIpBlocks(src.remote_ip_blocks(), P(sp, "remoteIpBlocks"), errors);
       CheckIpBlocks(src.not_remote_ip_blocks(), P(sp, "notRemoteIpBlocks"), errors);
+      CheckMatchValues(src.principals(), P(sp, "principals"), errors);
+      CheckMatchValues(src.not_principals(), P(sp, "notPrincipals"), errors);
+      CheckMatchValues(src.request_principals(), P(sp, "requestPrincipals"), errors);
+      CheckMatchValues(src.not_request_principals(), P(sp, "notRequestPrincipals"), errors);
+      CheckMatchValues(src.namespaces(), P(sp, "namespaces"), errors);
+      CheckMatchValues(src.not_namespaces(), P(sp, "notNamespaces"), errors);
     }
     for (int j = 0; j < rule.to_size(); ++j) {
       std::string op = P(I(P(rp, "to"), j), "operation");
@@ -649,6 +707,12 @@ void ValidateAuthorizationPolicy(const sec::AuthorizationPolicy& ap, const std::
       if (o.ByteSizeLong() == 0) errors->Add(op, "an operation must set at least one field");
       CheckPortStrings(o.ports(), P(op, "ports"), errors);
       CheckPortStrings(o.not_ports(), P(op, "notPorts"), errors);
+      CheckMatchValues(o.hosts(), P(op, "hosts"), errors);
+      CheckMatchValues(o.not_hosts(), P(op, "notHosts"), errors);
+      CheckMatchValues(o.methods(), P(op, "methods"), errors);
+      CheckMatchValues(o.not_methods(), P(op, "notMethods"), errors);
+      CheckPaths(o.paths(), P(op, "paths"), errors);
+      CheckPaths(o.not_paths(), P(op, "notPaths"), errors);
     }
     for (int j = 0; j < rule.when_size(); ++j) {
       const auto& c = rule.when(j);
@@ -660,6 +724,12 @@ void ValidateAuthorizationPolicy(const sec::AuthorizationPolicy& ap, const std::
       }
       if (c.values().empty() && c.not_values().empty())
         errors->Add(cp, "one of values or notValues is required");
+      if (absl::StartsWith(c.key(), "request.headers[") ||
+          absl::StartsWith(c.key(), "request.auth.") || c.key() == "source.namespace" ||
+          c.key() == "source.principal" || c.key() == "connection.sni") {
+        CheckMatchValues(c.values(), P(cp, "values"), errors);
+        CheckMatchValues(c.not_values(), P(cp, "notValues"), errors);
+      }
       if (c.key() == "source.ip" || c.key() == "remote.ip" || c.key() == "destination.ip") {
         CheckIpBlocks(c.values(), P(cp, "values"), errors);
         CheckIpBlocks(c.not_values(), P(cp, "notValues"), errors);

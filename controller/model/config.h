@@ -13,6 +13,7 @@
 
 #include "absl/strings/string_view.h"
 #include "controller/model/networking.h"
+#include "controller/model/security.h"
 #include "google/protobuf/message.h"
 
 namespace meshd::model {
@@ -85,7 +86,9 @@ struct Config {
 
   // The plain model form of the spec for the kinds generators read (networking.h); built
   // once at decode time. monostate for the other kinds.
-  std::variant<std::monostate, VirtualService, DestinationRule> model;
+  std::variant<std::monostate, VirtualService, DestinationRule, AuthorizationPolicy,
+               RequestAuthentication>
+      model;
 
   // The wire spec; T must be the kind's message type (see config/decoder.h).
   template <typename T>
@@ -95,6 +98,12 @@ struct Config {
   // The model form, or null when this config is of another kind.
   const VirtualService* AsVirtualService() const { return std::get_if<VirtualService>(&model); }
   const DestinationRule* AsDestinationRule() const { return std::get_if<DestinationRule>(&model); }
+  const AuthorizationPolicy* AsAuthorizationPolicy() const {
+    return std::get_if<AuthorizationPolicy>(&model);
+  }
+  const RequestAuthentication* AsRequestAuthentication() const {
+    return std::get_if<RequestAuthentication>(&model);
+  }
 };
 
 using ConfigPtr = std::shared_ptr<const Config>;

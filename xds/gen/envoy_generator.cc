@@ -15,6 +15,7 @@
 #include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb.h"
 #include "envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy.pb.h"
 #include "spdlog/spdlog.h"
+#include "xds/gen/authz.h"
 #include "xds/gen/envoy_gateway.h"
 #include "xds/gen/envoy_util.h"
 #include "xds/gen/grpc_generator.h"
@@ -566,6 +567,7 @@ Resources EnvoyGenerator::InboundListener(const model::Proxy& proxy,
   }
   // Ports no service names: passed through to the workload under the workload-wide mode.
   AddInboundChains(0, false, EffectiveMtlsMode(snapshot, proxy.ns, proxy.labels, 0), &l);
+  AppendInboundAuthzFilters(proxy, snapshot, &l);
   out.insert(out.begin(), PackResource(kVirtualInbound, l));
   return out;
 }

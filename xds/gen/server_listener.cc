@@ -7,6 +7,7 @@
 #include "envoy/config/route/v3/route.pb.h"
 #include "envoy/extensions/filters/http/router/v3/router.pb.h"
 #include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb.h"
+#include "xds/gen/authz.h"
 #include "xds/gen/tls.h"
 
 namespace meshd::xds {
@@ -58,6 +59,7 @@ Resources ServerListeners(const model::Proxy& proxy, const model::Snapshot& snap
     router->set_name(kRouterFilter);
     router->mutable_typed_config()->PackFrom(
         envoy::extensions::filters::http::router::v3::Router());
+    AppendGrpcServerAuthzFilters(proxy, snapshot, &manager);
 
     Listener listener;
     listener.set_name(name);

@@ -52,6 +52,14 @@ std::set<std::string> SelectedLabelKeys(const model::Snapshot& snapshot) {
   for (const auto& c : snapshot.Configs(model::Kind::kPeerAuthentication)) {
     add(c->Spec<istio::security::v1beta1::PeerAuthentication>().selector().match_labels());
   }
+  for (const auto& c : snapshot.Configs(model::Kind::kAuthorizationPolicy)) {
+    const model::AuthorizationPolicy* ap = c->AsAuthorizationPolicy();
+    if (ap != nullptr && ap->selector) add(*ap->selector);
+  }
+  for (const auto& c : snapshot.Configs(model::Kind::kRequestAuthentication)) {
+    const model::RequestAuthentication* ra = c->AsRequestAuthentication();
+    if (ra != nullptr && ra->selector) add(*ra->selector);
+  }
   return keys;
 }
 

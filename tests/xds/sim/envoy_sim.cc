@@ -14,11 +14,15 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "envoy/extensions/filters/http/fault/v3/fault.pb.h"
+#include "envoy/extensions/filters/http/jwt_authn/v3/config.pb.h"
+#include "envoy/extensions/filters/http/rbac/v3/rbac.pb.h"
 #include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb.h"
+#include "envoy/extensions/filters/network/rbac/v3/rbac.pb.h"
 #include "envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy.pb.h"
 #include "envoy/extensions/transport_sockets/tls/v3/tls.pb.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "re2/re2.h"
+#include "tests/xds/sim/rbac_eval.h"
 
 namespace meshd::xds::sim {
 namespace {
@@ -628,6 +632,8 @@ const char* DecisionName(Decision decision) {
       return "dropped";
     case Decision::kError:
       return "error";
+    case Decision::kDenied:
+      return "denied";
   }
   return "?";
 }
@@ -982,6 +988,17 @@ class Walker {
         RunHttp(hcm);
         return;
       }
+      if (type == "envoy.extensions.filters.network.rbac.v3.RBAC") {
+        envoy::extensions::filters::network::rbac::v3::RBAC config;
+        if (!filter.typed_config().UnpackTo(&config)) {
+          Fail(Decision::kError, "filter " + filter.name() + " does not unpack");
+          return;
+        }
+        if (!config.has_rules()) continue;  // no rules: Envoy enforces nothing
+        RbacInput in = AuthzInput(nullptr);
+        if (!CheckRbac(filter.name(), config.rules(), in, 0)) return;
+        continue;
+      }
       if (type == kTcpProxyType || (type.empty() && filter.name() == kTcpProxyName)) {
         envoy::extensions::filters::network::tcp_proxy::v3::TcpProxy proxy;
         if (!filter.typed_config().UnpackTo(&proxy)) {
@@ -1040,6 +1057,90 @@ class Walker {
     result_.decision = decision;
   }
 
+  // ---- Authorization (RBAC, jwt_authn) ----
+
+  RbacInput AuthzInput(const HttpView* view) const {
+    RbacInput in;
+    if (result_.downstream_tls) in.principal = request_.peer_principal;
+    in.direct_remote_ip = request_.source_ip;
+    in.destination_ip = request_.destination_ip;
+    in.destination_port = request_.destination_port;
+    in.sni = request_.sni;
+    if (view != nullptr) {
+      in.http = true;
+      in.path = view->path_only;
+      in.headers = request_.headers;
+      in.headers.emplace_back(":method", request_.method);
+      in.headers.emplace_back(":authority", view->authority);
+      in.headers.emplace_back(":path", view->path);
+      if (jwt_validated_) in.jwt_payload = &request_.jwt_payload;
+    }
+    return in;
+  }
+
+  // False (and the result settled) when the filter refuses.
+  bool CheckRbac(const std::string& name, const envoy::config::rbac::v3::RBAC& rules,
+                 const RbacInput& in, uint32_t status) {
+    RbacVerdict v = EvaluateRbac(rules, in);
+    Trace(absl::StrCat(
+        "rbac filter ", name, " (", envoy::config::rbac::v3::RBAC::Action_Name(rules.action()),
+        "): ", v.policy.empty() ? "no policy matched" : "policy " + v.policy,
+        v.allowed ? " -> continue" : " -> deny", v.error.empty() ? "" : " (" + v.error + ")"));
+    if (v.allowed) return true;
+    result_.authz_filter = name;
+    result_.authz_policy = v.policy;
+    Fail(Decision::kDenied,
+         absl::StrCat("RBAC: access denied by ", name,
+                      v.policy.empty() ? " (no policy matched)" : " policy " + v.policy),
+         status);
+    return false;
+  }
+
+  bool RunAuthzHttpFilters(const HttpConnectionManager& hcm, const HttpView& view) {
+    for (const auto& filter : hcm.http_filters()) {
+      const std::string type = TypeName(filter.typed_config());
+      if (type == "envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication") {
+        envoy::extensions::filters::http::jwt_authn::v3::JwtAuthentication config;
+        if (!filter.typed_config().UnpackTo(&config)) {
+          Fail(Decision::kError, "filter " + filter.name() + " does not unpack");
+          return false;
+        }
+        if (request_.jwt_invalid) {
+          result_.authz_filter = filter.name();
+          Fail(Decision::kDenied, "Jwt verification fails", 401);
+          return false;
+        }
+        if (request_.jwt_payload.empty()) continue;  // missing token: the requirement allows it
+        auto iss = request_.jwt_payload.find("iss");
+        bool known = false;
+        for (const auto& [name, provider] : config.providers()) {
+          if (iss != request_.jwt_payload.end() && iss->second.size() == 1 &&
+              iss->second[0] == provider.issuer()) {
+            known = true;
+          }
+        }
+        if (!known) {
+          result_.authz_filter = filter.name();
+          Fail(Decision::kDenied, "Jwt issuer is not configured", 401);
+          return false;
+        }
+        jwt_validated_ = true;
+        Trace("jwt_authn: token validated");
+        continue;
+      }
+      if (type == "envoy.extensions.filters.http.rbac.v3.RBAC") {
+        envoy::extensions::filters::http::rbac::v3::RBAC config;
+        if (!filter.typed_config().UnpackTo(&config)) {
+          Fail(Decision::kError, "filter " + filter.name() + " does not unpack");
+          return false;
+        }
+        if (!config.has_rules()) continue;
+        if (!CheckRbac(filter.name(), config.rules(), AuthzInput(&view), 403)) return false;
+      }
+    }
+    return true;
+  }
+
   // ---- HTTP ----
 
   void RunHttp(const HttpConnectionManager& hcm) {
@@ -1088,6 +1189,8 @@ class Walker {
       view.query = view.path.substr(
           query + 1, fragment == std::string::npos ? std::string::npos : fragment - query - 1);
     }
+
+    if (!RunAuthzHttpFilters(hcm, view)) return;
 
     std::string host_for_match = absl::AsciiStrToLower(view.authority);
     if (config->ignore_port_in_host_matching())
@@ -1427,6 +1530,7 @@ class Walker {
   const Request& request_;
   Result result_;
   bool failed_ = false;
+  bool jwt_validated_ = false;
 };
 
 Result Mesh::Simulate(const Request& request) const { return Walker(*this, request).Run(); }

@@ -64,6 +64,15 @@ struct Request {
   std::string scheme = "http";
   std::vector<std::pair<std::string, std::string>> headers;  // names case-insensitive
 
+  // Security, for RBAC and jwt_authn. The client certificate's URI SAN, seen only when the
+  // chain terminates TLS ("spiffe://cluster.local/ns/default/sa/client").
+  std::string peer_principal;
+  // A JWT the request carries, as jwt_authn would see it: the payload of a token it validates
+  // when its "iss" is one of the filter's providers' issuers (nested claims as "a.b"); with
+  // jwt_invalid, a token that fails validation. Empty and false: no token.
+  std::map<std::string, std::vector<std::string>> jwt_payload;
+  bool jwt_invalid = false;
+
   // An outbound HTTP request from a sidecar's app to ip:port with the given Host.
   static Request OutboundHttp(std::string ip, uint32_t port, std::string authority,
                               std::string path = "/");
@@ -84,6 +93,7 @@ enum class Decision {
   kNotFound,        // HTTP 404: no virtual host, no route, missing cluster header
   kDropped,         // connection closed: no filter chain matched, or a black-hole cluster
   kError,           // configuration not consistent: missing listener / RDS / cluster / CLA ...
+  kDenied,  // refused by RBAC (HTTP 403, TCP closed) or jwt_authn (401): authz_filter says which
 };
 const char* DecisionName(Decision decision);
 
@@ -188,6 +198,10 @@ struct Result {
   bool downstream_tls = false;               // the chain terminates TLS
   std::vector<std::string> network_filters;  // in order, up to and including the terminal one
   std::vector<std::string> http_filters;
+  // kDenied: the filter that refused ("envoy.filters.http.rbac", ...) and the RBAC policy that
+  // matched ("" when an ALLOW filter matched none: default deny).
+  std::string authz_filter;
+  std::string authz_policy;
   std::string route_config;
   std::string virtual_host;
   std::string route;

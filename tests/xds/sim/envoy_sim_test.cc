@@ -128,7 +128,8 @@ const char kDownstreamTls[] = R"(transport_socket { name: "envoy.transport_socke
 Listener VirtualInbound() {
   const std::string rbac = R"(filters { name: "envoy.filters.network.rbac" typed_config {
       [type.googleapis.com/envoy.extensions.filters.network.rbac.v3.RBAC] {
-        stat_prefix: "tcp." rules { } } } })";
+        stat_prefix: "tcp." rules { policies { key: "any" value {
+          permissions { any: true } principals { any: true } } } } } } })";
   return Parse<Listener>(R"(name: "virtualInbound" )" + Socket("0.0.0.0", 15006) + R"(
     filter_chains { name: "0.0.0.0_9080"
       filter_chain_match { destination_port { value: 9080 } transport_protocol: "tls"

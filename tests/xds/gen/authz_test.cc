@@ -1,0 +1,418 @@
+// AuthorizationPolicy / RequestAuthentication on Envoy sidecars' inbound chains and proxyless
+// gRPC server listeners: decisions asserted through the offline simulator's RBAC and jwt_authn
+// evaluation (tests/xds/sim), plus the shape istiod gives the filters and Envoy's validation
+// rules on the whole generated config.
+#include "xds/gen/authz.h"
+
+#include <catch2/catch.hpp>
+
+#include "envoy/config/listener/v3/listener.pb.h"
+#include "envoy/extensions/filters/http/rbac/v3/rbac.pb.h"
+#include "tests/xds/gen/bookinfo.h"
+#include "tests/xds/sim/envoy_sim.h"
+#include "tests/xds/sim/rbac_eval.h"
+#include "tests/xds/test_mesh.h"
+#include "xds/gen/envoy_generator.h"
+#include "xds/gen/server_listener.h"
+#include "xds/validate/config_set.h"
+
+namespace meshd::xds {
+namespace {
+
+namespace hcm = envoy::extensions::filters::network::http_connection_manager::v3;
+
+sim::Mesh Load(const model::Proxy& proxy, const model::Snapshot& snap) {
+  sim::Mesh mesh;
+  REQUIRE(mesh.AddResources(testing::FullConfig(EnvoyGenerator(), proxy, snap)).ok());
+  return mesh;
+}
+
+std::vector<std::string> Validate(const model::Proxy& proxy, const model::Snapshot& snap) {
+  auto set = ConfigSetFromResources(testing::FullConfig(EnvoyGenerator(), proxy, snap));
+  REQUIRE(set.ok());
+  return ValidateConfigSet(*set);
+}
+
+// An mTLS request to productpage (10.1.0.1:9080) from `sa` in `ns`.
+sim::Request FromIdentity(const std::string& ns, const std::string& sa,
+                          const std::string& path = "/", const std::string& method = "GET") {
+  sim::Request r = sim::Request::Inbound("10.1.0.1", 9080);
+  r.transport_protocol = "tls";
+  r.alpn = {"istio-http/1.1"};
+  r.peer_principal = "spiffe://cluster.local/ns/" + ns + "/sa/" + sa;
+  r.path = path;
+  r.method = method;
+  return r;
+}
+
+std::string Mesh(const std::string& policies) {
+  return std::string(testing::kBookinfoServices) + policies;
+}
+
+TEST_CASE("ALLOW by principal: the named identity passes, any other gets 403 (default deny)",
+          "[authz][sim]") {
+  auto snap = testing::SnapshotFromYaml(Mesh(R"(
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: allow-client, namespace: default}
+spec:
+  selector: {matchLabels: {app: productpage}}
+  action: ALLOW
+  rules:
+  - from: [{source: {principals: [cluster.local/ns/default/sa/client]}}]
+)"));
+  sim::Mesh mesh = Load(testing::ProductpageSidecar(), *snap);
+  auto ok = mesh.Simulate(FromIdentity("default", "client"));
+  INFO(ok.ToString());
+  CHECK(ok.cluster() == "inbound|9080||");
+  auto denied = mesh.Simulate(FromIdentity("default", "other"));
+  INFO(denied.ToString());
+  CHECK(denied.decision == sim::Decision::kDenied);
+  CHECK(denied.http_status == 403);
+  CHECK(denied.authz_policy.empty());  // no ALLOW rule matched
+  // Plaintext has no identity at all.
+  sim::Request plain = sim::Request::Inbound("10.1.0.1", 9080);
+  plain.alpn = {"http/1.1"};
+  CHECK(mesh.Simulate(plain).decision == sim::Decision::kDenied);
+  // A workload the selector does not pick is untouched.
+  model::Proxy ratings;
+  model::ParseNodeId("sidecar~10.1.0.21~ratings-abc.default~default.svc.cluster.local", &ratings);
+  ratings.ips = {"10.1.0.21"};
+  ratings.labels = {{"app", "ratings"}};
+  CHECK(BuildAuthzFilters(ratings, *snap, AuthzTarget::kEnvoyHttp).empty());
+  CHECK(Validate(testing::ProductpageSidecar(), *snap).empty());
+}
+
+TEST_CASE("DENY wins over ALLOW; filters in istiod's order with istiod's policy names",
+          "[authz][sim]") {
+  auto snap = testing::SnapshotFromYaml(Mesh(R"(
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: allow-ns, namespace: default}
+spec:
+  rules:
+  - from: [{source: {namespaces: [default]}}]
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: deny-admin, namespace: istio-system}
+spec:
+  action: DENY
+  rules:
+  - to: [{operation: {paths: [/admin*]}}]
+)"));
+  AuthzFilters f = BuildAuthzFilters(testing::ProductpageSidecar(), *snap, AuthzTarget::kEnvoyHttp);
+  REQUIRE(f.http.size() == 2);
+  envoy::extensions::filters::http::rbac::v3::RBAC deny, allow;
+  REQUIRE(f.http[0].typed_config().UnpackTo(&deny));
+  REQUIRE(f.http[1].typed_config().UnpackTo(&allow));
+  CHECK(f.http[0].name() == "envoy.filters.http.rbac");
+  CHECK(deny.rules().action() == envoy::config::rbac::v3::RBAC::DENY);
+  CHECK(deny.rules().policies().count("ns[istio-system]-policy[deny-admin]-rule[0]") == 1);
+  CHECK(allow.rules().policies().count("ns[default]-policy[allow-ns]-rule[0]") == 1);
+
+  sim::Mesh mesh = Load(testing::ProductpageSidecar(), *snap);
+  CHECK(mesh.Simulate(FromIdentity("default", "client", "/productpage")).ok());
+  auto admin = mesh.Simulate(FromIdentity("default", "client", "/admin/users"));
+  INFO(admin.ToString());
+  CHECK(admin.decision == sim::Decision::kDenied);
+  CHECK(admin.authz_policy == "ns[istio-system]-policy[deny-admin]-rule[0]");
+  auto foreign = mesh.Simulate(FromIdentity("other", "client", "/productpage"));
+  CHECK(foreign.decision == sim::Decision::kDenied);
+  CHECK(Validate(testing::ProductpageSidecar(), *snap).empty());
+}
+
+TEST_CASE("Operations: path templates, methods, notPaths, headers, ports", "[authz][sim]") {
+  auto snap = testing::SnapshotFromYaml(Mesh(R"(
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: api, namespace: default}
+spec:
+  selector: {matchLabels: {app: productpage}}
+  rules:
+  - to: [{operation: {methods: [GET], paths: ["/api/{*}/info", "/static/{**}"], ports: ["9080"]}}]
+  - to: [{operation: {methods: [POST], notPaths: ["/private*"]}}]
+    when:
+    - key: request.headers[x-token]
+      values: [secret]
+)"));
+  sim::Mesh mesh = Load(testing::ProductpageSidecar(), *snap);
+  CHECK(mesh.Simulate(FromIdentity("default", "a", "/api/v1/info")).ok());
+  CHECK(mesh.Simulate(FromIdentity("default", "a", "/api/v1/info?x=1")).ok());
+  CHECK(mesh.Simulate(FromIdentity("default", "a", "/static/css/site.css")).ok());
+  CHECK(mesh.Simulate(FromIdentity("default", "a", "/api/v1/x/info")).decision ==
+        sim::Decision::kDenied);
+  CHECK(mesh.Simulate(FromIdentity("default", "a", "/api/v1/info", "DELETE")).decision ==
+        sim::Decision::kDenied);
+  sim::Request post = FromIdentity("default", "a", "/orders", "POST");
+  CHECK(mesh.Simulate(post).decision == sim::Decision::kDenied);  // no header
+  post.WithHeader("x-token", "secret");
+  CHECK(mesh.Simulate(post).ok());
+  sim::Request priv = FromIdentity("default", "a", "/private/x", "POST");
+  priv.WithHeader("x-token", "secret");
+  CHECK(mesh.Simulate(priv).decision == sim::Decision::kDenied);
+  CHECK(Validate(testing::ProductpageSidecar(), *snap).empty());
+}
+
+model::Proxy Mysql() {
+  model::Proxy p;
+  model::ParseNodeId("sidecar~10.1.0.41~mysql-abc.db~db.svc.cluster.local", &p);
+  p.ips = {"10.1.0.41"};
+  p.labels = {{"app", "mysql"}};
+  return p;
+}
+
+sim::Request MysqlFrom(const std::string& ns) {
+  sim::Request r = sim::Request::Inbound("10.1.0.41", 3306);
+  r.transport_protocol = "tls";
+  r.alpn = {"istio-peer-exchange", "istio"};
+  r.peer_principal = "spiffe://cluster.local/ns/" + ns + "/sa/app";
+  return r;
+}
+
+TEST_CASE("TCP chains: network RBAC; HTTP-only fields fail closed as istiod", "[authz][sim]") {
+  auto snap = testing::SnapshotFromYaml(Mesh(R"(
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: mysql, namespace: db}
+spec:
+  selector: {matchLabels: {app: mysql}}
+  rules:
+  - from: [{source: {namespaces: [default]}}]
+    to: [{operation: {ports: ["3306"]}}]
+  - from: [{source: {namespaces: [ops]}}]
+    to: [{operation: {methods: [GET]}}]
+)"));
+  sim::Mesh mesh = Load(Mysql(), *snap);
+  auto ok = mesh.Simulate(MysqlFrom("default"));
+  INFO(ok.ToString());
+  CHECK(ok.decision == sim::Decision::kTcp);
+  CHECK(ok.network_filters.front() == "envoy.filters.network.rbac");
+  // The ops rule names an HTTP-only field: on TCP it never matches.
+  auto ops = mesh.Simulate(MysqlFrom("ops"));
+  CHECK(ops.decision == sim::Decision::kDenied);
+  AuthzFilters f = BuildAuthzFilters(Mysql(), *snap, AuthzTarget::kEnvoyTcp);
+  REQUIRE(f.warnings.size() == 1);
+  CHECK(f.warnings[0] ==
+        "AuthorizationPolicy db/mysql rules[1]: methods is HTTP-only; the rule never matches on "
+        "TCP chains");
+  CHECK(Validate(Mysql(), *snap).empty());
+
+  // A DENY with an HTTP-only field drops the field: it denies every connection it would have
+  // matched on the other fields (here: all).
+  auto deny = testing::SnapshotFromYaml(Mesh(R"(
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: deny-get, namespace: db}
+spec:
+  action: DENY
+  rules:
+  - to: [{operation: {methods: [GET]}}]
+)"));
+  auto refused = Load(Mysql(), *deny).Simulate(MysqlFrom("default"));
+  INFO(refused.ToString());
+  CHECK(refused.decision == sim::Decision::kDenied);
+  CHECK(refused.authz_policy == "ns[db]-policy[deny-get]-rule[0]");
+}
+
+TEST_CASE("RequestAuthentication: jwt_authn before RBAC; requestPrincipals and claims",
+          "[authz][jwt][sim]") {
+  auto snap = testing::SnapshotFromYaml(Mesh(R"(
+---
+apiVersion: security.istio.io/v1
+kind: RequestAuthentication
+metadata: {name: jwt, namespace: default}
+spec:
+  selector: {matchLabels: {app: productpage}}
+  jwtRules:
+  - issuer: https://issuer.example.com
+    jwks: '{"keys":[]}'
+    fromHeaders: [{name: x-jwt, prefix: "Bearer "}]
+    outputPayloadToHeader: x-jwt-payload
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: require-jwt, namespace: default}
+spec:
+  selector: {matchLabels: {app: productpage}}
+  rules:
+  - from: [{source: {requestPrincipals: [https://issuer.example.com/alice]}}]
+  - when:
+    - key: request.auth.claims[groups]
+      values: [admins]
+    - key: request.auth.claims[org][team]
+      values: [infra]
+)"));
+  sim::Mesh mesh = Load(testing::ProductpageSidecar(), *snap);
+  sim::Request alice = FromIdentity("default", "web");
+  alice.jwt_payload = {{"iss", {"https://issuer.example.com"}}, {"sub", {"alice"}}};
+  auto a = mesh.Simulate(alice);
+  INFO(a.ToString());
+  CHECK(a.ok());
+  REQUIRE(a.http_filters.size() >= 2);
+  CHECK(a.http_filters[0] == "envoy.filters.http.jwt_authn");
+  sim::Request bob = alice;
+  bob.jwt_payload["sub"] = {"bob"};
+  CHECK(mesh.Simulate(bob).decision == sim::Decision::kDenied);
+  bob.jwt_payload["groups"] = {"users", "admins"};
+  bob.jwt_payload["org.team"] = {"infra"};
+  CHECK(mesh.Simulate(bob).ok());
+  // No token: jwt_authn lets it through, the ALLOW policy refuses it.
+  auto none = mesh.Simulate(FromIdentity("default", "web"));
+  CHECK(none.decision == sim::Decision::kDenied);
+  CHECK(none.http_status == 403);
+  sim::Request bad = alice;
+  bad.jwt_invalid = true;
+  auto b = mesh.Simulate(bad);
+  CHECK(b.decision == sim::Decision::kDenied);
+  CHECK(b.http_status == 401);
+  CHECK(Validate(testing::ProductpageSidecar(), *snap).empty());
+}
+
+TEST_CASE("CUSTOM without a known provider fails closed for the workload", "[authz][sim]") {
+  auto snap = testing::SnapshotFromYaml(Mesh(R"(
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: ext, namespace: default}
+spec:
+  action: CUSTOM
+  provider: {name: my-authz}
+  rules: [{to: [{operation: {paths: [/x]}}]}]
+)"));
+  AuthzFilters f = BuildAuthzFilters(testing::ProductpageSidecar(), *snap, AuthzTarget::kEnvoyHttp);
+  REQUIRE(f.errors.size() == 1);
+  CHECK(f.errors[0] ==
+        "AuthorizationPolicy default/ext: CUSTOM provider \"my-authz\" is not a known extension "
+        "provider");
+  auto r = Load(testing::ProductpageSidecar(), *snap).Simulate(FromIdentity("default", "a"));
+  CHECK(r.decision == sim::Decision::kDenied);
+}
+
+model::Proxy GrpcServer() {
+  model::Proxy p;
+  model::ParseNodeId("sidecar~10.1.0.1~echo-abc.default~default.svc.cluster.local", &p);
+  p.generator = "grpc";
+  p.labels = {{"app", "echo"}};
+  return p;
+}
+
+// The RBAC filters of the gRPC server listener for 10.1.0.1:50051, in order.
+std::vector<envoy::extensions::filters::http::rbac::v3::RBAC> GrpcRbac(
+    const model::Snapshot& snap, std::vector<std::string>* names = nullptr) {
+  Resources rs =
+      ServerListeners(GrpcServer(), snap, {"xds.istio.io/grpc/lds/inbound/10.1.0.1:50051"});
+  REQUIRE(rs.size() == 1);
+  envoy::config::listener::v3::Listener l;
+  REQUIRE(rs[0]->any.UnpackTo(&l));
+  hcm::HttpConnectionManager m;
+  REQUIRE(l.filter_chains(0).filters(0).typed_config().UnpackTo(&m));
+  std::vector<envoy::extensions::filters::http::rbac::v3::RBAC> out;
+  REQUIRE(m.http_filters(m.http_filters_size() - 1).name() == "envoy.filters.http.router");
+  for (const auto& f : m.http_filters()) {
+    envoy::extensions::filters::http::rbac::v3::RBAC r;
+    if (f.typed_config().UnpackTo(&r)) {
+      out.push_back(r);
+      if (names != nullptr) names->push_back(f.name());
+    }
+  }
+  return out;
+}
+
+bool GrpcAllows(const std::vector<envoy::extensions::filters::http::rbac::v3::RBAC>& filters,
+                const std::string& principal, const std::string& path) {
+  sim::RbacInput in;
+  in.principal = principal;
+  in.direct_remote_ip = "10.0.0.9";
+  in.destination_ip = "10.1.0.1";
+  in.destination_port = 50051;
+  in.http = true;
+  in.path = path;
+  in.headers = {{":method", "POST"}, {":authority", "echo:50051"}, {":path", path}};
+  for (const auto& f : filters) {
+    if (!sim::EvaluateRbac(f.rules(), in).allowed) return false;
+  }
+  return true;
+}
+
+TEST_CASE("Proxyless gRPC server: RBAC before the router, unique names, A41 matchers",
+          "[authz][grpc]") {
+  auto snap = testing::SnapshotFromYaml(R"(
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: allow-a, namespace: default}
+spec:
+  selector: {matchLabels: {app: echo}}
+  rules:
+  - from: [{source: {principals: [cluster.local/ns/default/sa/a]}}]
+    to: [{operation: {paths: [/echo.Echo/*]}}]
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: deny-b-admin, namespace: default}
+spec:
+  selector: {matchLabels: {app: echo}}
+  action: DENY
+  rules:
+  - to: [{operation: {paths: [/echo.Echo/Admin]}}]
+)");
+  std::vector<std::string> names;
+  auto filters = GrpcRbac(*snap, &names);
+  CHECK(names ==
+        std::vector<std::string>{"envoy.filters.http.rbac.deny", "envoy.filters.http.rbac.allow"});
+  const std::string a = "spiffe://cluster.local/ns/default/sa/a";
+  CHECK(GrpcAllows(filters, a, "/echo.Echo/Echo"));
+  CHECK_FALSE(GrpcAllows(filters, a, "/echo.Echo/Admin"));
+  CHECK_FALSE(GrpcAllows(filters, "spiffe://cluster.local/ns/default/sa/b", "/echo.Echo/Echo"));
+  CHECK_FALSE(GrpcAllows(filters, "", "/echo.Echo/Echo"));
+}
+
+TEST_CASE("Proxyless gRPC server: a field gRPC cannot evaluate fails closed", "[authz][grpc]") {
+  auto snap = testing::SnapshotFromYaml(R"(
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: jwt-only, namespace: default}
+spec:
+  action: DENY
+  rules:
+  - from: [{source: {notRequestPrincipals: ["*"]}}]
+)");
+  AuthzFilters f = BuildAuthzFilters(GrpcServer(), *snap, AuthzTarget::kGrpc);
+  REQUIRE(f.errors.size() == 1);
+  CHECK(f.errors[0] ==
+        "AuthorizationPolicy default/jwt-only rules[0]: notRequestPrincipals is not supported by "
+        "proxyless gRPC");
+  std::vector<std::string> names;
+  auto filters = GrpcRbac(*snap, &names);
+  REQUIRE_FALSE(names.empty());
+  CHECK(names[0] == "envoy.filters.http.rbac.fail-closed");
+  CHECK_FALSE(GrpcAllows(filters, "spiffe://cluster.local/ns/default/sa/a", "/echo.Echo/Echo"));
+}
+
+TEST_CASE("Trust domain aliases expand principals", "[authz]") {
+  auto snap = testing::SnapshotFromYaml(R"(
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: allow-a, namespace: default}
+spec:
+  rules:
+  - from: [{source: {principals: [cluster.local/ns/default/sa/a]}}]
+)");
+  AuthzFilters f = BuildAuthzFilters(GrpcServer(), *snap, AuthzTarget::kGrpc, {"old.example.com"});
+  REQUIRE(f.http.size() == 1);
+  envoy::extensions::filters::http::rbac::v3::RBAC r;
+  REQUIRE(f.http[0].typed_config().UnpackTo(&r));
+  sim::RbacInput in;
+  in.principal = "spiffe://old.example.com/ns/default/sa/a";
+  CHECK(sim::EvaluateRbac(r.rules(), in).allowed);
+  in.principal = "spiffe://other.example.com/ns/default/sa/a";
+  CHECK_FALSE(sim::EvaluateRbac(r.rules(), in).allowed);
+}
+
+}  // namespace
+}  // namespace meshd::xds
