@@ -108,19 +108,61 @@ void SetPort(const std::string& v, rbac::Permission* p) {
   p->set_destination_port(port);
 }
 
-rbac::Principal Header(const std::string& name, const std::string& v) {
+// Sets a header matcher. Envoy reads string_match; gRPC 1.51's xDS client only knows the older
+// per-kind fields (it NACKs string_match as "invalid route header matcher"), which Envoy still
+// accepts, so proxyless gRPC gets those (`legacy`), ignore_case as an RE2 (?i) regex.
+void SetHeaderMatch(const StringMatcher& m, bool legacy,
+                    envoy::config::route::v3::HeaderMatcher* h) {
+  if (!legacy) {
+    *h->mutable_string_match() = m;
+    return;
+  }
+  auto regex = [h](const std::string& re) { h->mutable_safe_regex_match()->set_regex(re); };
+  const std::string ci = m.ignore_case() ? "(?i)" : "";
+  switch (m.match_pattern_case()) {
+    case StringMatcher::kExact:
+      if (ci.empty())
+        h->set_exact_match(m.exact());
+      else
+        regex(ci + RE2::QuoteMeta(m.exact()));
+      break;
+    case StringMatcher::kPrefix:
+      if (ci.empty())
+        h->set_prefix_match(m.prefix());
+      else
+        regex(ci + RE2::QuoteMeta(m.prefix()) + ".*");
+      break;
+    case StringMatcher::kSuffix:
+      if (ci.empty())
+        h->set_suffix_match(m.suffix());
+      else
+        regex(ci + ".*" + RE2::QuoteMeta(m.suffix()));
+      break;
+    case StringMatcher::kContains:
+      if (ci.empty())
+        h->set_contains_match(m.contains());
+      else
+        regex(ci + ".*" + RE2::QuoteMeta(m.contains()) + ".*");
+      break;
+    default:
+      regex(ci + m.safe_regex().regex());
+      break;
+  }
+}
+
+rbac::Principal Header(const std::string& name, const std::string& v, bool legacy) {
   rbac::Principal p;
   auto* h = p.mutable_header();
   h->set_name(name);
-  *h->mutable_string_match() = Match(v);
+  SetHeaderMatch(Match(v), legacy, h);
   return p;
 }
 
-rbac::Permission HeaderPermission(const std::string& name, const StringMatcher& m) {
+rbac::Permission HeaderPermission(const std::string& name, const StringMatcher& m, bool legacy) {
   rbac::Permission p;
   auto* h = p.mutable_header();
   h->set_name(name);
-  *h->mutable_string_match() = m;
+  SetHeaderMatch(m, legacy, h);
   return p;
 }
 
@@ -245,6 +287,7 @@ class RuleTranslator {
     return true;
   }
   bool Tcp() const { return target_ == AuthzTarget::kEnvoyTcp; }
+  bool Legacy() const { return target_ == AuthzTarget::kGrpc; }
 
   bool Unsupported(const std::string& field) {
     if (target_ != AuthzTarget::kGrpc) return false;
@@ -349,16 +392,16 @@ class RuleTranslator {
       }
       AddOr<rbac::Permission>(
           *f.values, f.negate,
-          [&f](const std::string& v, rbac::Permission* p) {
+          [&f, this](const std::string& v, rbac::Permission* p) {
             switch (f.kind) {
               case 0: {
                 StringMatcher m = Match(v);
                 m.set_ignore_case(true);
-                *p = HeaderPermission(":authority", m);
+                *p = HeaderPermission(":authority", m, Legacy());
                 break;
               }
               case 1:
-                *p = HeaderPermission(":method", Match(v));
+                *p = HeaderPermission(":method", Match(v), Legacy());
                 break;
               default:
                 *p->mutable_url_path()->mutable_path() = PathMatch(v);
@@ -394,7 +437,10 @@ class RuleTranslator {
         std::string name(absl::StripSuffix(key, "]"));
         AddOr<rbac::Principal>(
             values, negate,
-            [&name](const std::string& v, rbac::Principal* p) { *p = Header(name, v); }, ids);
+            [&name, this](const std::string& v, rbac::Principal* p) {
+              *p = Header(name, v, Legacy());
+            },
+            ids);
       } else if (absl::StartsWith(key, "request.auth.")) {
         if (Unsupported(field)) return false;
         if (Tcp()) {
@@ -711,8 +757,8 @@ void AppendInboundAuthzFilters(const model::Proxy& proxy, const model::Snapshot&
 
 void AppendGrpcServerAuthzFilters(const model::Proxy& proxy, const model::Snapshot& snapshot,
                                   hcm::HttpConnectionManager* m) {
-  AuthzFilters authz = BuildAuthzFilters(proxy, snapshot, AuthzTarget::kGrpc,
-                                         snapshot.mesh().trust_domain_aliases);
+  AuthzFilters authz =
+      BuildAuthzFilters(proxy, snapshot, AuthzTarget::kGrpc, snapshot.mesh().trust_domain_aliases);
   Log(proxy, authz);
   InsertBeforeRouter(std::move(authz.http), m);
 }

@@ -394,6 +394,40 @@ spec:
   CHECK_FALSE(GrpcAllows(filters, "spiffe://cluster.local/ns/default/sa/a", "/echo.Echo/Echo"));
 }
 
+TEST_CASE("Proxyless gRPC server: header matchers use the fields gRPC 1.51 reads",
+          "[authz][grpc]") {
+  // gRPC 1.51 NACKs HeaderMatcher.string_match ("invalid route header matcher specified");
+  // Envoy gets string_match, gRPC the per-kind fields, with the same decisions.
+  auto snap = testing::SnapshotFromYaml(R"(
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: headers, namespace: default}
+spec:
+  selector: {matchLabels: {app: echo}}
+  rules:
+  - to: [{operation: {hosts: [Echo.Example.com], methods: [POST]}}]
+    when: [{key: "request.headers[x-role]", values: [admin*]}]
+)");
+  auto text = [&](AuthzTarget target) {
+    std::string out;
+    for (const auto& f : BuildAuthzFilters(GrpcServer(), *snap, target).http) {
+      envoy::extensions::filters::http::rbac::v3::RBAC rbac;
+      REQUIRE(f.typed_config().UnpackTo(&rbac));
+      out += rbac.DebugString();
+    }
+    return out;
+  };
+  const std::string grpc = text(AuthzTarget::kGrpc);
+  CHECK(grpc.find("string_match") == std::string::npos);
+  CHECK(grpc.find("prefix_match: \"admin\"") != std::string::npos);
+  CHECK(grpc.find("exact_match: \"POST\"") != std::string::npos);
+  CHECK(grpc.find("(?i)Echo\\\\.Example\\\\.com") != std::string::npos);
+  CHECK(text(AuthzTarget::kEnvoyHttp).find("string_match") != std::string::npos);
+  std::vector<std::string> names;
+  auto filters = GrpcRbac(*snap, &names);
+  CHECK_FALSE(GrpcAllows(filters, "spiffe://cluster.local/ns/default/sa/a", "/echo.Echo/Echo"));
+}
+
 TEST_CASE("Trust domain aliases expand principals", "[authz]") {
   auto snap = testing::SnapshotFromYaml(R"(
 apiVersion: security.istio.io/v1

@@ -65,6 +65,21 @@ class Evaluator {
       case envoy::config::route::v3::HeaderMatcher::kStringMatch:
         result = v.has_value() && Match(h.string_match(), *v);
         break;
+      // The per-kind fields proxyless gRPC gets (Envoy reads them as the string_match forms).
+      case envoy::config::route::v3::HeaderMatcher::kExactMatch:
+      case envoy::config::route::v3::HeaderMatcher::kPrefixMatch:
+      case envoy::config::route::v3::HeaderMatcher::kSuffixMatch:
+      case envoy::config::route::v3::HeaderMatcher::kContainsMatch:
+      case envoy::config::route::v3::HeaderMatcher::kSafeRegexMatch: {
+        envoy::type::matcher::v3::StringMatcher m;
+        if (h.has_safe_regex_match()) *m.mutable_safe_regex() = h.safe_regex_match();
+        if (!h.exact_match().empty()) m.set_exact(h.exact_match());
+        if (!h.prefix_match().empty()) m.set_prefix(h.prefix_match());
+        if (!h.suffix_match().empty()) m.set_suffix(h.suffix_match());
+        if (!h.contains_match().empty()) m.set_contains(h.contains_match());
+        result = v.has_value() && Match(m, *v);
+        break;
+      }
       case envoy::config::route::v3::HeaderMatcher::kPresentMatch:
         result = v.has_value() == h.present_match();
         break;
