@@ -185,6 +185,9 @@ class Api:
 # differs from the root (root_cert_publisher.cc), PATCH of istio-ca-secret when the stored root
 # is replaced (ca_secret_store.cc).
 ONLY_WHEN_STALE = {("patch", "", "configmaps"), ("patch", "", "secrets")}
+# Rights used only when a proxy asks for something: a gateway's credentialName secret is
+# served after a SubjectAccessReview for the gateway's service account.
+ON_DEMAND = {("create", "authorization.k8s.io", "subjectaccessreviews")}
 
 
 def rule_allows(rule, a):
@@ -363,6 +366,20 @@ users: [{{name: fake, user: {{token: fake-token}}}}]
     # A workload token for TokenReview, and a namespace for the root-cert publisher.
     api.call("POST", "/_fake/tokens", [{"token": "tok-app", "audiences": ["istio-ca"],
                                         "username": "system:serviceaccount:default:app"}])
+    # The two webhook configurations the leader keeps its CA bundle in.
+    for kind, coll, name in (
+            ("MutatingWebhookConfiguration", "mutatingwebhookconfigurations",
+             "istio-sidecar-injector"),
+            ("ValidatingWebhookConfiguration", "validatingwebhookconfigurations",
+             f"istio-validator-{NS}")):
+        if not any(d["kind"] == kind for d in docs):
+            api.call("POST", f"/apis/admissionregistration.k8s.io/v1/{coll}",
+                     {"apiVersion": "admissionregistration.k8s.io/v1", "kind": kind,
+                      "metadata": {"name": name},
+                      "webhooks": [{"name": "meshd.istio.io", "sideEffects": "None",
+                                    "admissionReviewVersions": ["v1"],
+                                    "clientConfig": {"service": {"name": "istiod",
+                                                                 "namespace": NS}}}]})
     api.call("GET", "/_fake/requests?clear=1")  # from here on, only meshd's requests
 
     proc, ports, log_path, ready_path = start_meshd(args, docs, api, workdir, kubeconfig)
@@ -438,7 +455,7 @@ users: [{{name: fake, user: {{token: fake-token}}}}]
             for g in rule["apiGroups"]:
                 for res in rule["resources"]:
                     for verb in rule["verbs"]:
-                        if (verb, g, res) not in seen and (verb, g, res) not in ONLY_WHEN_STALE:
+                        if (verb, g, res) not in seen and (verb, g, res) not in ONLY_WHEN_STALE | ON_DEMAND:
                             unused.append(f"{kind} {verb} {g or 'core'}/{res}")
     check(not unused, "every right in the chart is used by meshd" +
           ("" if not unused else f" (unused: {', '.join(unused)})"))
