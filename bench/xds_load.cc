@@ -1202,6 +1202,13 @@ Result RunLoad(const Options& o, const Target& target, Capture* capture) {
     args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
     args.SetInt("meshd.bench.channel", c);  // distinct args: never a shared subchannel
     args.SetMaxReceiveMessageSize(-1);
+    // Thousands of sidecars share this one machine's kernel here, where in a mesh each has
+    // its own: with gRPC's BDP probing every connection's window, and so its socket receive
+    // queue, grows to MiBs, and the sum passes net.ipv4.tcp_mem — the kernel then drops
+    // segments (TCPRcvQDrop) until connections abort (TCPAbortOnTimeout) and the storm
+    // stalls. Fixed 256 KiB windows keep the total (≤ 512 MiB at N=2000) bounded.
+    args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+    args.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 256 << 10);
     channels.push_back(
         grpc::CreateCustomChannel(target.addr, grpc::InsecureChannelCredentials(), args));
     stubs.push_back(AggregatedDiscoveryService::NewStub(channels.back()));

@@ -11,15 +11,47 @@
 namespace meshd::xds {
 
 void UnregisterStream(AdsServer* server, uint64_t id) { server->Unregister(id); }
+WriteBudget& WriteBudgetOf(AdsServer* server) { return server->write_budget(); }
+void AddToWriteBudget(WriteBudget& budget, int64_t delta) { budget.Add(delta); }
+void WaitForRoomIn(WriteBudget& budget) {
+  if (!budget.WaitForRoom()) {
+    spdlog::debug("ads: write budget still full after the wait; pushing anyway");
+  }
+}
 
 AdsServer::AdsServer(Options options)
-    : cluster_id_(std::move(options.cluster_id)), queue_(options.push_workers) {}
+    : cluster_id_(std::move(options.cluster_id)),
+      write_budget_(options.write_budget_bytes, options.write_budget_wait),
+      queue_(options.push_workers) {}
 
 AdsServer::~AdsServer() { Stop(); }
 
-void AdsServer::Start() { queue_.Start(); }
+void AdsServer::Start() {
+  queue_.Start();
+  {
+    absl::MutexLock lock(&trim_mu_);
+    trim_stop_ = false;
+  }
+  if (!trimmer_.joinable()) trimmer_ = std::thread([this] { TrimLoop(); });
+}
 
-void AdsServer::Stop() { queue_.Stop(); }
+void AdsServer::Stop() {
+  queue_.Stop();
+  {
+    absl::MutexLock lock(&trim_mu_);
+    trim_stop_ = true;
+  }
+  if (trimmer_.joinable()) trimmer_.join();
+}
+
+void AdsServer::TrimLoop() {
+  absl::MutexLock lock(&trim_mu_);
+  while (!trim_mu_.AwaitWithTimeout(absl::Condition(&trim_stop_), absl::Seconds(3))) {
+    trim_mu_.Unlock();
+    write_budget_.MaybeTrim();
+    trim_mu_.Lock();
+  }
+}
 
 grpc::ServerBidiReactor<envoy::service::discovery::v3::DiscoveryRequest,
                         envoy::service::discovery::v3::DiscoveryResponse>*

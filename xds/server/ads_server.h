@@ -10,8 +10,10 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <thread>
 
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "controller/model/snapshot_sink.h"
 #include "envoy/service/discovery/v3/ads.grpc.pb.h"
 #include "xds/gen/envoy_generator.h"
@@ -21,6 +23,7 @@
 #include "xds/server/push_queue.h"
 #include "xds/server/resource_cache.h"
 #include "xds/server/stream.h"
+#include "xds/server/write_budget.h"
 
 namespace meshd::xds {
 
@@ -34,6 +37,10 @@ class AdsServer final
     // authenticated stream whose `ClusterID` gRPC metadata names another cluster is refused,
     // as istiod's Kubernetes JWT authenticator refuses a cluster it has no client for.
     std::string cluster_id = "Kubernetes";
+    // Bytes of responses queued or in flight on all streams before push workers wait for
+    // the transport to drain (WriteBudget); <= 0 disables. At most write_budget_wait each.
+    int64_t write_budget_bytes = int64_t{128} << 20;
+    absl::Duration write_budget_wait = absl::Seconds(2);
   };
 
   explicit AdsServer(Options options);
@@ -79,6 +86,7 @@ class AdsServer final
   // The generator for a proxy: proxyless gRPC or Envoy.
   const Generator& GeneratorFor(const model::Proxy& proxy) const;
   PushQueue& queue() { return queue_; }
+  WriteBudget& write_budget() { return write_budget_; }
   ResourceCache& cache() { return cache_; }
 
   const std::string& cluster_id() const { return cluster_id_; }
@@ -104,7 +112,13 @@ class AdsServer final
   GrpcGenerator grpc_generator_;
   EnvoyGenerator envoy_generator_;
   ResourceCache cache_;
+  WriteBudget write_budget_;
   PushQueue queue_;
+  // Returns the heap a drained storm freed (WriteBudget::MaybeTrim), every few seconds.
+  void TrimLoop();
+  absl::Mutex trim_mu_;
+  bool trim_stop_ ABSL_GUARDED_BY(trim_mu_) = false;
+  std::thread trimmer_;
   std::atomic<uint64_t> next_id_{1};
 
   mutable absl::Mutex mu_;

@@ -24,8 +24,11 @@
 namespace meshd::xds {
 
 class AdsServer;
+class WriteBudget;
 // Defined in ads_server.cc (the server is incomplete here).
 void UnregisterStream(AdsServer* server, uint64_t id);
+WriteBudget& WriteBudgetOf(AdsServer* server);
+void AddToWriteBudget(WriteBudget& budget, int64_t delta);
 
 template <typename Request, typename Response>
 class AdsStream : public grpc::ServerBidiReactor<Request, Response>,
@@ -56,6 +59,9 @@ class AdsStream : public grpc::ServerBidiReactor<Request, Response>,
       return;
     }
     HandleRequest(request_);
+    // An Envoy EDS request names every cluster (~100 KiB at 1000 services); gRPC would keep
+    // its strings allocated for reuse for the stream's life.
+    request_ = Request();
     {
       absl::MutexLock lock(&mu_);
       if (finishing_ || done_) return;
@@ -69,6 +75,9 @@ class AdsStream : public grpc::ServerBidiReactor<Request, Response>,
     {
       absl::MutexLock lock(&mu_);
       write_in_flight_ = false;
+      in_flight_bytes_ = 0;
+      current_write_ = Response();  // a sidecar's response can be MiBs: not kept once written
+      AccountLocked();
       if (!ok) {
         finishing_ = true;  // the stream is broken; OnDone follows
         return;
@@ -92,6 +101,8 @@ class AdsStream : public grpc::ServerBidiReactor<Request, Response>,
     {
       absl::MutexLock lock(&mu_);
       done_ = true;
+      writes_.clear();
+      AccountLocked();
       self = std::move(self_);
     }
     OnClosed();
@@ -123,9 +134,14 @@ class AdsStream : public grpc::ServerBidiReactor<Request, Response>,
     {
       absl::MutexLock lock(&mu_);
       if (!finishing_ && !done_) start = NextWriteLocked();
+      AccountLocked();
     }
     if (start) this->StartWrite(&current_write_);
   }
+
+  // Before generating a push: waits (bounded) while the responses queued on all streams
+  // exceed the server's write budget.
+  void WaitForWriteBudget();
 
   // The first-request handling both kinds share: the first request must carry a valid node,
   // kept for the stream's life (pilot-agent sends it only once); otherwise the status to
@@ -184,15 +200,36 @@ class AdsStream : public grpc::ServerBidiReactor<Request, Response>,
     current_write_ = std::move(writes_.front());
     writes_.pop_front();
     write_in_flight_ = true;
+    in_flight_bytes_ = static_cast<int64_t>(current_write_.ByteSizeLong());
     return true;
+  }
+
+  // Brings this stream's share of the write budget to the bytes it holds now: the write in
+  // flight plus the queue.
+  void AccountLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    int64_t total = in_flight_bytes_;
+    for (const auto& w : writes_) total += static_cast<int64_t>(w.ByteSizeLong());
+    if (total != accounted_) {
+      AddToWriteBudget(WriteBudgetOf(server_), total - accounted_);
+      accounted_ = total;
+    }
   }
 
   Request request_;         // the read buffer, used by gRPC's thread only
   Response current_write_;  // stable while write_in_flight_
   bool write_in_flight_ ABSL_GUARDED_BY(mu_) = false;
+  int64_t in_flight_bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t accounted_ ABSL_GUARDED_BY(mu_) = 0;  // this stream's bytes in the write budget
   std::optional<grpc::Status> finish_after_write_ ABSL_GUARDED_BY(mu_);
   std::shared_ptr<AdsStream> self_ ABSL_GUARDED_BY(mu_);
 };
+
+void WaitForRoomIn(WriteBudget& budget);
+
+template <typename Request, typename Response>
+void AdsStream<Request, Response>::WaitForWriteBudget() {
+  WaitForRoomIn(WriteBudgetOf(server_));
+}
 
 // A stream refused before it started (authentication failed): finishes at once with `status`
 // and deletes itself when gRPC is done with it.

@@ -34,16 +34,17 @@ void Connection::HandleRequest(const DiscoveryRequest& request) {
       RequestView rv{request.response_nonce(),
                      request.has_error_detail(),
                      {request.resource_names().begin(), request.resource_names().end()}};
-      Decision d = Classify(rv, TypeView{st.progress.sent, st.progress.last_nonce, st.names});
+      Decision d = Classify(rv, TypeView{st.progress.sent, st.progress.last_nonce, *st.names});
       RecordReply(d.kind, request.response_nonce(), request.error_detail().message(), proxy_->id,
                   type, &st.progress);
+      const bool asks_nothing = rv.names.empty();
       if (d.names_changed || !st.subscribed) {
-        st.names = rv.names;
+        st.names = InternNames(std::move(rv.names));
         st.subscribed = true;
         st.hosts = SubscriptionHosts();  // recomputed at the next push decision
       }
       // An empty RDS/EDS subscription asks for nothing; LDS/CDS treat it as a wildcard.
-      if (d.respond && (!rv.names.empty() || IsWildcardType(type))) {
+      if (d.respond && (!asks_nothing || IsWildcardType(type))) {
         st.progress.pending = true;
         st.force = true;
         respond = true;
@@ -65,11 +66,11 @@ bool Connection::MarkForPush(const PushScope& scope, const model::Snapshot& next
   for (auto& [type, st] : types_) {
     if (!st.subscribed) continue;
     bool affected = false;
-    if (st.names.empty()) {
+    if (st.names->empty()) {
       affected = IsWildcardType(type) &&
                  (scope.all || !scope.hosts.empty() || !scope.endpoint_hosts.empty());
     } else {
-      if (!st.hosts.computed) st.hosts = HostsOf(type, st.names);
+      if (!st.hosts.computed) st.hosts = HostsOf(type, *st.names);
       affected = Affects(scope, type, st.hosts, proxy_->ns, next.domain());
     }
     if (!affected) continue;
@@ -80,6 +81,7 @@ bool Connection::MarkForPush(const PushScope& scope, const model::Snapshot& next
 }
 
 void Connection::Push() {
+  WaitForWriteBudget();  // a storm drains before more of it is copied into queues
   absl::MutexLock push_lock(&push_mu_);
   model::SnapshotPtr snapshot = server_->snapshot();
   if (snapshot == nullptr) return;  // the first snapshot will push everything
@@ -98,7 +100,7 @@ void Connection::Push() {
       auto it = types_.find(type);
       if (it == types_.end() || !it->second.progress.pending) continue;
       it->second.progress.pending = false;
-      jobs.push_back({type, {it->second.names.begin(), it->second.names.end()}, it->second.force});
+      jobs.push_back({type, {it->second.names->begin(), it->second.names->end()}, it->second.force});
       it->second.force = false;
     }
   }
@@ -122,6 +124,25 @@ void Connection::Push() {
       TypeState& st = types_[job.type];
       // Most pushes find nothing changed for this proxy.
       if (!job.force && st.progress.sent && st.hash_sent == hash) continue;
+      if (job.type == kEndpointType) {
+        // Incremental EDS: after the first full answer, only what the client does not hold.
+        const bool full = job.force || !st.progress.sent;
+        if (full) st.held.clear();
+        Resources changed;
+        for (auto& r : resources) {
+          uint64_t& held = st.held[absl::HashOf(r->name)];
+          if (!full && held == r->hash) continue;
+          held = r->hash;
+          changed.push_back(std::move(r));
+        }
+        resources = std::move(changed);
+        if (resources.empty()) {
+          st.hash_sent = hash;  // e.g. a cluster gone: CDS drops it, nothing to send here
+          continue;
+        }
+        bytes = 0;
+        for (const auto& r : resources) bytes += r->any.value().size();
+      }
       response.set_nonce(absl::StrCat(id_, "-", ++nonce_counter_));
       response.set_version_info(absl::StrCat(snapshot->version()));
       st.hash_sent = hash;
@@ -162,7 +183,7 @@ ConnectionStatus Connection::Status() const {
   ConnectionStatus s = BaseStatusLocked("");
   for (const auto& [type, st] : types_) {
     s.types.push_back(
-        StatusOf(type, st.progress, st.names.size(), st.names.empty() && IsWildcardType(type)));
+        StatusOf(type, st.progress, st.names->size(), st.names->empty() && IsWildcardType(type)));
   }
   return s;
 }

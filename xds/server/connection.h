@@ -14,12 +14,14 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/time/time.h"
 #include "controller/model/proxy.h"
 #include "controller/model/snapshot.h"
 #include "envoy/service/discovery/v3/discovery.pb.h"
 #include "xds/gen/resource.h"
 #include "xds/server/ads_stream.h"
+#include "xds/server/name_set.h"
 
 namespace meshd::xds {
 
@@ -35,11 +37,16 @@ class Connection final : public AdsStream<envoy::service::discovery::v3::Discove
  private:
   struct TypeState {
     TypeProgress progress;
-    std::set<std::string> names;
+    NameSet names = EmptyNames();  // interned: shared with every stream of the same subscription
     bool subscribed = false;
     uint64_t hash_sent = 0;
     bool force = false;       // respond even if nothing changed (a new subscription)
     SubscriptionHosts hosts;  // what `names` depend on, for push scoping
+    // EDS only: hash of each resource's name → hash of the version the client holds. A
+    // State-of-the-World EDS (or RDS) response need not repeat unchanged resources — Envoy
+    // and gRPC keep the ones left out — so a change to one service's endpoints sends one
+    // ClusterLoadAssignment, not all of them (as istiod's incremental EDS).
+    absl::flat_hash_map<uint64_t, uint64_t> held;
   };
 
   void HandleRequest(const envoy::service::discovery::v3::DiscoveryRequest& request) override;

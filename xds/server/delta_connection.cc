@@ -93,6 +93,7 @@ bool DeltaConnection::MarkForPush(const PushScope& scope, const model::Snapshot&
 }
 
 void DeltaConnection::Push() {
+  WaitForWriteBudget();  // a storm drains before more of it is copied into queues
   absl::MutexLock push_lock(&push_mu_);
   model::SnapshotPtr snapshot = server_->snapshot();
   if (snapshot == nullptr) return;

@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include "envoy/config/cluster/v3/cluster.pb.h"
+#include "envoy/config/endpoint/v3/endpoint.pb.h"
 #include "tests/xds/test_mesh.h"
 
 namespace meshd::xds {
@@ -246,6 +247,55 @@ TEST_CASE("ClusterID: a token caller claiming another cluster is refused, as ist
   CHECK(s.message() == "client claims to be in cluster east, but meshd serves cluster Kubernetes");
   CHECK(AdsServer(AdsServer::Options{}).cluster_id() == "Kubernetes");
   CHECK(AdsServer(AdsServer::Options{1, "west"}).cluster_id() == "west");
+}
+
+}  // namespace
+}  // namespace meshd::xds
+
+namespace meshd::xds {
+namespace {
+
+TEST_CASE("SotW EDS is incremental: an endpoint change sends only the changed CLA, as istiod",
+          "[ads]") {
+  Fixture f;
+  grpc::ClientContext ctx;
+  auto stream = f.stub->StreamAggregatedResources(&ctx);
+  DiscoveryRequest req;
+  SetNode(req.mutable_node());
+  req.set_type_url(kEndpointType);
+  req.add_resource_names("outbound|9080|v1|reviews.default.svc.cluster.local");
+  req.add_resource_names("outbound|9080|v2|reviews.default.svc.cluster.local");
+  REQUIRE(stream->Write(req));
+  DiscoveryResponse resp;
+  REQUIRE(stream->Read(&resp));
+  REQUIRE(resp.type_url() == kEndpointType);
+  CHECK(resp.resources_size() == 2);  // the first answer holds every subscribed name
+  req.clear_node();
+  req.set_version_info(resp.version_info());
+  req.set_response_nonce(resp.nonce());
+  REQUIRE(stream->Write(req));
+  // v2's endpoint moves: only its ClusterLoadAssignment is sent; Envoy and gRPC keep v1's.
+  model::PushRequest eds;
+  eds.endpoint_hosts.insert("reviews.default.svc.cluster.local");
+  f.ads.OnSnapshot(testing::SnapshotFromYaml(Mesh(80, "10.0.0.3"), 2), eds);
+  REQUIRE(stream->Read(&resp));
+  CHECK(resp.version_info() == "2");
+  REQUIRE(resp.resources_size() == 1);
+  envoy::config::endpoint::v3::ClusterLoadAssignment cla;
+  REQUIRE(resp.resources(0).UnpackTo(&cla));
+  CHECK(cla.cluster_name() == "outbound|9080|v2|reviews.default.svc.cluster.local");
+  REQUIRE(cla.endpoints_size() == 1);
+  REQUIRE(cla.endpoints(0).lb_endpoints_size() == 1);
+  CHECK(cla.endpoints(0).lb_endpoints(0).endpoint().address().socket_address().address() ==
+        "10.0.0.3");
+  // A changed subscription is answered in full again.
+  req.set_version_info(resp.version_info());
+  req.set_response_nonce(resp.nonce());
+  req.add_resource_names("outbound|9080||reviews.default.svc.cluster.local");
+  REQUIRE(stream->Write(req));
+  REQUIRE(stream->Read(&resp));
+  CHECK(resp.resources_size() == 3);
+  ctx.TryCancel();
 }
 
 }  // namespace
