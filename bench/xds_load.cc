@@ -1206,9 +1206,10 @@ Result RunLoad(const Options& o, const Target& target, Capture* capture) {
     // its own: with gRPC's BDP probing every connection's window, and so its socket receive
     // queue, grows to MiBs, and the sum passes net.ipv4.tcp_mem — the kernel then drops
     // segments (TCPRcvQDrop) until connections abort (TCPAbortOnTimeout) and the storm
-    // stalls. Fixed 256 KiB windows keep the total (≤ 512 MiB at N=2000) bounded.
+    // stalls. Fixed 64 KiB windows (gRPC's own default without BDP) keep the sum bounded
+    // (125 MiB at N=2000; 256 KiB still stalled the replay floor, which has no write budget).
     args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
-    args.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 256 << 10);
+    args.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 64 << 10);
     channels.push_back(
         grpc::CreateCustomChannel(target.addr, grpc::InsecureChannelCredentials(), args));
     stubs.push_back(AggregatedDiscoveryService::NewStub(channels.back()));

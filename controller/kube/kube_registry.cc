@@ -148,6 +148,7 @@ std::vector<model::Endpoint> EndpointsFromSlices(const model::Service& service,
       model::Endpoint base;
       base.address = (*addrs)[0].get<std::string>();
       base.healthy = ready || (serving && !terminating);
+      base.hostname = Str(e, "hostname");
       const json& ref = Obj(e, "targetRef");
       if (Str(ref, "kind") == "Pod" && inputs.pod) {
         std::string pns = Str(ref, "namespace");

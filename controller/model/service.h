@@ -49,12 +49,15 @@ struct Endpoint {
   std::string service_account;
   std::string network;
   bool healthy = true;
+  // The pod's DNS hostname under a headless service (EndpointSlice `hostname`: a pod with
+  // spec.hostname whose spec.subdomain names the service, as a StatefulSet's). Empty: none.
+  std::string hostname;
 
   friend bool operator==(const Endpoint& a, const Endpoint& b) {
     return a.address == b.address && a.port == b.port && a.service_port == b.service_port &&
            a.labels == b.labels && a.locality == b.locality && a.weight == b.weight &&
            a.service_account == b.service_account && a.network == b.network &&
-           a.healthy == b.healthy;
+           a.healthy == b.healthy && a.hostname == b.hostname;
   }
 };
 

@@ -39,6 +39,24 @@ std::vector<std::string> Addresses(const model::Service& svc, const model::Snaps
   return out;
 }
 
+// A headless service's pods with a DNS hostname (a StatefulSet's `web-0`) resolve by
+// `<hostname>.<service>.<namespace>.svc.<domain>` to their own address, as istiod's table
+// has them; the short form `<hostname>.<service>` answers in the namespace.
+void AddPodHostnames(const model::Service& svc, const model::Snapshot& snapshot, NameTable* out) {
+  for (const auto& ep : snapshot.Endpoints(svc.hostname)) {
+    if (ep.hostname.empty()) continue;
+    auto [it, inserted] = out->mutable_table()->try_emplace(ep.hostname + "." + svc.hostname);
+    NameTable::NameInfo& info = it->second;
+    if (std::find(info.ips().begin(), info.ips().end(), ep.address) == info.ips().end()) {
+      info.add_ips(ep.address);
+    }
+    if (!inserted) continue;
+    info.set_registry("Kubernetes");
+    info.set_shortname(ep.hostname + "." + KubeServiceName(svc));
+    info.set_namespace_(svc.ns);
+  }
+}
+
 bool DnsCapture(const model::Proxy& proxy) { return proxy.dns_capture || proxy.dns_auto_allocate; }
 
 }  // namespace
@@ -70,6 +88,7 @@ NameTable BuildNameTable(const model::Proxy& proxy, const model::Snapshot& snaps
       info.set_shortname(KubeServiceName(*svc));
       info.set_namespace_(svc->ns);
     }
+    if (kubernetes && svc->addresses.empty()) AddPodHostnames(*svc, snapshot, &out);
   }
   return out;
 }

@@ -42,7 +42,7 @@ TEST_CASE("kube registry: EndpointSlices + Pods + Nodes become endpoints", "[kub
        "targetRef":{"kind":"Pod","name":"p1"}},
       {"addresses":["10.0.0.2"],"conditions":{"ready":false,"serving":true,"terminating":true},
        "targetRef":{"kind":"Pod","name":"p2","namespace":"default"}},
-      {"addresses":["10.0.0.3"]},
+      {"addresses":["10.0.0.3"],"hostname":"reviews-2"},
       {"addresses":["10.0.0.1"],"conditions":{"ready":true}}]})"));
   in.slices.push_back(json::parse(R"({"metadata":{"name":"s2","namespace":"default"},
     "addressType":"FQDN","ports":[{"name":"grpc","port":1}],"endpoints":[{"addresses":["x.y"]}]})"));
@@ -70,6 +70,8 @@ TEST_CASE("kube registry: EndpointSlices + Pods + Nodes become endpoints", "[kub
   CHECK(eps[2].address == "10.0.0.3");
   CHECK(eps[2].healthy);  // conditions unset: ready
   CHECK(eps[2].locality.empty());
+  CHECK(eps[2].hostname == "reviews-2");  // a StatefulSet pod's DNS name, for NDS
+  CHECK(eps[0].hostname.empty());
 }
 
 }  // namespace

@@ -33,6 +33,7 @@ model::SnapshotPtr Mesh() {
   add(KubeService("db", "data", {}));
   data.endpoints["db.data.svc.cluster.local"] = {model::Endpoint{"10.1.0.7", 9080, 9080},
                                                  model::Endpoint{"10.1.0.8", 9080, 9080}};
+  data.endpoints["db.data.svc.cluster.local"][0].hostname = "db-0";  // a StatefulSet's pod
   model::Service hidden = KubeService("secret", "vault", {"10.0.0.99"});
   hidden.export_to = {"."};
   add(hidden);
@@ -76,6 +77,15 @@ TEST_CASE("NDS: host to VIPs, Kubernetes short names, headless endpoints, Servic
   const auto& db = table.at("db.data.svc.cluster.local");
   CHECK(std::vector<std::string>(db.ips().begin(), db.ips().end()) ==
         std::vector<std::string>{"10.1.0.7", "10.1.0.8"});
+  // The StatefulSet pod's own name, as istiod's table: FQDN, and the short form.
+  REQUIRE(table.count("db-0.db.data.svc.cluster.local") == 1);
+  const auto& db0 = table.at("db-0.db.data.svc.cluster.local");
+  CHECK(std::vector<std::string>(db0.ips().begin(), db0.ips().end()) ==
+        std::vector<std::string>{"10.1.0.7"});
+  CHECK(db0.shortname() == "db-0.db");
+  CHECK(db0.namespace_() == "data");
+  CHECK(db0.registry() == "Kubernetes");
+  CHECK(table.count("db-1.db.data.svc.cluster.local") == 0);  // no hostname, no name
   const auto& api = table.at("api.example.com");
   CHECK(api.registry() == "External");
   CHECK(api.shortname().empty());
