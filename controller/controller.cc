@@ -10,7 +10,7 @@ Controller::Controller(Options options, model::SnapshotSink* sink, const Clock* 
     : options_(std::move(options)),
       sink_(sink),
       clock_(clock),
-      debouncer_(options_.debounce_quiet, options_.debounce_max),
+      debouncer_(options_.debounce_quiet, options_.debounce_max, options_.debounce_endpoints),
       mesh_(options_.mesh != nullptr ? options_.mesh
                                      : std::make_shared<const model::MeshConfig>()) {}
 

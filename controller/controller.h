@@ -31,6 +31,8 @@ class Controller {
     model::MeshConfigPtr mesh;
     absl::Duration debounce_quiet = absl::Milliseconds(100);
     absl::Duration debounce_max = absl::Seconds(10);
+    // Quiet period of a burst of endpoint-only changes (Debouncer).
+    absl::Duration debounce_endpoints = absl::Milliseconds(20);
   };
 
   Controller(Options options, model::SnapshotSink* sink, const Clock* clock = RealClock::Get());

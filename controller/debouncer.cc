@@ -14,7 +14,9 @@ void Debouncer::Add(const model::PushRequest& request, absl::Time now) {
 
 std::optional<absl::Time> Debouncer::Deadline() const {
   if (!pending_) return std::nullopt;
-  return std::min(last_ + quiet_, first_ + max_);
+  const bool endpoints_only =
+      !pending_->full && pending_->configs_updated.empty() && pending_->service_hosts.empty();
+  return std::min(last_ + (endpoints_only ? endpoint_quiet_ : quiet_), first_ + max_);
 }
 
 std::optional<model::PushRequest> Debouncer::Poll(absl::Time now) {

@@ -97,6 +97,7 @@ std::string Usage() {
          "istiod's other discovery flags (--keepaliveMaxServerConnectionAge, --log_as_json,\n"
          "--caCertFile, --tlsCertFile, ...) are accepted, logged and not used.\n"
          "env: POD_NAMESPACE, PILOT_DEBOUNCE_AFTER (100ms), PILOT_DEBOUNCE_MAX (10s),\n"
+         "     MESHD_EDS_DEBOUNCE_AFTER (20ms; PILOT_ENABLE_EDS_DEBOUNCE=false: 0),\n"
          "     TRUST_DOMAIN, DEFAULT_WORKLOAD_CERT_TTL (24h), MAX_WORKLOAD_CERT_TTL (2160h),\n"
          "     KUBECONFIG, KUBERNETES_SERVICE_HOST/PORT (in-cluster), POD_NAME, CLUSTER_ID\n";
 }
@@ -109,6 +110,14 @@ absl::StatusOr<Options> ParseOptions(const std::vector<std::string>& args) {
   }
   if (const char* v = std::getenv("PILOT_DEBOUNCE_MAX"); v && *v) {
     if (auto s = ParseDuration("PILOT_DEBOUNCE_MAX", v, &o.debounce_max); !s.ok()) return s;
+  }
+  if (const char* v = std::getenv("MESHD_EDS_DEBOUNCE_AFTER"); v && *v) {
+    if (auto s = ParseDuration("MESHD_EDS_DEBOUNCE_AFTER", v, &o.debounce_endpoints); !s.ok()) {
+      return s;
+    }
+  }
+  if (const char* v = std::getenv("PILOT_ENABLE_EDS_DEBOUNCE"); v && std::string(v) == "false") {
+    o.debounce_endpoints = absl::ZeroDuration();
   }
   if (const char* v = std::getenv("TRUST_DOMAIN"); v && *v) {
     o.trust_domain = v;

@@ -28,6 +28,9 @@ struct Options {
   int push_workers = 2;                  // --pushWorkers
   absl::Duration debounce_after = absl::Milliseconds(100);  // env PILOT_DEBOUNCE_AFTER
   absl::Duration debounce_max = absl::Seconds(10);          // env PILOT_DEBOUNCE_MAX
+  // Endpoint-only bursts: env MESHD_EDS_DEBOUNCE_AFTER (20ms); PILOT_ENABLE_EDS_DEBOUNCE=false
+  // (istiod's switch) makes it 0.
+  absl::Duration debounce_endpoints = absl::Milliseconds(20);
   // Kubernetes source: `kubeconfig` below (after parsing: --kubeconfig, else $KUBECONFIG,
   // else ~/.kube/config, the last two only without --configDir), or in-cluster
   // (KUBERNETES_SERVICE_HOST/PORT, when no kubeconfig is found).

@@ -115,6 +115,7 @@ absl::Status Server::Start() {
   copts.trust_domain = options_.trust_domain;
   copts.debounce_quiet = options_.debounce_after;
   copts.debounce_max = options_.debounce_max;
+  copts.debounce_endpoints = options_.debounce_endpoints;
   controller_ = std::make_unique<Controller>(copts, ads_.get());
 
   // The HTTP endpoints come first so that /ready answers (503) while sources sync.

@@ -43,3 +43,43 @@ TEST_CASE("a steady stream of changes still fires at the max delay", "[debounce]
 
 }  // namespace
 }  // namespace meshd
+
+namespace meshd {
+namespace {
+
+model::PushRequest Endpoints(const std::string& host) {
+  model::PushRequest r;
+  r.endpoint_hosts.insert(host);
+  r.merged = 1;
+  return r;
+}
+
+TEST_CASE("endpoint-only bursts wait the shorter endpoint quiet period", "[debounce]") {
+  absl::Time t0 = absl::UnixEpoch();
+  Debouncer d(absl::Milliseconds(100), absl::Seconds(10), absl::Milliseconds(20));
+  d.Add(Endpoints("reviews.default.svc.cluster.local"), t0);
+  d.Add(Endpoints("ratings.default.svc.cluster.local"), t0 + absl::Milliseconds(10));
+  CHECK(*d.Deadline() == t0 + absl::Milliseconds(30));
+  auto fired = d.Poll(t0 + absl::Milliseconds(30));
+  REQUIRE(fired.has_value());
+  CHECK_FALSE(fired->full);
+  CHECK(fired->endpoint_hosts.size() == 2);
+}
+
+TEST_CASE("a config change merged into an endpoint burst brings back the full quiet period",
+          "[debounce]") {
+  absl::Time t0 = absl::UnixEpoch();
+  Debouncer d(absl::Milliseconds(100), absl::Seconds(10), absl::Milliseconds(20));
+  d.Add(Endpoints("reviews.default.svc.cluster.local"), t0);
+  d.Add(Req("a"), t0 + absl::Milliseconds(5));
+  CHECK(*d.Deadline() == t0 + absl::Milliseconds(105));
+  // A service definition change is not endpoint-only either.
+  Debouncer s(absl::Milliseconds(100), absl::Seconds(10), absl::Milliseconds(20));
+  model::PushRequest svc = Endpoints("reviews.default.svc.cluster.local");
+  svc.service_hosts.insert("reviews.default.svc.cluster.local");
+  s.Add(svc, t0);
+  CHECK(*s.Deadline() == t0 + absl::Milliseconds(100));
+}
+
+}  // namespace
+}  // namespace meshd
