@@ -34,14 +34,33 @@ void Controller::SourceSynced(const std::string& source) {
 
 void Controller::ReplaceConfigs(const std::string& source,
                                 const std::vector<model::ConfigPtr>& configs) {
-  EnqueueConfigChanges(store_.ReplaceSource(source, configs));
+  auto before = ServiceEntriesBefore(configs);
+  EnqueueConfigChanges(store_.ReplaceSource(source, configs), before);
 }
 
-void Controller::EnqueueConfigChanges(std::set<model::ConfigKey> changed) {
+std::map<model::ConfigKey, model::ConfigPtr> Controller::ServiceEntriesBefore(
+    const std::vector<model::ConfigPtr>& configs) const {
+  std::map<model::ConfigKey, model::ConfigPtr> out;
+  for (const auto& c : configs) {
+    if (c == nullptr || c->key.kind != model::Kind::kServiceEntry) continue;
+    if (model::ConfigPtr old = store_.Find(c->key)) out.emplace(c->key, std::move(old));
+  }
+  return out;
+}
+
+void Controller::EnqueueConfigChanges(std::set<model::ConfigKey> changed,
+                                      const std::map<model::ConfigKey, model::ConfigPtr>& before) {
   if (changed.empty()) return;
   for (const auto& k : changed) spdlog::debug("controller: {} changed", k.ToString());
   model::PushRequest req;
   req.full = true;
+  for (const auto& [key, old] : before) {
+    if (!changed.count(key)) continue;
+    model::ConfigPtr now = store_.Find(key);
+    if (model::OnlyServiceEntryEndpointsDiffer(old.get(), now.get())) {
+      req.endpoint_configs.insert(key);
+    }
+  }
   req.configs_updated = std::move(changed);
   req.start = clock_->Now();
   req.merged = 1;
@@ -49,7 +68,8 @@ void Controller::EnqueueConfigChanges(std::set<model::ConfigKey> changed) {
 }
 
 void Controller::UpsertConfig(const std::string& source, model::ConfigPtr config) {
-  EnqueueConfigChanges(store_.Upsert(source, std::move(config)));
+  auto before = ServiceEntriesBefore({config});
+  EnqueueConfigChanges(store_.Upsert(source, std::move(config)), before);
 }
 
 void Controller::DeleteConfig(const std::string& source, const model::ConfigKey& key) {

@@ -70,7 +70,12 @@ class Controller {
   void Run();
   void Enqueue(model::PushRequest request);
   // A full push request for changed config keys (nothing if empty).
-  void EnqueueConfigChanges(std::set<model::ConfigKey> changed);
+  // `before`: the ServiceEntries of the change as they were, to tell endpoint-only edits.
+  void EnqueueConfigChanges(std::set<model::ConfigKey> changed,
+                            const std::map<model::ConfigKey, model::ConfigPtr>& before = {});
+  // The current ServiceEntries among `configs`' keys (before applying them).
+  std::map<model::ConfigKey, model::ConfigPtr> ServiceEntriesBefore(
+      const std::vector<model::ConfigPtr>& configs) const;
   model::SnapshotPtr Build();
 
   const Options options_;

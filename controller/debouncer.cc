@@ -14,8 +14,11 @@ void Debouncer::Add(const model::PushRequest& request, absl::Time now) {
 
 std::optional<absl::Time> Debouncer::Deadline() const {
   if (!pending_) return std::nullopt;
+  const model::PushRequest& p = *pending_;
   const bool endpoints_only =
-      !pending_->full && pending_->configs_updated.empty() && pending_->service_hosts.empty();
+      p.service_hosts.empty() &&
+      (p.full ? !p.configs_updated.empty() && p.endpoint_configs.size() == p.configs_updated.size()
+              : p.configs_updated.empty());
   return std::min(last_ + (endpoints_only ? endpoint_quiet_ : quiet_), first_ + max_);
 }
 

@@ -70,4 +70,9 @@ size_t ConfigStore::size() const {
   return n;
 }
 
+model::ConfigPtr ConfigStore::Find(const model::ConfigKey& key) const {
+  absl::MutexLock lock(&mu_);
+  return EffectiveLocked(key);
+}
+
 }  // namespace meshd

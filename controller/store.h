@@ -26,6 +26,8 @@ class ConfigStore {
   // The merged view. When two sources hold the same key, the source named first
   // (alphabetically: "file" before "kube") wins.
   std::map<model::ConfigKey, model::ConfigPtr> Merged() const;
+  // The effective config of `key` in the merged view; null if none.
+  model::ConfigPtr Find(const model::ConfigKey& key) const;
   size_t size() const;
 
  private:

@@ -108,4 +108,10 @@ struct Config {
 
 using ConfigPtr = std::shared_ptr<const Config>;
 
+// Whether two versions of one ServiceEntry differ only in their STATIC `endpoints` (and
+// nothing else, labels included): then only EDS changes, as istiod's ServiceEntry controller
+// decides. With DNS resolution the endpoints are in CDS, so that is a full change. False
+// for other kinds or a missing version.
+bool OnlyServiceEntryEndpointsDiffer(const Config* before, const Config* after);
+
 }  // namespace meshd::model

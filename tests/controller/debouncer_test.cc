@@ -83,3 +83,38 @@ TEST_CASE("a config change merged into an endpoint burst brings back the full qu
 
 }  // namespace
 }  // namespace meshd
+
+namespace meshd {
+namespace {
+
+model::PushRequest SeEndpoints(const std::string& name, bool endpoint_only) {
+  model::PushRequest r;
+  r.full = true;
+  model::ConfigKey k{model::Kind::kServiceEntry, "default", name};
+  r.configs_updated.insert(k);
+  if (endpoint_only) r.endpoint_configs.insert(k);
+  r.merged = 1;
+  return r;
+}
+
+TEST_CASE("a ServiceEntry whose STATIC endpoints alone changed debounces as an endpoint change",
+          "[debounce]") {
+  absl::Time t0 = absl::UnixEpoch();
+  Debouncer d(absl::Milliseconds(100), absl::Seconds(10), absl::Milliseconds(20));
+  d.Add(SeEndpoints("db", true), t0);
+  CHECK(*d.Deadline() == t0 + absl::Milliseconds(20));
+  // The same entry changed for real in the window: the full quiet period again.
+  d.Add(SeEndpoints("db", false), t0 + absl::Milliseconds(5));
+  CHECK(*d.Deadline() == t0 + absl::Milliseconds(105));
+  auto fired = d.Poll(t0 + absl::Milliseconds(105));
+  REQUIRE(fired.has_value());
+  CHECK(fired->endpoint_configs.empty());
+  // Order does not matter.
+  Debouncer e(absl::Milliseconds(100), absl::Seconds(10), absl::Milliseconds(20));
+  e.Add(SeEndpoints("db", false), t0);
+  e.Add(SeEndpoints("db", true), t0 + absl::Milliseconds(5));
+  CHECK(*e.Deadline() == t0 + absl::Milliseconds(105));
+}
+
+}  // namespace
+}  // namespace meshd

@@ -4,7 +4,6 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/strip.h"
-#include "google/protobuf/util/message_differencer.h"
 #include "istio/networking/v1alpha3/destination_rule.pb.h"
 #include "istio/networking/v1alpha3/service_entry.pb.h"
 #include "istio/networking/v1alpha3/virtual_service.pb.h"
@@ -35,14 +34,6 @@ void AddHosts(const model::Config& c, const model::Snapshot& s, std::set<std::st
     default:
       break;
   }
-}
-
-bool OnlyEndpointsDiffer(const model::Config& a, const model::Config& b) {
-  net::ServiceEntry x = a.Spec<net::ServiceEntry>();
-  net::ServiceEntry y = b.Spec<net::ServiceEntry>();
-  x.clear_endpoints();
-  y.clear_endpoints();
-  return google::protobuf::util::MessageDifferencer::Equals(x, y) && a.labels == b.labels;
 }
 
 // Hosts of the ServiceEntries in `ns` that select workloads.
@@ -78,7 +69,7 @@ PushScope ComputeScope(const model::Snapshot* previous, const model::Snapshot& n
         if (after) AddHosts(*after, next, &scope.hosts);
         break;
       case Kind::kServiceEntry:
-        if (before && after && OnlyEndpointsDiffer(*before, *after)) {
+        if (model::OnlyServiceEntryEndpointsDiffer(before.get(), after.get())) {
           AddHosts(*after, next, &scope.endpoint_hosts);
         } else {
           if (before) AddHosts(*before, *previous, &scope.hosts);

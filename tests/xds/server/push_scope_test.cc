@@ -82,6 +82,22 @@ TEST_CASE("a ServiceEntry whose endpoints alone changed is an endpoint-only chan
   CHECK_FALSE(Affects(s, kListenerType, "ratings:9080", P(), *after));
 }
 
+TEST_CASE("a DNS ServiceEntry's endpoints are in CDS: changing them is a full change, as istiod",
+          "[scope]") {
+  std::string dns_before = Mesh(80, "10.0.0.2");
+  std::string dns_after = Mesh(80, "10.0.0.3");
+  for (std::string* y : {&dns_before, &dns_after}) {
+    // ratings resolves by DNS (its STATIC line is the second one).
+    auto at = y->find("resolution: STATIC", y->find("name: ratings"));
+    y->replace(at, 18, "resolution: DNS");
+  }
+  auto before = testing::SnapshotFromYaml(dns_before, 1);
+  auto after = testing::SnapshotFromYaml(dns_after, 2);
+  PushScope s = ComputeScope(before.get(), *after, Changed(model::Kind::kServiceEntry, "ratings"));
+  CHECK(s.hosts == std::set<std::string>{"ratings.default.svc.cluster.local"});
+  CHECK(Affects(s, kClusterType, kRatings, P(), *after));
+}
+
 TEST_CASE("security and sidecar changes, or no previous snapshot, affect everything", "[scope]") {
   auto before = testing::SnapshotFromYaml(Mesh(80, "10.0.0.2"), 1);
   CHECK(ComputeScope(nullptr, *before, Changed(model::Kind::kVirtualService, "reviews")).all);
