@@ -92,8 +92,8 @@ def check_webhooks(docs, rev=""):
           hook["sideEffects"] == "None" and hook["admissionReviewVersions"] == ["v1"] and
           hook["objectSelector"]["matchExpressions"] == [want_sel],
           f"ValidatingWebhookConfiguration {v['metadata']['name']}: CREATE/UPDATE of every "
-          f"Istio kind meshd serves -> {svc['name']}:443/validate, failurePolicy Ignore, objectSelector "
-          f"{want_sel}")
+          f"Istio kind meshd serves -> {svc['name']}:443/validate, failurePolicy Ignore, "
+          f"objectSelector {want_sel}")
     m = named(docs, "MutatingWebhookConfiguration", f"istio-sidecar-injector{sfx}")
     hooks = {h["name"]: h for h in m["webhooks"]}
     want = {"rev.namespace.sidecar-injector.istio.io", "rev.object.sidecar-injector.istio.io"}
