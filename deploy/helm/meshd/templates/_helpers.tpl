@@ -24,3 +24,23 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | quote }}
 app: istiod
 istio.io/rev: {{ .Values.revision | default "default" | quote }}
 {{- end }}
+
+{{/* One injection webhook of MutatingWebhookConfiguration istio-sidecar-injector[-rev]:
+     dict service, ns, reinvocation. */}}
+{{- define "meshd.injectorHook" -}}
+clientConfig:
+  service:
+    name: {{ .service }}
+    namespace: {{ .ns }}
+    path: /inject
+    port: 443
+rules:
+  - operations: ["CREATE"]
+    apiGroups: [""]
+    apiVersions: ["v1"]
+    resources: ["pods"]
+failurePolicy: Fail
+reinvocationPolicy: {{ .reinvocation }}
+sideEffects: None
+admissionReviewVersions: ["v1"]
+{{- end }}
