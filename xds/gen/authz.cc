@@ -822,8 +822,7 @@ AuthzFilters BuildFor(const std::vector<model::ConfigPtr>& policies,
       }
       if (custom.provider != nullptr && custom.provider != p) {
         fail(*c, absl::StrCat("CUSTOM provider \"", ap.provider,
-                              "\": only one provider per "
-                              "workload is supported, and \"",
+                              "\": only one provider per workload is supported, and \"",
                               custom.provider->name, "\" is already in use"));
         continue;
       }
