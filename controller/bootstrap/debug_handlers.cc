@@ -5,6 +5,7 @@
 #include "absl/time/time.h"
 #include "controller/config/decoder.h"
 #include "google/protobuf/util/json_util.h"
+#include "xds/gen/authz.h"
 #include "xds/gen/resource.h"
 
 namespace meshd::bootstrap {
@@ -75,7 +76,16 @@ json ConfigzJson(const model::Snapshot* snapshot,
         entry["status"] =
             absl::StrCat("accepted, not applied to ", absl::StrJoin(not_applied, ", "));
       }
-      if (!c->warnings.empty()) entry["warnings"] = c->warnings;
+      std::vector<std::string> warnings = c->warnings;
+      if (key.kind == model::Kind::kAuthorizationPolicy) {
+        // Where the policy fails closed (the workloads it selects deny everything).
+        std::vector<std::string> fail_closed = xds::AuthzFailClosedReasons(*c, *snapshot);
+        if (!fail_closed.empty()) {
+          entry["status"] = "accepted, fails closed (deny all) where not applied";
+          warnings.insert(warnings.end(), fail_closed.begin(), fail_closed.end());
+        }
+      }
+      if (!warnings.empty()) entry["warnings"] = warnings;
       configs.push_back(std::move(entry));
     }
     json services = json::array();

@@ -2,7 +2,9 @@
 // show, so that their shape is tested without a server:
 //   /debug/syncz   — every xDS connection: per type, what was sent, acknowledged, last NACK;
 //   /debug/configz — the current snapshot's accepted configs (with warnings and "accepted, not
-//                    applied to ..." status) and services, and what the sources rejected;
+//                    applied to ..." status; an AuthorizationPolicy that fails closed for a
+//                    proxy type lists "not applied to <proxy type>: <reason>" among its
+//                    warnings) and services, and what the sources rejected;
 //   /debug/leaderz — leader election: identity, lease, leadership, holder, informer versions.
 // Server registers the handlers (RegisterDebugHandlers in server.cc) and gathers the inputs.
 // The functions are thread-safe (they only read their arguments).

@@ -118,7 +118,12 @@ Metrics::Metrics()
           prometheus::BuildCounter()
               .Name("meshd_ca_plugin_load_errors_total")
               .Help("Plug-in CA material refused, by source; the previous CA stays in use.")
-              .Register(*registry_)) {}
+              .Register(*registry_)),
+      authz_fail_closed(prometheus::BuildCounter()
+                            .Name("meshd_authz_fail_closed_total")
+                            .Help("AuthorizationPolicy fail-closed reasons (the workload denies "
+                                  "all requests), by policy and proxy type; once per reason.")
+                            .Register(*registry_)) {}
 
 std::string Metrics::Serialize() const {
   prometheus::TextSerializer serializer;

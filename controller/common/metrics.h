@@ -72,6 +72,10 @@ class Metrics {
   // Plug-in CA material (cacerts directory or secret) refused, by source ("dir", "secret");
   // the previous CA stays in use.
   prometheus::Family<prometheus::Counter>& ca_plugin_load_errors;
+  // AuthorizationPolicies that make a workload fail closed (deny all), by policy
+  // ("namespace/name") and proxy type ("sidecar", "proxyless-grpc"): counted once for each
+  // distinct reason, when it is first seen.
+  prometheus::Family<prometheus::Counter>& authz_fail_closed;
 
   static const prometheus::Histogram::BucketBoundaries& TimeBuckets();
   static const prometheus::Histogram::BucketBoundaries& SizeBuckets();

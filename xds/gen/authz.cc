@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <functional>
 #include <map>
+#include <memory>
+#include <set>
 #include <utility>
 
 #include "absl/strings/match.h"
@@ -10,7 +12,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "controller/common/metrics.h"
+#include "envoy/extensions/filters/http/ext_authz/v3/ext_authz.pb.h"
 #include "envoy/extensions/filters/http/rbac/v3/rbac.pb.h"
+#include "envoy/extensions/filters/network/ext_authz/v3/ext_authz.pb.h"
 #include "envoy/extensions/filters/network/rbac/v3/rbac.pb.h"
 #include "re2/re2.h"
 #include "spdlog/spdlog.h"
@@ -601,6 +608,156 @@ envoy::config::listener::v3::Filter NetworkRbac(const rbac::RBAC& rules) {
   return f;
 }
 
+// ---- CUSTOM → ext_authz ----
+
+// The provider's service in the registry: "ns/host" or "host" (istiod's forms).
+struct ResolvedProvider {
+  const model::ExtAuthzProvider* provider = nullptr;
+  std::string host;
+  std::string cluster;  // outbound|<port>||<host>
+};
+
+absl::Status Resolve(const model::ExtAuthzProvider& p, const model::Snapshot& snapshot,
+                     ResolvedProvider* out) {
+  std::string ns, host = p.service;
+  if (size_t slash = p.service.find('/'); slash != std::string::npos) {
+    ns = p.service.substr(0, slash);
+    host = p.service.substr(slash + 1);
+  }
+  const model::Service* svc = snapshot.FindService(host);
+  if (svc == nullptr || (!ns.empty() && svc->ns != ns)) {
+    return absl::NotFoundError(absl::StrCat("service \"", p.service, "\" of extension provider \"",
+                                            p.name, "\" is not in the service registry"));
+  }
+  if (svc->FindPort(p.port) == nullptr) {
+    return absl::NotFoundError(absl::StrCat("service \"", p.service, "\" of extension provider \"",
+                                            p.name, "\" has no port ", p.port));
+  }
+  out->provider = &p;
+  out->host = host;
+  out->cluster = absl::StrCat("outbound|", p.port, "||", host);
+  return absl::OkStatus();
+}
+
+// Runs ext_authz only for requests whose CUSTOM shadow rules matched (istiod's matcher).
+envoy::type::matcher::v3::MetadataMatcher ExtAuthzEnabled(const std::string& rbac_filter) {
+  envoy::type::matcher::v3::MetadataMatcher m;
+  m.set_filter(rbac_filter);
+  m.add_path()->set_key(kExtAuthzShadowPolicyKey);
+  m.mutable_value()->mutable_string_match()->set_prefix(kExtAuthzPolicyPrefix);
+  return m;
+}
+
+// MeshConfig's default provider timeout (istiod: 600s).
+absl::Duration ProviderTimeout(const model::ExtAuthzProvider& p) {
+  return p.timeout.value_or(absl::Seconds(600));
+}
+
+void SetDuration(absl::Duration d, google::protobuf::Duration* out) {
+  out->set_seconds(absl::ToInt64Seconds(d));
+  out->set_nanos(static_cast<int32_t>(absl::ToInt64Nanoseconds(d % absl::Seconds(1))));
+}
+
+envoy::config::core::v3::GrpcService GrpcService(const ResolvedProvider& r) {
+  envoy::config::core::v3::GrpcService g;
+  g.mutable_envoy_grpc()->set_cluster_name(r.cluster);
+  g.mutable_envoy_grpc()->set_authority(r.host);
+  SetDuration(ProviderTimeout(*r.provider), g.mutable_timeout());
+  return g;
+}
+
+void AddPatterns(const std::vector<std::string>& headers,
+                 envoy::type::matcher::v3::ListStringMatcher* out) {
+  for (const auto& h : headers) {
+    StringMatcher m = Match(h);
+    m.set_ignore_case(true);
+    *out->add_patterns() = m;
+  }
+}
+
+hcm::HttpFilter HttpExtAuthz(const ResolvedProvider& r) {
+  namespace ea = envoy::extensions::filters::http::ext_authz::v3;
+  const model::ExtAuthzProvider& p = *r.provider;
+  ea::ExtAuthz config;
+  if (p.kind == model::ExtAuthzProvider::Kind::kGrpc) {
+    *config.mutable_grpc_service() = GrpcService(r);
+  } else {
+    auto* http = config.mutable_http_service();
+    auto* uri = http->mutable_server_uri();
+    uri->set_uri(absl::StrCat("http://", r.host, ":", p.port));
+    uri->set_cluster(r.cluster);
+    SetDuration(ProviderTimeout(p), uri->mutable_timeout());
+    http->set_path_prefix(p.path_prefix);
+    if (!p.include_request_headers_in_check.empty()) {
+      AddPatterns(p.include_request_headers_in_check,
+                  http->mutable_authorization_request()->mutable_allowed_headers());
+    }
+    if (!p.headers_to_upstream_on_allow.empty()) {
+      AddPatterns(p.headers_to_upstream_on_allow,
+                  http->mutable_authorization_response()->mutable_allowed_upstream_headers());
+    }
+    if (!p.headers_to_downstream_on_deny.empty()) {
+      AddPatterns(p.headers_to_downstream_on_deny,
+                  http->mutable_authorization_response()->mutable_allowed_client_headers());
+    }
+  }
+  config.set_transport_api_version(envoy::config::core::v3::V3);
+  config.set_failure_mode_allow(p.fail_open);
+  config.set_clear_route_cache(p.clear_route_cache);
+  if (p.status_on_error) {
+    config.mutable_status_on_error()->set_code(
+        static_cast<envoy::type::v3::StatusCode>(*p.status_on_error));
+  }
+  if (p.include_request_body_max_bytes) {
+    config.mutable_with_request_body()->set_max_request_bytes(*p.include_request_body_max_bytes);
+    config.mutable_with_request_body()->set_allow_partial_message(true);
+  }
+  *config.mutable_filter_enabled_metadata() = ExtAuthzEnabled(kHttpRbacFilter);
+  hcm::HttpFilter f;
+  f.set_name(kHttpExtAuthzFilter);
+  f.mutable_typed_config()->PackFrom(config);
+  return f;
+}
+
+envoy::config::listener::v3::Filter NetworkExtAuthz(const ResolvedProvider& r) {
+  envoy::extensions::filters::network::ext_authz::v3::ExtAuthz config;
+  config.set_stat_prefix("tcp.");
+  *config.mutable_grpc_service() = GrpcService(r);
+  config.set_failure_mode_allow(r.provider->fail_open);
+  config.set_transport_api_version(envoy::config::core::v3::V3);
+  *config.mutable_filter_enabled_metadata() = ExtAuthzEnabled(kNetworkRbacFilter);
+  envoy::config::listener::v3::Filter f;
+  f.set_name(kNetworkExtAuthzFilter);
+  f.mutable_typed_config()->PackFrom(config);
+  return f;
+}
+
+// The RBAC filter that only tags requests the CUSTOM rules select (shadow rules).
+hcm::HttpFilter HttpShadowRbac(const rbac::RBAC& rules) {
+  envoy::extensions::filters::http::rbac::v3::RBAC config;
+  *config.mutable_shadow_rules() = rules;
+  config.set_shadow_rules_stat_prefix(kExtAuthzShadowStatPrefix);
+  hcm::HttpFilter f;
+  f.set_name(kHttpRbacFilter);
+  f.mutable_typed_config()->PackFrom(config);
+  return f;
+}
+
+envoy::config::listener::v3::Filter NetworkShadowRbac(const rbac::RBAC& rules) {
+  envoy::extensions::filters::network::rbac::v3::RBAC config;
+  *config.mutable_shadow_rules() = rules;
+  config.set_shadow_rules_stat_prefix(kExtAuthzShadowStatPrefix);
+  config.set_stat_prefix("tcp.");
+  envoy::config::listener::v3::Filter f;
+  f.set_name(kNetworkRbacFilter);
+  f.mutable_typed_config()->PackFrom(config);
+  return f;
+}
+
+AuthzFilters BuildFor(const std::vector<model::ConfigPtr>& policies,
+                      const model::Snapshot& snapshot, AuthzTarget target,
+                      const std::vector<std::string>& trust_domain_aliases);
+
 }  // namespace
 
 std::vector<model::ConfigPtr> AuthorizationPoliciesFor(const model::Proxy& proxy,
@@ -621,21 +778,61 @@ std::vector<model::ConfigPtr> AuthorizationPoliciesFor(const model::Proxy& proxy
 AuthzFilters BuildAuthzFilters(const model::Proxy& proxy, const model::Snapshot& snapshot,
                                AuthzTarget target,
                                const std::vector<std::string>& trust_domain_aliases) {
+  return BuildFor(AuthorizationPoliciesFor(proxy, snapshot), snapshot, target,
+                  trust_domain_aliases);
+}
+
+namespace {
+
+AuthzFilters BuildFor(const std::vector<model::ConfigPtr>& policies,
+                      const model::Snapshot& snapshot, AuthzTarget target,
+                      const std::vector<std::string>& trust_domain_aliases) {
   AuthzFilters out;
   using Action = AuthorizationPolicy::Action;
   // AUDIT, CUSTOM, DENY, ALLOW (istiod's order).
   const Action order[] = {Action::kAudit, Action::kCustom, Action::kDeny, Action::kAllow};
   std::map<Action, rbac::RBAC> by_action;
-  std::vector<model::ConfigPtr> policies = AuthorizationPoliciesFor(proxy, snapshot);
+  ResolvedProvider custom;  // the one ext_authz provider of the workload's CUSTOM policies
+  auto fail = [&out](const model::Config& c, const std::string& reason) {
+    out.errors.push_back(
+        absl::StrCat("AuthorizationPolicy ", c.key.ns, "/", c.key.name, ": ", reason));
+    out.failed_policies.push_back(absl::StrCat(c.key.ns, "/", c.key.name));
+  };
   for (const auto& c : policies) {
     const AuthorizationPolicy& ap = *c->AsAuthorizationPolicy();
     const std::string name = absl::StrCat("AuthorizationPolicy ", c->key.ns, "/", c->key.name);
+    std::string policy_prefix;  // CUSTOM rules are named for the ext_authz matcher
     if (ap.action == Action::kCustom) {
-      // Extension providers come from MeshConfig, which meshd does not read yet: fail closed
-      // as istiod does for an unknown provider.
-      out.errors.push_back(absl::StrCat(name, ": CUSTOM provider \"", ap.provider,
-                                        "\" is not a known extension provider"));
-      continue;
+      if (target == AuthzTarget::kGrpc) {
+        fail(*c, absl::StrCat("CUSTOM provider \"", ap.provider,
+                              "\": ext_authz is not supported by proxyless gRPC"));
+        continue;
+      }
+      const model::ExtAuthzProvider* p = snapshot.mesh().FindExtAuthz(ap.provider);
+      if (p == nullptr) {
+        fail(*c, absl::StrCat("CUSTOM provider \"", ap.provider,
+                              "\" is not a known extension provider"));
+        continue;
+      }
+      if (target == AuthzTarget::kEnvoyTcp && p->kind == model::ExtAuthzProvider::Kind::kHttp) {
+        fail(*c, absl::StrCat("CUSTOM provider \"", ap.provider,
+                              "\" is an HTTP ext_authz service (envoyExtAuthzHttp); TCP traffic "
+                              "needs a gRPC provider (envoyExtAuthzGrpc)"));
+        continue;
+      }
+      if (custom.provider != nullptr && custom.provider != p) {
+        fail(*c, absl::StrCat("CUSTOM provider \"", ap.provider,
+                              "\": only one provider per workload is supported, and \"",
+                              custom.provider->name, "\" is already in use"));
+        continue;
+      }
+      ResolvedProvider resolved;
+      if (absl::Status s = Resolve(*p, snapshot, &resolved); !s.ok()) {
+        fail(*c, absl::StrCat("CUSTOM provider \"", ap.provider, "\": ", s.message()));
+        continue;
+      }
+      custom = resolved;
+      policy_prefix = absl::StrCat(kExtAuthzPolicyPrefix, "-");
     }
     if (ap.action == Action::kAudit && target == AuthzTarget::kGrpc) {
       out.warnings.push_back(name + ": AUDIT is not supported by proxyless gRPC; ignored");
@@ -644,6 +841,7 @@ AuthzFilters BuildAuthzFilters(const model::Proxy& proxy, const model::Snapshot&
     rbac::RBAC& rules = by_action[ap.action];
     switch (ap.action) {
       case Action::kAllow:
+      case Action::kCustom:  // shadow rules: a match only tags the request
         rules.set_action(rbac::RBAC::ALLOW);
         break;
       case Action::kDeny:
@@ -657,12 +855,16 @@ AuthzFilters BuildAuthzFilters(const model::Proxy& proxy, const model::Snapshot&
     for (size_t i = 0; i < ap.rules.size(); ++i) {
       rbac::Policy policy;
       if (translator.Translate(i, &policy)) {
-        (*rules.mutable_policies())[absl::StrCat("ns[", c->key.ns, "]-policy[", c->key.name,
-                                                 "]-rule[", i, "]")] = std::move(policy);
+        (*rules.mutable_policies())[absl::StrCat(policy_prefix, "ns[", c->key.ns, "]-policy[",
+                                                 c->key.name, "]-rule[", i, "]")] =
+            std::move(policy);
       }
     }
     out.warnings.insert(out.warnings.end(), translator.warnings.begin(), translator.warnings.end());
-    out.errors.insert(out.errors.end(), translator.errors.begin(), translator.errors.end());
+    for (const auto& e : translator.errors) {
+      out.errors.push_back(e);
+      out.failed_policies.push_back(absl::StrCat(c->key.ns, "/", c->key.name));
+    }
   }
   auto emit = [&](const std::string& suffix, const rbac::RBAC& rules) {
     if (target == AuthzTarget::kEnvoyTcp) {
@@ -682,14 +884,22 @@ AuthzFilters BuildAuthzFilters(const model::Proxy& proxy, const model::Snapshot&
   for (Action a : order) {
     auto it = by_action.find(a);
     if (it == by_action.end()) continue;
-    // DENY / AUDIT policies without rules match nothing: no filter.
+    // DENY / AUDIT / CUSTOM policies without rules match nothing: no filter.
     if (a != Action::kAllow && it->second.policies().empty()) continue;
+    if (a == Action::kCustom) {
+      if (target == AuthzTarget::kEnvoyTcp) {
+        out.network.push_back(NetworkShadowRbac(it->second));
+        out.network.push_back(NetworkExtAuthz(custom));
+      } else {
+        out.http.push_back(HttpShadowRbac(it->second));
+        out.http.push_back(HttpExtAuthz(custom));
+      }
+      continue;
+    }
     emit(a == Action::kAllow ? ".allow" : a == Action::kDeny ? ".deny" : ".audit", it->second);
   }
   return out;
 }
-
-namespace {
 
 void InsertBeforeRouter(std::vector<hcm::HttpFilter> filters, hcm::HttpConnectionManager* m) {
   if (filters.empty()) return;
@@ -708,16 +918,65 @@ void InsertBeforeRouter(std::vector<hcm::HttpFilter> filters, hcm::HttpConnectio
   m->mutable_http_filters()->Swap(&merged);
 }
 
-// Fail-closed reasons are warnings (the workload refuses traffic until the policy is fixed);
-// per-target rule changes are debug lines. Generation is cached per view, so once per change.
-void Log(const model::Proxy& proxy, const AuthzFilters& f) {
-  for (const auto& e : f.errors) {
-    spdlog::warn("authz: {} (ns {}) denies all requests: {}", proxy.id, proxy.ns, e);
+// The (policy, proxy type, reason) triples already reported. Generation runs per proxy (and
+// again on every push), so the set keeps a fail-closed reason to one warning and one count; it
+// is bounded (cleared when full: a reason may then be reported again).
+class FailClosedLog {
+ public:
+  static FailClosedLog& Get() {
+    static auto* log = new FailClosedLog();
+    return *log;
+  }
+  // True the first time the triple is seen.
+  bool FirstTime(const std::string& key) {
+    absl::MutexLock lock(&mu_);
+    if (seen_.size() >= kMaxEntries) seen_.clear();
+    return seen_.insert(key).second;
+  }
+
+ private:
+  static constexpr size_t kMaxEntries = 10000;
+  absl::Mutex mu_;
+  std::set<std::string> seen_ ABSL_GUARDED_BY(mu_);
+};
+
+// Fail-closed reasons are warnings (the workload refuses traffic until the policy is fixed),
+// logged and counted once per (policy, proxy type, reason); per-target rule changes are debug
+// lines.
+void Log(const model::Proxy& proxy, const AuthzFilters& f, const char* proxy_type) {
+  for (size_t i = 0; i < f.errors.size(); ++i) {
+    const std::string& policy = i < f.failed_policies.size() ? f.failed_policies[i] : "";
+    if (!FailClosedLog::Get().FirstTime(absl::StrCat(policy, "|", proxy_type, "|", f.errors[i]))) {
+      continue;
+    }
+    spdlog::warn(
+        "authz: AuthorizationPolicy {} is not applied to {} (first seen for {}); the "
+        "workloads it selects deny all requests: {}",
+        policy, proxy_type, proxy.id, f.errors[i]);
+    Metrics::Get()
+        .authz_fail_closed.Add({{"policy", policy}, {"proxy_type", proxy_type}})
+        .Increment();
   }
   for (const auto& w : f.warnings) spdlog::debug("authz: {}: {}", proxy.id, w);
 }
 
 }  // namespace
+
+std::vector<std::string> AuthzFailClosedReasons(const model::Config& policy,
+                                                const model::Snapshot& snapshot) {
+  std::vector<std::string> out;
+  if (policy.AsAuthorizationPolicy() == nullptr) return out;
+  auto config = std::make_shared<model::Config>(policy);
+  const std::pair<AuthzTarget, const char*> targets[] = {
+      {AuthzTarget::kEnvoyHttp, "Envoy sidecars (HTTP)"},
+      {AuthzTarget::kEnvoyTcp, "Envoy sidecars (TCP)"},
+      {AuthzTarget::kGrpc, "proxyless gRPC"}};
+  for (const auto& [target, label] : targets) {
+    AuthzFilters f = BuildFor({config}, snapshot, target, snapshot.mesh().trust_domain_aliases);
+    for (const auto& e : f.errors) out.push_back(absl::StrCat("not applied to ", label, ": ", e));
+  }
+  return out;
+}
 
 void AppendInboundAuthzFilters(const model::Proxy& proxy, const model::Snapshot& snapshot,
                                envoy::config::listener::v3::Listener* listener) {
@@ -727,8 +986,8 @@ void AppendInboundAuthzFilters(const model::Proxy& proxy, const model::Snapshot&
                                        snapshot.mesh().trust_domain_aliases);
   std::vector<std::string> jwt_warnings;
   std::vector<hcm::HttpFilter> jwt = JwtAuthnFilters(proxy, snapshot, &jwt_warnings);
-  Log(proxy, http);
-  Log(proxy, tcp);
+  Log(proxy, http, "sidecar");
+  Log(proxy, tcp, "sidecar");
   for (const auto& w : jwt_warnings) spdlog::warn("authz: {}: {}", proxy.id, w);
   if (http.empty() && tcp.empty() && jwt.empty()) return;
   for (auto& chain : *listener->mutable_filter_chains()) {
@@ -759,7 +1018,7 @@ void AppendGrpcServerAuthzFilters(const model::Proxy& proxy, const model::Snapsh
                                   hcm::HttpConnectionManager* m) {
   AuthzFilters authz =
       BuildAuthzFilters(proxy, snapshot, AuthzTarget::kGrpc, snapshot.mesh().trust_domain_aliases);
-  Log(proxy, authz);
+  Log(proxy, authz, "proxyless-grpc");
   InsertBeforeRouter(std::move(authz.http), m);
 }
 

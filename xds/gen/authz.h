@@ -14,11 +14,22 @@
 //     request.headers, request.auth.*) make an ALLOW rule never match and are dropped from a
 //     DENY rule (so the DENY matches more): istiod's fail-closed rule. Each case is a warning
 //     naming the policy.
+//   - CUSTOM (ext_authz) as istiod: an RBAC filter whose shadow rules are the CUSTOM rules
+//     (policies "istio-ext-authz-ns[..]-policy[..]-rule[i]", shadow_rules_stat_prefix
+//     "istio_ext_authz_"), so it only tags the request in its dynamic metadata, followed by the
+//     ext_authz filter of the MeshConfig extension provider, enabled by that tag
+//     (filter_enabled_metadata): only requests the CUSTOM rules select are sent to the
+//     provider. HTTP chains: envoy.filters.http.ext_authz (http_service or grpc_service); TCP
+//     chains: envoy.filters.network.ext_authz (gRPC providers only). One provider per workload.
 // A policy that cannot be expressed for the proxy type (proxyless gRPC: requestPrincipals,
-// request.auth.*, connection.sni, experimental.*, CUSTOM; CUSTOM without a known provider)
-// fails closed: the workload gets a deny-all RBAC filter first and the reason is returned.
+// request.auth.*, connection.sni, experimental.*, CUSTOM; CUSTOM with an unknown provider, a
+// provider whose service is not in the registry, an HTTP provider on TCP chains, a second
+// provider) fails closed: the workload gets a deny-all RBAC filter first and the reason is
+// returned. Each reason is logged once per (policy, proxy type, reason) and counted in
+// meshd_authz_fail_closed_total; AuthzFailClosedReasons lists them for /debug/configz.
 //
-// Thread-safety: pure functions; thread-safe.
+// Thread-safety: all functions are thread-safe (the log-once set is guarded by a mutex; the rest
+// are pure functions).
 #pragma once
 
 #include <string>
@@ -38,6 +49,14 @@ inline constexpr char kNetworkRbacFilter[] = "envoy.filters.network.rbac";
 // request.auth.* and requestPrincipals match there.
 inline constexpr char kJwtAuthnFilter[] = "envoy.filters.http.jwt_authn";
 inline constexpr char kJwtPayloadKey[] = "payload";
+inline constexpr char kHttpExtAuthzFilter[] = "envoy.filters.http.ext_authz";
+inline constexpr char kNetworkExtAuthzFilter[] = "envoy.filters.network.ext_authz";
+// CUSTOM rules tag a request in the RBAC filter's dynamic metadata (under the filter's canonical
+// name, key <prefix>shadow_effective_policy_id = the matched policy); ext_authz runs when the
+// tag starts with kExtAuthzPolicyPrefix.
+inline constexpr char kExtAuthzShadowStatPrefix[] = "istio_ext_authz_";
+inline constexpr char kExtAuthzShadowPolicyKey[] = "istio_ext_authz_shadow_effective_policy_id";
+inline constexpr char kExtAuthzPolicyPrefix[] = "istio-ext-authz";
 
 // The AuthorizationPolicies that apply to the workload behind `proxy`, ordered by
 // namespace/name (root namespace first when it sorts first).
@@ -53,6 +72,8 @@ struct AuthzFilters {
   std::vector<std::string> warnings;
   // Why the workload fails closed (deny-all first), each naming the policy; empty when not.
   std::vector<std::string> errors;
+  // The policy ("namespace/name") behind each entry of `errors`, same index.
+  std::vector<std::string> failed_policies;
   bool empty() const { return http.empty() && network.empty(); }
 };
 
@@ -62,6 +83,13 @@ struct AuthzFilters {
 AuthzFilters BuildAuthzFilters(const model::Proxy& proxy, const model::Snapshot& snapshot,
                                AuthzTarget target,
                                const std::vector<std::string>& trust_domain_aliases = {});
+
+// Why `policy` (an AuthorizationPolicy) makes the workloads it selects fail closed, by proxy
+// type: "not applied to Envoy sidecars (HTTP): <reason>", "... (TCP): ...", "not applied to
+// proxyless gRPC: ...". Reasons that come from combining policies (two CUSTOM providers on one
+// workload) are not seen here. Empty when the policy translates everywhere.
+std::vector<std::string> AuthzFailClosedReasons(const model::Config& policy,
+                                                const model::Snapshot& snapshot);
 
 // Inserts the authorization filters into every inbound chain of an Envoy virtualInbound
 // listener: HTTP filters (jwt_authn, then RBAC) before the router of each HTTP connection

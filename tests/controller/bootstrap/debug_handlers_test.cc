@@ -7,6 +7,7 @@
 
 #include "istio/networking/v1alpha3/envoy_filter.pb.h"
 #include "istio/networking/v1alpha3/virtual_service.pb.h"
+#include "tests/xds/test_mesh.h"
 #include "xds/gen/resource.h"
 
 namespace meshd::bootstrap {
@@ -167,6 +168,41 @@ TEST_CASE("configz: configs with spec, warnings and not-applied status; services
                                       {{"source", "kube"},
                                        {"kind", "DestinationRule default/worse"},
                                        {"error", "spec.host: required"}}}));
+}
+
+TEST_CASE("configz: an AuthorizationPolicy that fails closed lists why, per proxy type",
+          "[debug][authz]") {
+  auto snap = testing::SnapshotFromYaml(R"(
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: ext, namespace: default}
+spec:
+  action: CUSTOM
+  provider: {name: my-authz}
+  rules: [{to: [{operation: {paths: [/admin]}}]}]
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: fine, namespace: default}
+spec:
+  rules: [{from: [{source: {namespaces: [default]}}]}]
+)");
+  json j = ConfigzJson(snap.get(), {}, {});
+  REQUIRE(j["configs"].size() == 2);
+  const json& ext = j["configs"][0];
+  const json& fine = j["configs"][1];
+  REQUIRE(ext["name"] == "ext");
+  CHECK(ext["status"] == "accepted, fails closed (deny all) where not applied");
+  const std::string reason =
+      "AuthorizationPolicy default/ext: CUSTOM provider \"my-authz\" is not a known extension "
+      "provider";
+  CHECK(ext["warnings"] ==
+        json({"not applied to Envoy sidecars (HTTP): " + reason,
+              "not applied to Envoy sidecars (TCP): " + reason,
+              "not applied to proxyless gRPC: AuthorizationPolicy default/ext: CUSTOM provider "
+              "\"my-authz\": ext_authz is not supported by proxyless gRPC"}));
+  CHECK_FALSE(fine.contains("status"));
+  CHECK_FALSE(fine.contains("warnings"));
 }
 
 TEST_CASE("debug responses are indented JSON with a final newline", "[debug]") {

@@ -6,8 +6,13 @@
 
 #include <catch2/catch.hpp>
 
+#include "controller/common/metrics.h"
+#include "controller/config/mesh_config.h"
 #include "envoy/config/listener/v3/listener.pb.h"
+#include "envoy/extensions/filters/http/ext_authz/v3/ext_authz.pb.h"
 #include "envoy/extensions/filters/http/rbac/v3/rbac.pb.h"
+#include "envoy/extensions/filters/network/ext_authz/v3/ext_authz.pb.h"
+#include "envoy/extensions/filters/network/rbac/v3/rbac.pb.h"
 #include "tests/xds/gen/bookinfo.h"
 #include "tests/xds/sim/envoy_sim.h"
 #include "tests/xds/sim/rbac_eval.h"
@@ -446,6 +451,296 @@ spec:
   CHECK(sim::EvaluateRbac(r.rules(), in).allowed);
   in.principal = "spiffe://other.example.com/ns/default/sa/a";
   CHECK_FALSE(sim::EvaluateRbac(r.rules(), in).allowed);
+}
+
+// ---- CUSTOM → ext_authz ----
+
+// MeshConfig with ext_authz providers: an HTTP one, a gRPC one, one whose service is unknown.
+model::MeshConfigPtr ExtAuthzMesh() {
+  auto parsed = config::ParseMeshConfig(R"(
+extensionProviders:
+- name: http-authz
+  envoyExtAuthzHttp:
+    service: ext-authz.foo.svc.cluster.local
+    port: 8000
+    pathPrefix: /check
+    timeout: 2s
+    statusOnError: "503"
+    includeRequestHeadersInCheck: [x-ext-authz]
+    headersToUpstreamOnAllow: [x-ext-authz-check-result]
+    headersToDownstreamOnDeny: [x-ext-authz-check-result]
+- name: grpc-authz
+  envoyExtAuthzGrpc:
+    service: foo/ext-authz.foo.svc.cluster.local
+    port: 9000
+    failOpen: true
+- name: nowhere
+  envoyExtAuthzGrpc: {service: missing.foo.svc.cluster.local, port: 9000}
+)");
+  REQUIRE(parsed.ok());
+  return std::make_shared<const model::MeshConfig>(parsed->mesh);
+}
+
+constexpr char kExtAuthzService[] = R"(
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: ext-authz, namespace: foo}
+spec:
+  hosts: [ext-authz.foo.svc.cluster.local]
+  addresses: [10.0.0.50]
+  location: MESH_INTERNAL
+  resolution: STATIC
+  ports: [{number: 8000, name: http, protocol: HTTP}, {number: 9000, name: grpc, protocol: GRPC}]
+  endpoints: [{address: 10.1.0.50}]
+)";
+
+model::SnapshotPtr CustomSnapshot(const std::string& policies) {
+  return testing::SnapshotFromYaml(Mesh(std::string(kExtAuthzService) + policies), 1,
+                                   "cluster.local", {}, ExtAuthzMesh());
+}
+
+std::string CustomPolicy(const std::string& name, const std::string& ns,
+                         const std::string& provider, const std::string& paths = "[/admin*]") {
+  return "\n---\napiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: " +
+         name + ", namespace: " + ns +
+         "}\nspec:\n  action: CUSTOM\n  provider: {name: " + provider +
+         "}\n  rules: [{to: [{operation: {paths: " + paths + "}}]}]\n";
+}
+
+TEST_CASE("CUSTOM with an HTTP provider: shadow RBAC tags, ext_authz asks only for those requests",
+          "[authz][sim]") {
+  auto snap = CustomSnapshot(CustomPolicy("ext", "default", "http-authz"));
+  AuthzFilters f = BuildAuthzFilters(testing::ProductpageSidecar(), *snap, AuthzTarget::kEnvoyHttp);
+  CHECK(f.errors.empty());
+  REQUIRE(f.http.size() == 2);
+  CHECK(f.http[0].name() == "envoy.filters.http.rbac");
+  envoy::extensions::filters::http::rbac::v3::RBAC shadow;
+  REQUIRE(f.http[0].typed_config().UnpackTo(&shadow));
+  CHECK_FALSE(shadow.has_rules());  // tags only, never refuses
+  CHECK(shadow.shadow_rules_stat_prefix() == "istio_ext_authz_");
+  CHECK(shadow.shadow_rules().policies().count("istio-ext-authz-ns[default]-policy[ext]-rule[0]") ==
+        1);
+
+  CHECK(f.http[1].name() == "envoy.filters.http.ext_authz");
+  envoy::extensions::filters::http::ext_authz::v3::ExtAuthz ea;
+  REQUIRE(f.http[1].typed_config().UnpackTo(&ea));
+  const auto& http = ea.http_service();
+  CHECK(http.server_uri().cluster() == "outbound|8000||ext-authz.foo.svc.cluster.local");
+  CHECK(http.server_uri().uri() == "http://ext-authz.foo.svc.cluster.local:8000");
+  CHECK(http.server_uri().timeout().seconds() == 2);
+  CHECK(http.path_prefix() == "/check");
+  REQUIRE(http.authorization_request().allowed_headers().patterns_size() == 1);
+  CHECK(http.authorization_request().allowed_headers().patterns(0).exact() == "x-ext-authz");
+  CHECK(http.authorization_request().allowed_headers().patterns(0).ignore_case());
+  CHECK(http.authorization_response().allowed_upstream_headers().patterns(0).exact() ==
+        "x-ext-authz-check-result");
+  CHECK(http.authorization_response().allowed_client_headers().patterns(0).exact() ==
+        "x-ext-authz-check-result");
+  CHECK_FALSE(ea.failure_mode_allow());
+  CHECK(ea.status_on_error().code() == 503);
+  CHECK(ea.transport_api_version() == envoy::config::core::v3::V3);
+  CHECK(ea.filter_enabled_metadata().filter() == "envoy.filters.http.rbac");
+  REQUIRE(ea.filter_enabled_metadata().path_size() == 1);
+  CHECK(ea.filter_enabled_metadata().path(0).key() == "istio_ext_authz_shadow_effective_policy_id");
+  CHECK(ea.filter_enabled_metadata().value().string_match().prefix() == "istio-ext-authz");
+
+  sim::Mesh mesh = Load(testing::ProductpageSidecar(), *snap);
+  // /admin: selected by the CUSTOM rule, the provider is asked and denies → 403.
+  sim::Request admin = FromIdentity("default", "client", "/admin/users");
+  admin.ext_authz_allow = false;
+  auto denied = mesh.Simulate(admin);
+  INFO(denied.ToString());
+  CHECK(denied.decision == sim::Decision::kDenied);
+  CHECK(denied.http_status == 403);
+  CHECK(denied.authz_filter == "envoy.filters.http.ext_authz");
+  CHECK(denied.ext_authz_checked ==
+        std::vector<std::string>{"outbound|8000||ext-authz.foo.svc.cluster.local"});
+  // ... and allows → forwarded.
+  admin.ext_authz_allow = true;
+  auto allowed = mesh.Simulate(admin);
+  CHECK(allowed.cluster() == "inbound|9080||");
+  CHECK(allowed.ext_authz_checked.size() == 1);
+  // The provider does not answer: not fail-open → statusOnError.
+  admin.ext_authz_allow.reset();
+  auto down = mesh.Simulate(admin);
+  CHECK(down.decision == sim::Decision::kDenied);
+  CHECK(down.http_status == 503);
+  // /public: not selected, the provider is never asked (even though it would deny).
+  sim::Request pub = FromIdentity("default", "client", "/public");
+  pub.ext_authz_allow = false;
+  auto open = mesh.Simulate(pub);
+  INFO(open.ToString());
+  CHECK(open.cluster() == "inbound|9080||");
+  CHECK(open.ext_authz_checked.empty());
+  CHECK(Validate(testing::ProductpageSidecar(), *snap).empty());
+}
+
+TEST_CASE("CUSTOM with a gRPC provider: grpc_service on HTTP chains, network ext_authz on TCP",
+          "[authz][sim]") {
+  auto snap = CustomSnapshot(CustomPolicy("ext", "default", "grpc-authz") +
+                             CustomPolicy("ext-db", "db", "grpc-authz", "[/x]"));
+  AuthzFilters f = BuildAuthzFilters(testing::ProductpageSidecar(), *snap, AuthzTarget::kEnvoyHttp);
+  REQUIRE(f.http.size() == 2);
+  envoy::extensions::filters::http::ext_authz::v3::ExtAuthz ea;
+  REQUIRE(f.http[1].typed_config().UnpackTo(&ea));
+  CHECK_FALSE(ea.has_http_service());
+  CHECK(ea.grpc_service().envoy_grpc().cluster_name() ==
+        "outbound|9000||ext-authz.foo.svc.cluster.local");
+  CHECK(ea.grpc_service().envoy_grpc().authority() == "ext-authz.foo.svc.cluster.local");
+  CHECK(ea.grpc_service().timeout().seconds() == 600);  // MeshConfig's default
+  CHECK(ea.failure_mode_allow());
+  CHECK(ea.transport_api_version() == envoy::config::core::v3::V3);
+
+  sim::Mesh mesh = Load(testing::ProductpageSidecar(), *snap);
+  sim::Request admin = FromIdentity("default", "client", "/admin");
+  admin.ext_authz_allow = false;
+  CHECK(mesh.Simulate(admin).decision == sim::Decision::kDenied);
+  admin.ext_authz_allow.reset();  // no answer, failOpen → forwarded
+  auto open = mesh.Simulate(admin);
+  INFO(open.ToString());
+  CHECK(open.cluster() == "inbound|9080||");
+  CHECK(open.ext_authz_checked.size() == 1);
+  CHECK(Validate(testing::ProductpageSidecar(), *snap).empty());
+
+  // TCP: shadow network RBAC (the HTTP-only path is dropped from the CUSTOM rule, so it selects
+  // every connection), then the network ext_authz filter.
+  AuthzFilters tcp = BuildAuthzFilters(Mysql(), *snap, AuthzTarget::kEnvoyTcp);
+  CHECK(tcp.errors.empty());
+  REQUIRE(tcp.network.size() == 2);
+  CHECK(tcp.network[0].name() == "envoy.filters.network.rbac");
+  CHECK(tcp.network[1].name() == "envoy.filters.network.ext_authz");
+  envoy::extensions::filters::network::ext_authz::v3::ExtAuthz nea;
+  REQUIRE(tcp.network[1].typed_config().UnpackTo(&nea));
+  CHECK(nea.grpc_service().envoy_grpc().cluster_name() ==
+        "outbound|9000||ext-authz.foo.svc.cluster.local");
+  CHECK(nea.filter_enabled_metadata().filter() == "envoy.filters.network.rbac");
+  CHECK(nea.transport_api_version() == envoy::config::core::v3::V3);
+  sim::Mesh db = Load(Mysql(), *snap);
+  sim::Request conn = MysqlFrom("default");
+  conn.ext_authz_allow = false;
+  auto refused = db.Simulate(conn);
+  INFO(refused.ToString());
+  CHECK(refused.decision == sim::Decision::kDenied);
+  CHECK(refused.authz_filter == "envoy.filters.network.ext_authz");
+  conn.ext_authz_allow = true;
+  CHECK(db.Simulate(conn).decision == sim::Decision::kTcp);
+  CHECK(Validate(Mysql(), *snap).empty());
+}
+
+TEST_CASE("CUSTOM fails closed, named: unknown service, HTTP provider on TCP, two providers",
+          "[authz][sim]") {
+  {
+    auto snap = CustomSnapshot(CustomPolicy("ext", "default", "nowhere"));
+    AuthzFilters f =
+        BuildAuthzFilters(testing::ProductpageSidecar(), *snap, AuthzTarget::kEnvoyHttp);
+    REQUIRE(f.errors.size() == 1);
+    CHECK(f.errors[0] ==
+          "AuthorizationPolicy default/ext: CUSTOM provider \"nowhere\": service "
+          "\"missing.foo.svc.cluster.local\" of extension provider \"nowhere\" is not in the "
+          "service registry");
+    CHECK(f.failed_policies == std::vector<std::string>{"default/ext"});
+    auto r = Load(testing::ProductpageSidecar(), *snap).Simulate(FromIdentity("default", "a"));
+    CHECK(r.decision == sim::Decision::kDenied);
+    CHECK(r.ext_authz_checked.empty());
+  }
+  {
+    auto snap = CustomSnapshot(CustomPolicy("ext-db", "db", "http-authz"));
+    AuthzFilters tcp = BuildAuthzFilters(Mysql(), *snap, AuthzTarget::kEnvoyTcp);
+    REQUIRE(tcp.errors.size() == 1);
+    CHECK(tcp.errors[0] ==
+          "AuthorizationPolicy db/ext-db: CUSTOM provider \"http-authz\" is an HTTP ext_authz "
+          "service (envoyExtAuthzHttp); TCP traffic needs a gRPC provider (envoyExtAuthzGrpc)");
+    sim::Request conn = MysqlFrom("default");
+    conn.ext_authz_allow = true;
+    CHECK(Load(Mysql(), *snap).Simulate(conn).decision == sim::Decision::kDenied);
+    // The same policy works on HTTP chains.
+    CHECK(BuildAuthzFilters(Mysql(), *snap, AuthzTarget::kEnvoyHttp).errors.empty());
+    // /debug/configz's listing for the policy.
+    auto policy = snap->FindConfig({model::Kind::kAuthorizationPolicy, "db", "ext-db"});
+    REQUIRE(policy != nullptr);
+    CHECK(AuthzFailClosedReasons(*policy, *snap) ==
+          std::vector<std::string>{
+              "not applied to Envoy sidecars (TCP): " + tcp.errors[0],
+              "not applied to proxyless gRPC: AuthorizationPolicy db/ext-db: CUSTOM provider "
+              "\"http-authz\": ext_authz is not supported by proxyless gRPC"});
+  }
+  {
+    auto snap = CustomSnapshot(CustomPolicy("a", "default", "http-authz") +
+                               CustomPolicy("b", "default", "grpc-authz"));
+    AuthzFilters f =
+        BuildAuthzFilters(testing::ProductpageSidecar(), *snap, AuthzTarget::kEnvoyHttp);
+    REQUIRE(f.errors.size() == 1);
+    CHECK(f.errors[0] ==
+          "AuthorizationPolicy default/b: CUSTOM provider \"grpc-authz\": only one provider per "
+          "workload is supported, and \"http-authz\" is already in use");
+  }
+}
+
+TEST_CASE("CUSTOM before DENY before ALLOW", "[authz][sim]") {
+  auto snap = CustomSnapshot(CustomPolicy("ext", "default", "http-authz") + R"(
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: deny-secret, namespace: default}
+spec:
+  action: DENY
+  rules: [{to: [{operation: {paths: [/admin/secret]}}]}]
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: allow-default, namespace: default}
+spec:
+  rules: [{from: [{source: {namespaces: [default]}}]}]
+)");
+  AuthzFilters f = BuildAuthzFilters(testing::ProductpageSidecar(), *snap, AuthzTarget::kEnvoyHttp);
+  REQUIRE(f.http.size() == 4);
+  CHECK(f.http[1].name() == "envoy.filters.http.ext_authz");
+  envoy::extensions::filters::http::rbac::v3::RBAC deny, allow;
+  REQUIRE(f.http[2].typed_config().UnpackTo(&deny));
+  REQUIRE(f.http[3].typed_config().UnpackTo(&allow));
+  CHECK(deny.rules().action() == envoy::config::rbac::v3::RBAC::DENY);
+  CHECK(allow.rules().action() == envoy::config::rbac::v3::RBAC::ALLOW);
+
+  sim::Mesh mesh = Load(testing::ProductpageSidecar(), *snap);
+  // The provider refuses first: DENY never sees it.
+  sim::Request secret = FromIdentity("default", "client", "/admin/secret");
+  secret.ext_authz_allow = false;
+  CHECK(mesh.Simulate(secret).authz_filter == "envoy.filters.http.ext_authz");
+  // The provider allows, DENY still refuses.
+  secret.ext_authz_allow = true;
+  auto r = mesh.Simulate(secret);
+  INFO(r.ToString());
+  CHECK(r.decision == sim::Decision::kDenied);
+  CHECK(r.authz_policy == "ns[default]-policy[deny-secret]-rule[0]");
+  CHECK(r.ext_authz_checked.size() == 1);
+  // ALLOW still applies after an allowing provider.
+  sim::Request foreign = FromIdentity("other", "client", "/admin/x");
+  foreign.ext_authz_allow = true;
+  auto f2 = mesh.Simulate(foreign);
+  CHECK(f2.decision == sim::Decision::kDenied);
+  CHECK(f2.authz_policy.empty());
+  CHECK(Validate(testing::ProductpageSidecar(), *snap).empty());
+}
+
+TEST_CASE("CUSTOM on proxyless gRPC stays fail-closed; reasons logged and counted once",
+          "[authz][grpc]") {
+  auto snap = CustomSnapshot(CustomPolicy("ext-grpc-once", "default", "grpc-authz"));
+  AuthzFilters f = BuildAuthzFilters(GrpcServer(), *snap, AuthzTarget::kGrpc);
+  REQUIRE(f.errors.size() == 1);
+  CHECK(f.errors[0] ==
+        "AuthorizationPolicy default/ext-grpc-once: CUSTOM provider \"grpc-authz\": ext_authz is "
+        "not supported by proxyless gRPC");
+  std::vector<std::string> names;
+  auto filters = GrpcRbac(*snap, &names);
+  REQUIRE_FALSE(names.empty());
+  CHECK(names[0] == "envoy.filters.http.rbac.fail-closed");
+  CHECK_FALSE(GrpcAllows(filters, "spiffe://cluster.local/ns/default/sa/a", "/echo.Echo/Echo"));
+  // Generated again (another push): still counted once.
+  GrpcRbac(*snap);
+  auto& counter = Metrics::Get().authz_fail_closed.Add(
+      {{"policy", "default/ext-grpc-once"}, {"proxy_type", "proxyless-grpc"}});
+  CHECK(counter.Value() == 1);
 }
 
 }  // namespace

@@ -13,9 +13,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "envoy/extensions/filters/http/ext_authz/v3/ext_authz.pb.h"
 #include "envoy/extensions/filters/http/fault/v3/fault.pb.h"
 #include "envoy/extensions/filters/http/jwt_authn/v3/config.pb.h"
 #include "envoy/extensions/filters/http/rbac/v3/rbac.pb.h"
+#include "envoy/extensions/filters/network/ext_authz/v3/ext_authz.pb.h"
 #include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb.h"
 #include "envoy/extensions/filters/network/rbac/v3/rbac.pb.h"
 #include "envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy.pb.h"
@@ -48,6 +50,8 @@ constexpr char kHcmType[] =
 constexpr char kHcmName[] = "envoy.filters.network.http_connection_manager";
 constexpr char kTcpProxyType[] = "envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy";
 constexpr char kTcpProxyName[] = "envoy.filters.network.tcp_proxy";
+constexpr char kHttpRbacName[] = "envoy.filters.http.rbac";
+constexpr char kNetworkRbacName[] = "envoy.filters.network.rbac";
 constexpr char kFaultType[] = "envoy.extensions.filters.http.fault.v3.HTTPFault";
 constexpr char kCorsPolicyType[] = "envoy.extensions.filters.http.cors.v3.CorsPolicy";
 constexpr char kFilterConfigType[] = "envoy.config.route.v3.FilterConfig";
@@ -994,9 +998,27 @@ class Walker {
           Fail(Decision::kError, "filter " + filter.name() + " does not unpack");
           return;
         }
-        if (!config.has_rules()) continue;  // no rules: Envoy enforces nothing
         RbacInput in = AuthzInput(nullptr);
+        if (config.has_shadow_rules()) {
+          ShadowRbac(kNetworkRbacName, config.shadow_rules(), config.shadow_rules_stat_prefix(),
+                     in);
+        }
+        if (!config.has_rules()) continue;  // no rules: Envoy enforces nothing
         if (!CheckRbac(filter.name(), config.rules(), in, 0)) return;
+        continue;
+      }
+      if (type == "envoy.extensions.filters.network.ext_authz.v3.ExtAuthz") {
+        envoy::extensions::filters::network::ext_authz::v3::ExtAuthz config;
+        if (!filter.typed_config().UnpackTo(&config)) {
+          Fail(Decision::kError, "filter " + filter.name() + " does not unpack");
+          return;
+        }
+        const envoy::type::matcher::v3::MetadataMatcher* enabled =
+            config.has_filter_enabled_metadata() ? &config.filter_enabled_metadata() : nullptr;
+        if (!ExtAuthz(filter.name(), config.grpc_service().envoy_grpc().cluster_name(), enabled,
+                      config.failure_mode_allow(), 0)) {
+          return;
+        }
         continue;
       }
       if (type == kTcpProxyType || (type.empty() && filter.name() == kTcpProxyName)) {
@@ -1096,6 +1118,75 @@ class Walker {
     return false;
   }
 
+  // RBAC shadow rules never refuse: they record the policy that matched in the filter's dynamic
+  // metadata (<prefix>shadow_effective_policy_id, <prefix>shadow_engine_result), under the
+  // filter's canonical name, as Envoy does.
+  void ShadowRbac(const std::string& canonical, const envoy::config::rbac::v3::RBAC& rules,
+                  const std::string& prefix, const RbacInput& in) {
+    RbacVerdict v = EvaluateRbac(rules, in);
+    Trace(absl::StrCat("rbac shadow rules (", canonical,
+                       "): ", v.policy.empty() ? "no policy matched" : "policy " + v.policy,
+                       v.error.empty() ? "" : " (" + v.error + ")"));
+    auto& md = metadata_[canonical];
+    if (!v.policy.empty()) md[prefix + "shadow_effective_policy_id"] = v.policy;
+    md[prefix + "shadow_engine_result"] = v.allowed ? "allowed" : "denied";
+  }
+
+  // filter_enabled_metadata as Envoy reads it; modeled: one key path into a string value.
+  bool MetadataMatches(const envoy::type::matcher::v3::MetadataMatcher& m, std::string* error) {
+    if (m.path_size() != 1 || !m.value().has_string_match()) {
+      *error = "filter_enabled_metadata: only one key and a string_match are modeled";
+      return false;
+    }
+    auto f = metadata_.find(m.filter());
+    if (f == metadata_.end()) return m.invert();
+    auto v = f->second.find(m.path(0).key());
+    if (v == f->second.end()) return m.invert();
+    bool match = MatchString(m.value().string_match(), v->second, error);
+    return match != m.invert();
+  }
+
+  // An ext_authz filter: asks the provider behind `cluster` when `enabled` (null: always)
+  // matches; the request's ext_authz_allow is the answer. False (and the result settled) when
+  // the request is refused; `error_status` 0 closes the connection (network filter).
+  bool ExtAuthz(const std::string& name, const std::string& cluster,
+                const envoy::type::matcher::v3::MetadataMatcher* enabled, bool failure_mode_allow,
+                uint32_t error_status) {
+    if (enabled != nullptr) {
+      std::string error;
+      bool on = MetadataMatches(*enabled, &error);
+      if (!error.empty()) {
+        Fail(Decision::kError, absl::StrCat("ext_authz filter ", name, ": ", error));
+        return false;
+      }
+      if (!on) {
+        Trace(absl::StrCat("ext_authz filter ", name, ": not enabled for this request"));
+        return true;
+      }
+    }
+    if (mesh_.clusters_.find(cluster) == mesh_.clusters_.end()) {
+      Fail(Decision::kError,
+           absl::StrCat("ext_authz filter ", name, ": cluster \"", cluster, "\" not found (CDS)"));
+      return false;
+    }
+    result_.ext_authz_checked.push_back(cluster);
+    const uint32_t deny_status = error_status == 0 ? 0 : 403;
+    if (!request_.ext_authz_allow.has_value()) {
+      Trace(absl::StrCat("ext_authz filter ", name, ": ", cluster, " does not answer",
+                         failure_mode_allow ? " -> failure_mode_allow" : " -> deny"));
+      if (failure_mode_allow) return true;
+      result_.authz_filter = name;
+      Fail(Decision::kDenied, "ext_authz: authorization service unavailable", error_status);
+      return false;
+    }
+    Trace(absl::StrCat("ext_authz filter ", name, ": ", cluster,
+                       *request_.ext_authz_allow ? " allows" : " denies"));
+    if (*request_.ext_authz_allow) return true;
+    result_.authz_filter = name;
+    Fail(Decision::kDenied, absl::StrCat("ext_authz: denied by ", cluster), deny_status);
+    return false;
+  }
+
   bool RunAuthzHttpFilters(const HttpConnectionManager& hcm, const HttpView& view) {
     for (const auto& filter : hcm.http_filters()) {
       const std::string type = TypeName(filter.typed_config());
@@ -1134,8 +1225,29 @@ class Walker {
           Fail(Decision::kError, "filter " + filter.name() + " does not unpack");
           return false;
         }
+        if (config.has_shadow_rules()) {
+          ShadowRbac(kHttpRbacName, config.shadow_rules(), config.shadow_rules_stat_prefix(),
+                     AuthzInput(&view));
+        }
         if (!config.has_rules()) continue;
         if (!CheckRbac(filter.name(), config.rules(), AuthzInput(&view), 403)) return false;
+        continue;
+      }
+      if (type == "envoy.extensions.filters.http.ext_authz.v3.ExtAuthz") {
+        envoy::extensions::filters::http::ext_authz::v3::ExtAuthz config;
+        if (!filter.typed_config().UnpackTo(&config)) {
+          Fail(Decision::kError, "filter " + filter.name() + " does not unpack");
+          return false;
+        }
+        const std::string cluster = config.has_http_service()
+                                        ? config.http_service().server_uri().cluster()
+                                        : config.grpc_service().envoy_grpc().cluster_name();
+        const envoy::type::matcher::v3::MetadataMatcher* enabled =
+            config.has_filter_enabled_metadata() ? &config.filter_enabled_metadata() : nullptr;
+        uint32_t on_error = config.has_status_on_error() ? config.status_on_error().code() : 403;
+        if (!ExtAuthz(filter.name(), cluster, enabled, config.failure_mode_allow(), on_error)) {
+          return false;
+        }
       }
     }
     return true;
@@ -1531,6 +1643,8 @@ class Walker {
   Result result_;
   bool failed_ = false;
   bool jwt_validated_ = false;
+  // Dynamic metadata set by filters (RBAC shadow rules): filter name -> key -> value.
+  std::map<std::string, std::map<std::string, std::string>> metadata_;
 };
 
 Result Mesh::Simulate(const Request& request) const { return Walker(*this, request).Run(); }

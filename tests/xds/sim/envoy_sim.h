@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -72,6 +73,10 @@ struct Request {
   // jwt_invalid, a token that fails validation. Empty and false: no token.
   std::map<std::string, std::vector<std::string>> jwt_payload;
   bool jwt_invalid = false;
+  // What an ext_authz provider answers when an ext_authz filter asks it: true allow, false deny
+  // (403); unset: the provider does not answer (the filter's failure_mode_allow decides, and
+  // status_on_error, default 403, when it does not allow).
+  std::optional<bool> ext_authz_allow;
 
   // An outbound HTTP request from a sidecar's app to ip:port with the given Host.
   static Request OutboundHttp(std::string ip, uint32_t port, std::string authority,
@@ -202,6 +207,9 @@ struct Result {
   // matched ("" when an ALLOW filter matched none: default deny).
   std::string authz_filter;
   std::string authz_policy;
+  // The ext_authz providers asked, by their cluster, in order (an ext_authz filter whose
+  // filter_enabled_metadata did not match asks nobody).
+  std::vector<std::string> ext_authz_checked;
   std::string route_config;
   std::string virtual_host;
   std::string route;
