@@ -3,7 +3,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
+#include "controller/bootstrap/config_status.h"
 #include "controller/config/decoder.h"
+#include "controller/kube/status_writer.h"
 #include "google/protobuf/util/json_util.h"
 #include "xds/gen/resource.h"
 
@@ -40,6 +42,7 @@ json SynczJson(const std::vector<xds::ConnectionStatus>& connections) {
                  {"wildcard", t.wildcard},           {"responses", t.responses}};
       if (!t.nack_error.empty()) {
         jt["nack"] = {{"version", t.nack_version}, {"error", t.nack_error}};
+        if (!t.nack_names.empty()) jt["nack"]["resources"] = t.nack_names;
       }
       types[xds::ShortType(t.type_url)] = jt;
     }
@@ -56,11 +59,14 @@ json SynczJson(const std::vector<xds::ConnectionStatus>& connections) {
 
 json ConfigzJson(const model::Snapshot* snapshot,
                  const std::vector<file::Rejection>& file_rejections,
-                 const std::vector<kube::KubeSource::Rejection>& kube_rejections) {
+                 const std::vector<kube::KubeSource::Rejection>& kube_rejections,
+                 const std::vector<xds::ConnectionStatus>* connections) {
   json out = json::object();
   json configs = json::array();
   if (snapshot != nullptr) {
     out["version"] = snapshot->version();
+    std::vector<ProxyState> proxies;
+    if (connections != nullptr) proxies = ProxyStates(*connections);
     for (const auto& [key, c] : snapshot->AllConfigs()) {
       std::string spec;
       google::protobuf::util::JsonPrintOptions opts;
@@ -76,6 +82,11 @@ json ConfigzJson(const model::Snapshot* snapshot,
             absl::StrCat("accepted, not applied to ", absl::StrJoin(not_applied, ", "));
       }
       if (!c->warnings.empty()) entry["warnings"] = c->warnings;
+      if (connections != nullptr) {
+        entry["istioStatus"] = kube::IstioStatusJson(
+            DesiredStatusOf(c.get(), snapshot->root_namespace(), snapshot->domain(), proxies),
+            json(), "");
+      }
       configs.push_back(std::move(entry));
     }
     json services = json::array();

@@ -118,6 +118,12 @@ Metrics::Metrics()
           prometheus::BuildCounter()
               .Name("meshd_ca_plugin_load_errors_total")
               .Help("Plug-in CA material refused, by source; the previous CA stays in use.")
+              .Register(*registry_)),
+      config_status_writes(
+          prometheus::BuildCounter()
+              .Name("meshd_config_status_writes_total")
+              .Help("Status subresource writes of Istio objects, by result (written, conflict, "
+                    "error).")
               .Register(*registry_)) {}
 
 std::string Metrics::Serialize() const {

@@ -72,6 +72,8 @@ class Metrics {
   // Plug-in CA material (cacerts directory or secret) refused, by source ("dir", "secret");
   // the previous CA stays in use.
   prometheus::Family<prometheus::Counter>& ca_plugin_load_errors;
+  // Status subresource writes of Istio objects, by result ("written", "conflict", "error").
+  prometheus::Family<prometheus::Counter>& config_status_writes;
 
   static const prometheus::Histogram::BucketBoundaries& TimeBuckets();
   static const prometheus::Histogram::BucketBoundaries& SizeBuckets();
