@@ -135,8 +135,9 @@ Distribution DistributionOf(const model::Config& c, const std::string& root_ns,
 }
 
 std::string DistributionMessage(const Distribution& d) {
-  std::string msg = absl::StrCat("applied by ", d.applied, " of ", d.selecting,
-                                 d.selecting == 1 ? " proxy" : " proxies", " that select it");
+  std::string msg =
+      absl::StrCat("applied by ", d.applied, " of ", d.selecting,
+                   d.selecting == 1 ? " proxy that selects it" : " proxies that select it");
   if (!d.nacks.empty()) {
     absl::StrAppend(&msg, "; NACKed by ", d.nacks.size());
     // A bounded message: the first few proxies with their error text.

@@ -103,7 +103,7 @@ users: [{{name: fake, user: {{token: fake-token}}}}]
     client = cpp_client(args.xds_client, "xds:///reviews:9080", bootstrap, seed=int(time.time()))
     r = client.run(20)
     check(r["ok"] == 20, f"the proxyless client is served through the VirtualService ({r})")
-    want = "applied by 1 of 1 proxy that select it"
+    want = "applied by 1 of 1 proxy that selects it"
     obj, ok = wait_status("reviews", lambda o: (condition(o, "Reconciled") or {}).get("message") == want
                           and condition(o, "Reconciled").get("status") == "True")
     check(ok, f"after the proxy ACKs: Reconciled True, {want!r} ({condition(obj, 'Reconciled')})")
@@ -132,6 +132,22 @@ users: [{{name: fake, user: {{token: fake-token}}}}]
     written = [line for line in meshd.metrics().splitlines()
                if line.startswith("meshd_config_status_writes_total") and 'result="written"' in line]
     check(written, f"status writes are counted ({written})")
+
+    # Leader only: a second replica computes the same status but never writes it.
+    meshd_b = Meshd(binary, None, workdir, extra=["--kubeconfig", kubeconfig, *flags,
+                                                  "--caStateDir", os.path.join(workdir, "ca-b")],
+                    name="meshd-b", env=dict(os.environ, POD_NAME="meshd-b"))
+    meshd_b.wait_ready()
+    apply(VS.format(w1=60, w2=40), "vs-60.yaml")
+    obj, ok = wait_status("reviews", lambda o: o["status"].get("observedGeneration") ==
+                          o["metadata"].get("generation"))
+    check(ok and obj["metadata"]["generation"] > 1,
+          f"a changed spec: observedGeneration follows ({obj['metadata']['generation']})")
+    leader_b = meshd_b.get_json("/debug/leaderz").get("leader")
+    written_b = [line for line in meshd_b.metrics().splitlines()
+                 if line.startswith("meshd_config_status_writes_total")]
+    check(leader_b is False and not written_b,
+          f"the replica that is not leader writes no status (leader={leader_b}, {written_b})")
 
 
 if __name__ == "__main__":

@@ -133,7 +133,7 @@ TEST_CASE("configz shows each config's istioStatus (file mode)", "[bootstrap][st
   CHECK(st["conditions"][0]["type"] == "Accepted");
   CHECK(st["conditions"][0]["status"] == "True");
   CHECK(st["conditions"][1]["type"] == "Reconciled");
-  CHECK(st["conditions"][1]["message"] == "applied by 1 of 1 proxy that select it");
+  CHECK(st["conditions"][1]["message"] == "applied by 1 of 1 proxy that selects it");
   // Without connections (the old form) there is no istioStatus.
   json plain = ConfigzJson(&snapshot, {}, {});
   CHECK_FALSE(plain["configs"][0].contains("istioStatus"));
