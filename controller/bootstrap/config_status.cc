@@ -1,6 +1,8 @@
 #include "controller/bootstrap/config_status.h"
 
 #include <algorithm>
+#include <map>
+#include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -73,28 +75,51 @@ std::vector<ProxyState> ProxyStates(const std::vector<xds::ConnectionStatus>& co
   return out;
 }
 
-bool Selects(const model::Config& c, const std::string& root_ns, const ProxyState& p) {
+bool Selects(const model::Config& c, const std::string& root_ns, const std::string& proxy_ns,
+             bool router) {
   switch (c.key.kind) {
     case model::Kind::kVirtualService:
       return model::ExportedTo(
           c.AsVirtualService() ? c.AsVirtualService()->export_to : std::vector<std::string>{},
-          c.key.ns, p.ns);
+          c.key.ns, proxy_ns);
     case model::Kind::kDestinationRule:
       return model::ExportedTo(
           c.AsDestinationRule() ? c.AsDestinationRule()->export_to : std::vector<std::string>{},
-          c.key.ns, p.ns);
+          c.key.ns, proxy_ns);
     case model::Kind::kServiceEntry: {
       std::vector<std::string> export_to;
       if (c.spec) {
         for (const auto& e : c.Spec<net::ServiceEntry>().export_to()) export_to.push_back(e);
       }
-      return model::ExportedTo(export_to, c.key.ns, p.ns);
+      return model::ExportedTo(export_to, c.key.ns, proxy_ns);
     }
     case model::Kind::kGateway:
-      return absl::StartsWith(p.id, "router~");
+      return router;
     default:
-      return c.key.ns == root_ns || c.key.ns == p.ns;
+      return c.key.ns == root_ns || c.key.ns == proxy_ns;
   }
+}
+
+bool Selects(const model::Config& c, const std::string& root_ns, const ProxyState& p) {
+  return Selects(c, root_ns, p.ns, absl::StartsWith(p.id, "router~"));
+}
+
+ProxySummary Summarize(const std::vector<ProxyState>& proxies) {
+  ProxySummary out;
+  std::map<std::pair<std::string, bool>, size_t> index;
+  for (const auto& p : proxies) {
+    if (!p.nacks.empty()) {
+      out.nacking.push_back(p);
+      continue;
+    }
+    bool router = absl::StartsWith(p.id, "router~");
+    auto [it, added] = index.emplace(std::make_pair(p.ns, router), out.buckets.size());
+    if (added) out.buckets.push_back({p.ns, router, 0, 0});
+    ProxySummary::Bucket& b = out.buckets[it->second];
+    b.total++;
+    if (p.synced) b.synced++;
+  }
+  return out;
 }
 
 bool Carries(const model::Config& c, const std::string& domain, const std::string& type_url,
@@ -110,9 +135,14 @@ bool Carries(const model::Config& c, const std::string& domain, const std::strin
 }
 
 Distribution DistributionOf(const model::Config& c, const std::string& root_ns,
-                            const std::string& domain, const std::vector<ProxyState>& proxies) {
+                            const std::string& domain, const ProxySummary& proxies) {
   Distribution d;
-  for (const auto& p : proxies) {
+  for (const auto& b : proxies.buckets) {
+    if (!Selects(c, root_ns, b.ns, b.router)) continue;
+    d.selecting += b.total;
+    d.applied += b.synced;
+  }
+  for (const auto& p : proxies.nacking) {
     if (!Selects(c, root_ns, p)) continue;
     d.selecting++;
     const ProxyNack* nack = nullptr;
@@ -128,10 +158,15 @@ Distribution DistributionOf(const model::Config& c, const std::string& root_ns,
     if (nack) {
       d.nacks.emplace_back(p.id, nack->error);
     } else if (p.synced) {
-      d.applied++;
+      d.applied++;  // its NACK is about other objects
     }
   }
   return d;
+}
+
+Distribution DistributionOf(const model::Config& c, const std::string& root_ns,
+                            const std::string& domain, const std::vector<ProxyState>& proxies) {
+  return DistributionOf(c, root_ns, domain, Summarize(proxies));
 }
 
 std::string DistributionMessage(const Distribution& d) {
@@ -152,8 +187,7 @@ std::string DistributionMessage(const Distribution& d) {
 }
 
 kube::DesiredStatus DesiredStatusOf(const model::Config* c, const std::string& root_ns,
-                                    const std::string& domain,
-                                    const std::vector<ProxyState>& proxies) {
+                                    const std::string& domain, const ProxySummary& proxies) {
   kube::DesiredStatus s;
   if (c == nullptr) return s;
   s.object = absl::StrCat(model::KindName(c->key.kind), " ", c->key.ns, "/", c->key.name);

@@ -46,11 +46,31 @@ struct Distribution {
 
 std::vector<ProxyState> ProxyStates(const std::vector<xds::ConnectionStatus>& connections);
 
+// The proxies folded for the per-object computation: what selection depends on is only the
+// namespace and whether the proxy is a gateway, so proxies without NACKs are counted per
+// (namespace, gateway) bucket; only the NACKing ones are kept one by one. Computing every
+// object's status is then O(objects x (namespaces + NACKing proxies)), not O(objects x proxies).
+struct ProxySummary {
+  struct Bucket {
+    std::string ns;
+    bool router = false;
+    int total = 0;
+    int synced = 0;
+  };
+  std::vector<Bucket> buckets;
+  std::vector<ProxyState> nacking;
+};
+ProxySummary Summarize(const std::vector<ProxyState>& proxies);
+
+bool Selects(const model::Config& config, const std::string& root_ns, const std::string& proxy_ns,
+             bool router);
 bool Selects(const model::Config& config, const std::string& root_ns, const ProxyState& proxy);
 // Whether the resource `name` of `type_url` carries (part of) `config`.
 bool Carries(const model::Config& config, const std::string& domain, const std::string& type_url,
              const std::string& name);
 
+Distribution DistributionOf(const model::Config& config, const std::string& root_ns,
+                            const std::string& domain, const ProxySummary& proxies);
 Distribution DistributionOf(const model::Config& config, const std::string& root_ns,
                             const std::string& domain, const std::vector<ProxyState>& proxies);
 // "applied by N of M proxies that select it; NACKed by K: <proxy>: <error>; ..."
@@ -59,7 +79,6 @@ std::string DistributionMessage(const Distribution& d);
 // The desired status of `config` (null when the object is only known as rejected), for the
 // writer and for /debug/configz.
 kube::DesiredStatus DesiredStatusOf(const model::Config* config, const std::string& root_ns,
-                                    const std::string& domain,
-                                    const std::vector<ProxyState>& proxies);
+                                    const std::string& domain, const ProxySummary& proxies);
 
 }  // namespace meshd::bootstrap

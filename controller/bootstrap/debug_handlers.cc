@@ -65,8 +65,8 @@ json ConfigzJson(const model::Snapshot* snapshot,
   json configs = json::array();
   if (snapshot != nullptr) {
     out["version"] = snapshot->version();
-    std::vector<ProxyState> proxies;
-    if (connections != nullptr) proxies = ProxyStates(*connections);
+    ProxySummary proxies;
+    if (connections != nullptr) proxies = Summarize(ProxyStates(*connections));
     for (const auto& [key, c] : snapshot->AllConfigs()) {
       std::string spec;
       google::protobuf::util::JsonPrintOptions opts;

@@ -453,7 +453,7 @@ absl::Status Server::StartKube() {
     std::vector<kube::DesiredStatus> out;
     model::SnapshotPtr snapshot = controller_->Current();
     if (snapshot == nullptr) return out;
-    std::vector<ProxyState> proxies = ProxyStates(ads_->Status());
+    ProxySummary proxies = Summarize(ProxyStates(ads_->Status()));
     for (const kube::KubeSource::ObjectInfo& o : kube_source_->Objects()) {
       kube::DesiredStatus d;
       if (o.rejection) {

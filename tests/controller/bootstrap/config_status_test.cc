@@ -78,10 +78,36 @@ TEST_CASE("Distribution: a NACK is attributed to the objects its resources carry
   CHECK(dr.nacks.empty());
   CHECK(dr.applied == 2);
 
-  kube::DesiredStatus s = DesiredStatusOf(vs.get(), "istio-system", "cluster.local", proxies);
+  kube::DesiredStatus s =
+      DesiredStatusOf(vs.get(), "istio-system", "cluster.local", Summarize(proxies));
   CHECK(s.accepted);
   CHECK_FALSE(s.reconciled);
   CHECK(s.generation == 4);
+}
+
+TEST_CASE("Summarize: proxies without NACKs fold into (namespace, gateway) buckets",
+          "[bootstrap][status]") {
+  std::vector<ProxyState> proxies;
+  for (int i = 0; i < 1000; ++i) {
+    proxies.push_back(
+        Proxy("sidecar~10.0." + std::to_string(i) + "~a.default~x", i % 2 ? "default" : "other"));
+  }
+  proxies.push_back(Proxy("router~10.1.0.1~gw.istio-system~x", "istio-system"));
+  proxies[3].synced = false;
+  ProxySummary s = Summarize(proxies);
+  CHECK(s.buckets.size() == 3);
+  CHECK(s.nacking.empty());
+  model::ConfigPtr local = Reviews(json::array({"."}));
+  Distribution d = DistributionOf(*local, "istio-system", "cluster.local", s);
+  CHECK(d.selecting == 500);
+  CHECK(d.applied == 499);
+  model::ConfigPtr gw = Decode(json::parse(R"({
+    "apiVersion": "networking.istio.io/v1", "kind": "Gateway",
+    "metadata": {"name": "gw", "namespace": "default"},
+    "spec": {"selector": {"istio": "ingressgateway"},
+             "servers": [{"port": {"number": 80, "name": "http", "protocol": "HTTP"},
+                          "hosts": ["*"]}]}})"));
+  CHECK(DistributionOf(*gw, "istio-system", "cluster.local", s).selecting == 1);
 }
 
 TEST_CASE("Carries: host tokens and port-named routes", "[bootstrap][status]") {
