@@ -2,7 +2,8 @@
 kubectl, meshd on --kubeconfig (leader election on) and a real proxyless gRPC client. Shows:
 `kubectl get virtualservice reviews -o yaml` carries Accepted True and the distribution
 condition (Reconciled: "applied by N of M ...") written through the status subresource by the
-leader, updated once a proxy ACKs; a VirtualService meshd rejects shows Accepted False with the
+leader, updated once a proxy ACKs; a simulated sidecar (pilot_agent.js) that NACKs its
+clusters is named, with its error text, on the objects whose resources it refused; a VirtualService meshd rejects shows Accepted False with the
 field path; /debug/configz shows the same status (file mode's view)."""
 import argparse
 import os
@@ -15,7 +16,9 @@ import yaml
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Failure, Meshd, check, cpp_client, log, main, start_backend, write_bootstrap  # noqa: E402
-from kube_test import KUBECTL, LEASE, MESH, VS, Api, pod, slice_yaml  # noqa: E402
+from kube_test import HERE, KUBECTL, LEASE, MESH, VS, Api, pod, slice_yaml  # noqa: E402
+
+AGENT = os.path.join(HERE, "pilot_agent.js")
 
 BAD_VS = """\
 apiVersion: networking.istio.io/v1
@@ -133,6 +136,41 @@ users: [{{name: fake, user: {{token: fake-token}}}}]
                if line.startswith("meshd_config_status_writes_total") and 'result="written"' in line]
     check(written, f"status writes are counted ({written})")
 
+    # A sidecar NACKs its clusters: the NACK is attributed to the objects whose resources the
+    # refused response carried (DestinationRule reviews: its subsets' clusters), with the
+    # proxy's error text; an object the response did not carry is not blamed.
+    agent_id = "sidecar~10.0.0.7~productpage-v1-0.default~default.svc.cluster.local"
+    error = "cluster outbound|9080|v1|reviews.default.svc.cluster.local: refused by test"
+    agent = subprocess.Popen(
+        ["node", AGENT, "--addr", f"127.0.0.1:{meshd.grpc}", "--plaintext", "--sotw", "--follow",
+         "--namespace", "default", "--pod", "productpage-v1-0", "--ip", "10.0.0.7",
+         "--nack", f"CDS={error}"],
+        env=dict(os.environ, NODE_PATH=args.node_modules), stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        summary = agent.stdout.readline()
+        check(summary and '"nacks"' in summary, f"the simulated sidecar NACKed CDS ({summary.strip()[:200]})")
+
+        def dr_reconciled():
+            o = yaml.safe_load(kubectl("get", "destinationrule", "reviews", "-o", "yaml"))
+            return condition(o, "Reconciled") or {}
+        deadline = time.time() + 15
+        while time.time() < deadline and "NACKed by 1" not in dr_reconciled().get("message", ""):
+            time.sleep(0.2)
+        dr = dr_reconciled()
+        check(dr.get("status") == "False" and
+              f"NACKed by 1: {agent_id}: {error}" in dr.get("message", ""),
+              f"kubectl get destinationrule reviews: Reconciled False, NACKed by the sidecar with its error ({dr})")
+        check("applied by 1 of 2 proxies that select it" in dr.get("message", ""),
+              "... and still applied by the proxy that ACKed")
+        pa = yaml.safe_load(kubectl("get", "peerauthentication", "default", "-n", "istio-system",
+                                    "-o", "yaml"))
+        check("NACKed" not in (condition(pa, "Reconciled") or {}).get("message", "x NACKed"),
+              f"an object the NACKed response did not carry is not blamed ({condition(pa, 'Reconciled')})")
+    finally:
+        agent.stdin.close()
+        agent.wait(10)
+
     # Leader only: a second replica computes the same status but never writes it.
     meshd_b = Meshd(binary, None, workdir, extra=["--kubeconfig", kubeconfig, *flags,
                                                   "--caStateDir", os.path.join(workdir, "ca-b")],
@@ -155,5 +193,6 @@ if __name__ == "__main__":
     ap.add_argument("--meshd", required=True)
     ap.add_argument("--echo-server", required=True)
     ap.add_argument("--xds-client", required=True)
+    ap.add_argument("--node-modules", required=True)
     a = ap.parse_args()
     sys.exit(main(lambda workdir: test(workdir, a)))
