@@ -134,6 +134,9 @@ absl::Status StatusWriter::WriteAll() {
         spdlog::warn("kube: status of {} not written (will retry): {}", d.object, s.ToString());
       }
       result.Update(s);
+      // An API server that fails (not a conflict on one object) is left alone for the rest of
+      // the round instead of being asked once per object; the next round tries again.
+      if (s.code() != absl::StatusCode::kAborted) break;
     }
   }
   absl::MutexLock lock(&mu_);

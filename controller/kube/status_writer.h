@@ -7,7 +7,8 @@
 // Conflict re-GETs and retries (bounded). Writes are coalesced: the worker runs every
 // `interval`, so an object is written at most once per interval, and only when what it would
 // write differs from what it last wrote (and from what the object holds). The worker is its own
-// thread: a slow or failing API server delays only status, never xDS pushes. Errors are counted
+// thread: a slow or failing API server delays only status, never xDS pushes; a failing one is
+// asked once a round, not once per object. Errors are counted
 // (meshd_config_status_writes_total{result}) and logged once per object until it is written.
 // Start()/Stop() follow leadership; WriteAll() is one synchronous round, for tests.
 // Thread-safe.

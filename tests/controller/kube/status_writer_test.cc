@@ -188,9 +188,13 @@ TEST_CASE("StatusWriter: API server errors are reported, a deleted object is not
   client.on_request = [&code](const std::string&, const std::string&, const std::string&) {
     return absl::StatusOr<KubeResponse>(KubeResponse{code, "{}", ""});
   };
-  std::vector<DesiredStatus> desired = {Accepted()};
+  DesiredStatus second = Accepted();
+  second.path += "2";
+  std::vector<DesiredStatus> desired = {Accepted(), second};
   StatusWriter writer(&client, StatusWriter::Options{}, [&desired] { return desired; });
   CHECK_FALSE(writer.WriteAll().ok());
+  // A failing API server is asked once a round, not once per object.
+  CHECK(client.requests.size() == 1);
   code = 404;
   CHECK(writer.WriteAll().ok());
 }
