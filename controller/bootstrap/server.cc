@@ -462,7 +462,11 @@ absl::Status Server::StartKube() {
         d.rejection = *o.rejection;
       } else {
         auto it = snapshot->AllConfigs().find(o.key);
-        if (it == snapshot->AllConfigs().end()) continue;  // not in a snapshot yet
+        // Not in a snapshot yet, or the snapshot still holds an older generation: the next
+        // round, once the debounced push has built it.
+        if (it == snapshot->AllConfigs().end() || it->second->generation != o.generation) {
+          continue;
+        }
         d = DesiredStatusOf(it->second.get(), snapshot->root_namespace(), snapshot->domain(),
                             proxies);
       }
