@@ -3,7 +3,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
+#include "controller/bootstrap/config_status.h"
 #include "controller/config/decoder.h"
+#include "controller/kube/status_writer.h"
 #include "google/protobuf/util/json_util.h"
 #include "xds/gen/authz.h"
 #include "xds/gen/resource.h"
@@ -41,6 +43,7 @@ json SynczJson(const std::vector<xds::ConnectionStatus>& connections) {
                  {"wildcard", t.wildcard},           {"responses", t.responses}};
       if (!t.nack_error.empty()) {
         jt["nack"] = {{"version", t.nack_version}, {"error", t.nack_error}};
+        if (!t.nack_names.empty()) jt["nack"]["resources"] = t.nack_names;
       }
       types[xds::ShortType(t.type_url)] = jt;
     }
@@ -57,11 +60,14 @@ json SynczJson(const std::vector<xds::ConnectionStatus>& connections) {
 
 json ConfigzJson(const model::Snapshot* snapshot,
                  const std::vector<file::Rejection>& file_rejections,
-                 const std::vector<kube::KubeSource::Rejection>& kube_rejections) {
+                 const std::vector<kube::KubeSource::Rejection>& kube_rejections,
+                 const std::vector<xds::ConnectionStatus>* connections) {
   json out = json::object();
   json configs = json::array();
   if (snapshot != nullptr) {
     out["version"] = snapshot->version();
+    ProxySummary proxies;
+    if (connections != nullptr) proxies = Summarize(ProxyStates(*connections));
     for (const auto& [key, c] : snapshot->AllConfigs()) {
       std::string spec;
       google::protobuf::util::JsonPrintOptions opts;
@@ -86,6 +92,11 @@ json ConfigzJson(const model::Snapshot* snapshot,
         }
       }
       if (!warnings.empty()) entry["warnings"] = warnings;
+      if (connections != nullptr) {
+        entry["istioStatus"] = kube::IstioStatusJson(
+            DesiredStatusOf(c.get(), snapshot->root_namespace(), snapshot->domain(), proxies),
+            json(), "");
+      }
       configs.push_back(std::move(entry));
     }
     json services = json::array();

@@ -40,9 +40,13 @@ nlohmann::json LeaderzJson(const LeaderStatus& status);
 nlohmann::json SynczJson(const std::vector<xds::ConnectionStatus>& connections);
 
 // `snapshot` may be null (nothing built yet): then only "configs" (empty) and "rejected".
+// With `connections`, each config also gets "istioStatus": the IstioStatus meshd writes to the
+// object in Kubernetes (Accepted, Reconciled with its distribution to the connected proxies;
+// config_status.h), so that file mode shows it too.
 nlohmann::json ConfigzJson(const model::Snapshot* snapshot,
                            const std::vector<file::Rejection>& file_rejections,
-                           const std::vector<kube::KubeSource::Rejection>& kube_rejections);
+                           const std::vector<kube::KubeSource::Rejection>& kube_rejections,
+                           const std::vector<xds::ConnectionStatus>* connections = nullptr);
 
 // 200, application/json, the JSON indented by 2 and a final newline.
 HttpResponse JsonResponse(const nlohmann::json& body);

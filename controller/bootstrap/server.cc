@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "ca/server/ca_server.h"
+#include "controller/bootstrap/config_status.h"
 #include "controller/bootstrap/debug_handlers.h"
 #include "controller/common/backoff.h"
 #include "controller/common/http_server.h"
@@ -25,6 +26,7 @@
 #include "controller/kube/rest_kube_client.h"
 #include "controller/kube/root_cert_publisher.h"
 #include "controller/kube/secret_access_reviewer.h"
+#include "controller/kube/status_writer.h"
 #include "controller/kube/token_reviewer.h"
 #include "controller/kube/webhook_patcher.h"
 #include "controller/webhook/webhook_server.h"
@@ -102,7 +104,8 @@ bool Server::StopRequested() const { return stop_.HasBeenNotified(); }
 void Server::WaitForStopRequest() { stop_.WaitForNotification(); }
 
 absl::Status Server::Start() {
-  ads_ = std::make_unique<xds::AdsServer>(xds::AdsServer::Options{options_.push_workers, options_.cluster_id});
+  ads_ = std::make_unique<xds::AdsServer>(
+      xds::AdsServer::Options{options_.push_workers, options_.cluster_id});
   mesh_watcher_ = std::make_unique<file::MeshConfigWatcher>(
       options_.mesh_config, absl::Seconds(1),
       [this](model::MeshConfigPtr mesh) { controller_->SetMeshConfig(std::move(mesh)); });
@@ -314,6 +317,13 @@ absl::Status Server::StartCa() {
 void Server::SetLeading(bool leading) {
   absl::MutexLock lock(&leader_mu_);
   leading_ = leading;
+  if (status_writer_) {
+    if (leading) {
+      status_writer_->Start();
+    } else {
+      status_writer_->Stop();
+    }
+  }
   if (webhook_patcher_) {
     if (leading) {
       webhook_patcher_->Start();
@@ -437,6 +447,47 @@ absl::Status Server::StartKube() {
                                                     RealClock::Get());
   kube_source_->Start();
 
+  // Leader-only: the status of every Istio object, computed on the writer's own thread from the
+  // source's objects, the current snapshot and the proxies' ACK/NACK state (never on the push
+  // path).
+  auto desired = [this] {
+    std::vector<kube::DesiredStatus> out;
+    model::SnapshotPtr snapshot = controller_->Current();
+    if (snapshot == nullptr) return out;
+    ProxySummary proxies = Summarize(ProxyStates(ads_->Status()));
+    for (const kube::KubeSource::ObjectInfo& o : kube_source_->Objects()) {
+      kube::DesiredStatus d;
+      if (o.rejection) {
+        d.object = absl::StrCat(model::KindName(o.key.kind), " ", o.key.ns, "/", o.key.name);
+        d.accepted = false;
+        d.rejection = *o.rejection;
+      } else {
+        auto it = snapshot->AllConfigs().find(o.key);
+        // Not in a snapshot yet, or the snapshot still holds an older generation: the next
+        // round, once the debounced push has built it.
+        if (it == snapshot->AllConfigs().end() || it->second->generation != o.generation) {
+          continue;
+        }
+        d = DesiredStatusOf(it->second.get(), snapshot->root_namespace(), snapshot->domain(),
+                            proxies);
+      }
+      d.path = o.path;
+      d.generation = o.generation;
+      out.push_back(std::move(d));
+    }
+    return out;
+  };
+  {
+    auto writer = std::make_unique<kube::StatusWriter>(kube_client_.get(),
+                                                       kube::StatusWriter::Options{}, desired);
+    absl::MutexLock lock(&leader_mu_);
+    status_writer_ = std::move(writer);
+    if (leading_ || !options_.leader_election) {
+      leading_ = true;
+      status_writer_->Start();
+    }
+  }
+
   if (options_.leader_election) {
     kube::LeaderElector::Options lo;
     lo.ns = options_.ns;
@@ -488,9 +539,11 @@ void Server::RegisterDebugHandlers(HttpServer* http) {
                [this](const HttpRequest&) { return JsonResponse(SynczJson(ads_->Status())); });
   http->Handle("/debug/configz", [this](const HttpRequest&) {
     model::SnapshotPtr snapshot = controller_->Current();
+    std::vector<xds::ConnectionStatus> connections = ads_->Status();
     return JsonResponse(ConfigzJson(
         snapshot.get(), file_source_ ? file_source_->Rejections() : std::vector<file::Rejection>{},
-        kube_source_ ? kube_source_->Rejections() : std::vector<kube::KubeSource::Rejection>{}));
+        kube_source_ ? kube_source_->Rejections() : std::vector<kube::KubeSource::Rejection>{},
+        &connections));
   });
 }
 

@@ -34,6 +34,7 @@ class KubeSource;
 class LeaderElector;
 class Informer;
 class RootCertPublisher;
+class StatusWriter;
 class WebhookPatcher;
 }  // namespace kube
 namespace webhook {
@@ -87,6 +88,9 @@ class Server {
   bool leading_ ABSL_GUARDED_BY(leader_mu_) = false;
   std::unique_ptr<kube::RootCertPublisher> root_publisher_ ABSL_GUARDED_BY(leader_mu_);
   std::unique_ptr<kube::WebhookPatcher> webhook_patcher_ ABSL_GUARDED_BY(leader_mu_);
+  // Leader-only: IstioStatus on every Istio object served from the API server (created with
+  // the Kubernetes source, so it does not wait for the CA).
+  std::unique_ptr<kube::StatusWriter> status_writer_ ABSL_GUARDED_BY(leader_mu_);
   // The admission webhooks (TLS, --webhookAddr) and the informer feeding them ConfigMap
   // istio-sidecar-injector.
   absl::Status StartWebhook();

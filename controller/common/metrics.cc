@@ -123,7 +123,13 @@ Metrics::Metrics()
                             .Name("meshd_authz_fail_closed_total")
                             .Help("AuthorizationPolicy fail-closed reasons (the workload denies "
                                   "all requests), by policy and proxy type; once per reason.")
-                            .Register(*registry_)) {}
+                            .Register(*registry_)),
+      config_status_writes(
+          prometheus::BuildCounter()
+              .Name("meshd_config_status_writes_total")
+              .Help("Status subresource writes of Istio objects, by result (written, conflict, "
+                    "error).")
+              .Register(*registry_)) {}
 
 std::string Metrics::Serialize() const {
   prometheus::TextSerializer serializer;

@@ -76,6 +76,8 @@ class Metrics {
   // ("namespace/name") and proxy type ("sidecar", "proxyless-grpc"): counted once for each
   // distinct reason, when it is first seen.
   prometheus::Family<prometheus::Counter>& authz_fail_closed;
+  // Status subresource writes of Istio objects, by result ("written", "conflict", "error").
+  prometheus::Family<prometheus::Counter>& config_status_writes;
 
   static const prometheus::Histogram::BucketBoundaries& TimeBuckets();
   static const prometheus::Histogram::BucketBoundaries& SizeBuckets();

@@ -63,6 +63,14 @@ std::vector<KubeSource::Rejection> KubeSource::Rejections() const {
   return out;
 }
 
+std::vector<KubeSource::ObjectInfo> KubeSource::Objects() const {
+  absl::MutexLock lock(&mu_);
+  std::vector<ObjectInfo> out;
+  out.reserve(objects_.size());
+  for (const auto& [k, o] : objects_) out.push_back(o);
+  return out;
+}
+
 std::map<std::string, std::string> KubeSource::InformerVersions() const {
   absl::MutexLock lock(&mu_);
   std::map<std::string, std::string> out;
@@ -177,6 +185,10 @@ void KubeSource::StartInformers(const ServedResources& served) {
     Informer* inf = factory_.For(
         {absl::StrCat(info.group, "/", version), std::string(info.name), std::string(info.plural)});
     model::Kind kind = info.kind;
+    {
+      absl::MutexLock lock(&mu_);
+      watched_versions_[kind] = absl::StrCat(info.group, "/", version);
+    }
     inf->AddHandler({[this, kind](const json& o) { OnConfig(kind, o); },
                      [this, kind](const json&, const json& o) { OnConfig(kind, o); },
                      [this, kind](const json& o) { OnConfigDelete(kind, o); }});
@@ -269,6 +281,21 @@ void KubeSource::OnConfig(model::Kind kind, const json& obj) {
   absl::StatusOr<model::ConfigPtr> config = config::DecodeObject(obj, opts);
   model::ConfigKey key{kind, Meta(obj, "namespace"), Meta(obj, "name")};
   std::string name = absl::StrCat(model::KindName(kind), " ", key.ns, "/", key.name);
+  {
+    absl::MutexLock lock(&mu_);
+    ObjectInfo& info = objects_[key];
+    info.key = key;
+    info.path = absl::StrCat("/apis/", watched_versions_[kind], "/namespaces/", key.ns, "/",
+                             model::Info(kind).plural, "/", key.name);
+    auto md = obj.find("metadata");
+    info.generation = 0;
+    if (md != obj.end() && md->is_object() && md->contains("generation") &&
+        (*md)["generation"].is_number_integer()) {
+      info.generation = (*md)["generation"].get<int64_t>();
+    }
+    info.rejection.reset();
+    if (!config.ok()) info.rejection = std::string(config.status().message());
+  }
   if (!config.ok()) {
     bool had;
     {
@@ -308,6 +335,7 @@ void KubeSource::OnConfigDelete(model::Kind kind, const json& obj) {
     absl::MutexLock lock(&mu_);
     rejections_.erase(key);
     accepted_rv_.erase(key);
+    objects_.erase(key);
   }
   if (sink_.delete_config) sink_.delete_config(key);
 }

@@ -49,6 +49,14 @@ class KubeSource {
     std::string object;  // "VirtualService default/reviews"
     std::string message;
   };
+  // An Istio object as last seen from the API server, for its status: where it lives, its
+  // generation, and whether it was accepted (the rejection's message when not).
+  struct ObjectInfo {
+    model::ConfigKey key;
+    std::string path;  // "/apis/<group>/<version>/namespaces/<ns>/<plural>/<name>"
+    int64_t generation = 0;
+    std::optional<std::string> rejection;
+  };
   struct Options {
     std::string domain = "cluster.local";
     Informer::Options informer;
@@ -62,6 +70,8 @@ class KubeSource {
   void Stop();
 
   std::vector<Rejection> Rejections() const;
+  // Every Istio object seen (accepted or rejected), for the status writer.
+  std::vector<ObjectInfo> Objects() const;
   // The informers' types and last resourceVersions, for /debug.
   std::map<std::string, std::string> InformerVersions() const;
 
@@ -101,6 +111,9 @@ class KubeSource {
   mutable absl::Mutex mu_;
   std::map<model::ConfigKey, Rejection> rejections_ ABSL_GUARDED_BY(mu_);
   std::map<model::ConfigKey, std::string> accepted_rv_ ABSL_GUARDED_BY(mu_);
+  std::map<model::ConfigKey, ObjectInfo> objects_ ABSL_GUARDED_BY(mu_);
+  // Kind -> the "group/version" it is watched as.
+  std::map<model::Kind, std::string> watched_versions_ ABSL_GUARDED_BY(mu_);
   std::vector<Informer*> informers_ ABSL_GUARDED_BY(mu_);
   int unsynced_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;

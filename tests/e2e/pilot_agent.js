@@ -12,6 +12,9 @@
 //       [--labels app=productpage,version=v1] [--istiod-namespace istio-system] [--sotw]
 //       [--plaintext] [--out resources.bin] [--timeout 20000] [--linger 300] [--follow]
 //       [--deps DIR]   (Envoy protos; default: @grpc/grpc-js-xds/deps found through NODE_PATH)
+//       [--nack TYPE=MESSAGE]  (NACK every response of TYPE — LDS, CDS, RDS, EDS — with
+//                               error_detail MESSAGE instead of ACKing it, as Envoy does
+//                               with config it refuses)
 //
 // Output: one JSON summary line on stdout. `--out` writes a binary
 // envoy.service.discovery.v3.DiscoveryResponse holding every resource received (as Any).
@@ -49,6 +52,8 @@ const follow = flag('--follow');
 const outFile = arg('--out');
 const timeoutMs = Number(arg('--timeout', '20000'));
 const lingerMs = Number(arg('--linger', '300'));
+const [nackType, ...nackRest] = (arg('--nack', '') || '').split('=');
+const nackMessage = nackRest.join('=');
 const labels = {};
 for (const kv of arg('--labels', 'app=productpage,version=v1').split(',')) {
   const [k, v] = kv.split('=');
@@ -203,6 +208,20 @@ function subscribe(short, names) {
 }
 
 function ack(type, version, nonce) {
+  if (nackType && SHORT[type] === nackType) {
+    nacks++;
+    const error_detail = {code: 3, message: nackMessage};
+    if (sotw) {
+      const st = sotwState[type] || {};
+      sotwState[type] = {version: st.version || '', nonce};
+      const names = wanted[nackType] ? [...wanted[nackType]] : [];
+      send({type_url: type, version_info: st.version || '', response_nonce: nonce,
+            resource_names: names, error_detail});
+    } else {
+      send({type_url: type, response_nonce: nonce, error_detail});
+    }
+    return;
+  }
   if (sotw) {
     sotwState[type] = {version, nonce};
     const short = SHORT[type];

@@ -147,6 +147,7 @@ void Connection::Push() {
       response.set_version_info(absl::StrCat(snapshot->version()));
       st.hash_sent = hash;
       RecordSent(job.type, response.nonce(), response.version_info(), bytes, &st.progress);
+      st.progress.in_flight = resources;
     }
     response.set_type_url(job.type);
     response.mutable_control_plane()->set_identifier("meshd");

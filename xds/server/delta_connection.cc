@@ -166,6 +166,8 @@ void DeltaConnection::Push() {
       response.set_nonce(absl::StrCat("d", id_, "-", ++nonce_counter_));
       response.set_system_version_info(absl::StrCat(snapshot->version()));
       RecordSent(job.type, response.nonce(), response.system_version_info(), bytes, &st.progress);
+      st.progress.in_flight.clear();
+      for (size_t i : send) st.progress.in_flight.push_back(resources[i]);
     }
     response.set_type_url(job.type);
     response.mutable_control_plane()->set_identifier("meshd");

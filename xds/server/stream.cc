@@ -45,6 +45,9 @@ void RecordReply(RequestKind kind, const std::string& nonce, const std::string& 
     case RequestKind::kNack:
       p->nack_error = error;
       p->nack_version = p->version_sent;
+      p->nack_names.clear();
+      for (const auto& r : p->in_flight) p->nack_names.push_back(r->name);
+      p->in_flight.clear();
       MetricsFor(type).rejects->Increment();
       spdlog::warn("ads: NACK from {} for {} version {} nonce {}: {}", proxy_id, ShortType(type),
                    p->version_sent, nonce, error);
@@ -58,6 +61,8 @@ void RecordReply(RequestKind kind, const std::string& nonce, const std::string& 
       p->version_acked = p->version_sent;
       p->nack_error.clear();
       p->nack_version.clear();
+      p->nack_names.clear();
+      p->in_flight.clear();
       break;
     case RequestKind::kStale:
       spdlog::debug("ads: {} {}: stale nonce {} (last sent {})", proxy_id, ShortType(type), nonce,
@@ -90,6 +95,7 @@ TypeStatus StatusOf(const std::string& type, const TypeProgress& p, size_t names
   t.version_acked = p.version_acked;
   t.nack_error = p.nack_error;
   t.nack_version = p.nack_version;
+  t.nack_names = p.nack_names;
   t.responses = p.responses;
   return t;
 }

@@ -12,6 +12,7 @@
 #include "controller/model/proxy.h"
 #include "controller/model/snapshot.h"
 #include "envoy/config/core/v3/base.pb.h"
+#include "xds/gen/resource.h"
 #include "xds/server/ack.h"
 #include "xds/server/push_queue.h"
 #include "xds/server/push_scope.h"
@@ -32,6 +33,9 @@ struct TypeStatus {
   std::string version_acked;
   std::string nack_error;    // the client's error for the last NACK, until the next ACK
   std::string nack_version;  // version the NACK rejected
+  // The resource names the NACKed response carried, so that the NACK is attributed to the
+  // config objects behind them (not only to the proxy and the type).
+  std::vector<std::string> nack_names;
   uint64_t responses = 0;
 };
 
@@ -54,6 +58,10 @@ struct TypeProgress {
   std::string version_acked;
   std::string nack_error;    // the client's error for the last NACK, until the next ACK
   std::string nack_version;  // version the NACK rejected
+  // The resources of the last response sent, until the client answers it (shared with the
+  // cache: pointers only); a NACK keeps only their names in nack_names, an ACK drops them.
+  Resources in_flight;
+  std::vector<std::string> nack_names;
   absl::Time sent_at;
   uint64_t responses = 0;
   bool pending = false;  // a push should (re)consider this type

@@ -133,6 +133,10 @@ TEST_CASE("SotW: subscribe, ACK, push on change, NACK recorded", "[ads]") {
   REQUIRE(status.size() == 1);
   CHECK(status[0].types[0].nack_error == "bad route");
   CHECK(status[0].types[0].version_acked == "1");
+  // The NACK keeps the names of the resources the refused response carried (what status on
+  // the object attributes it by).
+  CHECK(status[0].types[0].nack_names ==
+        std::vector<std::string>{"outbound|9080||reviews.default.svc.cluster.local"});
   // An endpoint-only change does not touch RDS: the stream stays quiet.
   model::PushRequest eds;
   eds.endpoint_hosts.insert("reviews.default.svc.cluster.local");
