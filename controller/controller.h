@@ -85,6 +85,7 @@ class Controller {
 
   mutable absl::Mutex mu_;
   Debouncer debouncer_ ABSL_GUARDED_BY(mu_);
+  uint64_t enqueued_ ABSL_GUARDED_BY(mu_) = 0;  // changes added to the debouncer so far
   std::set<std::string> unsynced_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool initial_pushed_ ABSL_GUARDED_BY(mu_) = false;

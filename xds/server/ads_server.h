@@ -39,7 +39,7 @@ class AdsServer final
     std::string cluster_id = "Kubernetes";
     // Bytes of responses queued or in flight on all streams before push workers wait for
     // the transport to drain (WriteBudget); <= 0 disables. At most write_budget_wait each.
-    int64_t write_budget_bytes = int64_t{128} << 20;
+    int64_t write_budget_bytes = int64_t{32} << 20;
     absl::Duration write_budget_wait = absl::Seconds(2);
   };
 

@@ -126,7 +126,11 @@ void Connection::Push() {
       if (!job.force && st.progress.sent && st.hash_sent == hash) continue;
       if (job.type == kEndpointType) {
         // Incremental EDS: after the first full answer, only what the client does not hold.
-        const bool full = job.force || !st.progress.sent;
+        // A response of the type still queued would be replaced by this one (one unsent
+        // response per type), taking its changes with it: then this one is full.
+        bool queued_eds = false;
+        for (const auto& w : writes_) queued_eds = queued_eds || w.type_url() == kEndpointType;
+        const bool full = job.force || !st.progress.sent || queued_eds;
         if (full) st.held.clear();
         Resources changed;
         for (auto& r : resources) {
