@@ -11,6 +11,7 @@
 #include "absl/time/clock.h"
 #include "ca/server/ca_server.h"
 #include "controller/bootstrap/debug_handlers.h"
+#include "controller/bootstrap/mesh_page.h"
 #include "controller/common/backoff.h"
 #include "controller/common/http_server.h"
 #include "controller/common/metrics.h"
@@ -102,7 +103,8 @@ bool Server::StopRequested() const { return stop_.HasBeenNotified(); }
 void Server::WaitForStopRequest() { stop_.WaitForNotification(); }
 
 absl::Status Server::Start() {
-  ads_ = std::make_unique<xds::AdsServer>(xds::AdsServer::Options{options_.push_workers, options_.cluster_id});
+  ads_ = std::make_unique<xds::AdsServer>(
+      xds::AdsServer::Options{options_.push_workers, options_.cluster_id});
   mesh_watcher_ = std::make_unique<file::MeshConfigWatcher>(
       options_.mesh_config, absl::Seconds(1),
       [this](model::MeshConfigPtr mesh) { controller_->SetMeshConfig(std::move(mesh)); });
@@ -491,6 +493,26 @@ void Server::RegisterDebugHandlers(HttpServer* http) {
         snapshot.get(), file_source_ ? file_source_->Rejections() : std::vector<file::Rejection>{},
         kube_source_ ? kube_source_->Rejections() : std::vector<kube::KubeSource::Rejection>{}));
   });
+  RegisterPushHandlers(http);
+}
+
+void Server::RegisterPushHandlers(HttpServer* http) {
+  // The push history (xds/server/push_history.h) and the mesh page that shows it.
+  http->Handle("/debug/pushz", [this](const HttpRequest&) {
+    return JsonResponse(PushzJson(ads_->history().Recent(), ads_->history().capacity()));
+  });
+  http->Handle("/debug/push_status", [this](const HttpRequest&) {
+    model::SnapshotPtr snapshot = controller_->Current();
+    return JsonResponse(PushStatusJson(snapshot.get()));
+  });
+  auto page = [](const HttpRequest&) {
+    HttpResponse r;
+    r.content_type = "text/html; charset=utf-8";
+    r.body = std::string(MeshPageHtml());
+    return r;
+  };
+  http->Handle("/", page);
+  http->Handle("/mesh", page);
 }
 
 }  // namespace meshd::bootstrap

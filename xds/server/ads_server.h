@@ -18,6 +18,7 @@
 #include "xds/gen/grpc_generator.h"
 #include "xds/server/connection.h"
 #include "xds/server/delta_connection.h"
+#include "xds/server/push_history.h"
 #include "xds/server/push_queue.h"
 #include "xds/server/resource_cache.h"
 #include "xds/server/stream.h"
@@ -79,6 +80,8 @@ class AdsServer final
   // The generator for a proxy: proxyless gRPC or Envoy.
   const Generator& GeneratorFor(const model::Proxy& proxy) const;
   PushQueue& queue() { return queue_; }
+  // The last pushes (one per snapshot) and their replies, for /debug/pushz.
+  PushHistory& history() { return history_; }
   ResourceCache& cache() { return cache_; }
 
   const std::string& cluster_id() const { return cluster_id_; }
@@ -104,6 +107,7 @@ class AdsServer final
   GrpcGenerator grpc_generator_;
   EnvoyGenerator envoy_generator_;
   ResourceCache cache_;
+  PushHistory history_;
   PushQueue queue_;
   std::atomic<uint64_t> next_id_{1};
 

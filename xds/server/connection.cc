@@ -24,6 +24,7 @@ void Connection::HandleRequest(const DiscoveryRequest& request) {
   bool respond = false;
   bool first = false;
   std::optional<grpc::Status> reject;
+  PushWait done;  // the pushes this reply finished answering
   {
     absl::MutexLock lock(&mu_);
     if (finishing_) return;
@@ -37,6 +38,7 @@ void Connection::HandleRequest(const DiscoveryRequest& request) {
       Decision d = Classify(rv, TypeView{st.progress.sent, st.progress.last_nonce, st.names});
       RecordReply(d.kind, request.response_nonce(), request.error_detail().message(), proxy_->id,
                   type, &st.progress);
+      if (d.kind == RequestKind::kNack) NoteNackLocked();
       if (d.names_changed || !st.subscribed) {
         st.names = rv.names;
         st.subscribed = true;
@@ -49,11 +51,13 @@ void Connection::HandleRequest(const DiscoveryRequest& request) {
         respond = true;
       }
     }
+    if (!reject) done = TakeWaitLocked(RepliedToAll(types_));
   }
   if (reject) {
     FinishWith(*reject);
     return;
   }
+  ResolveWait(done);
   if (first) server_->Register(self);
   if (respond && self) server_->queue().Enqueue(self);
 }
@@ -76,6 +80,7 @@ bool Connection::MarkForPush(const PushScope& scope, const model::Snapshot& next
     st.progress.pending = true;
     any = true;
   }
+  if (any) MarkWaitLocked(scope.push_id);
   return any;
 }
 
@@ -115,6 +120,7 @@ void Connection::Push() {
     const TypeMetrics& metrics = MetricsFor(job.type);
     metrics.push_time->Observe(absl::ToDoubleSeconds(absl::Now() - start));
     DiscoveryResponse response;
+    uint64_t push_id = 0;  // the history entry the response counts for
     {
       // Only the decision and the bookkeeping under the lock; the response is built after.
       absl::MutexLock lock(&mu_);
@@ -126,7 +132,9 @@ void Connection::Push() {
       response.set_version_info(absl::StrCat(snapshot->version()));
       st.hash_sent = hash;
       RecordSent(job.type, response.nonce(), response.version_info(), bytes, &st.progress);
+      push_id = NoteSentLocked();
     }
+    CountSent(push_id, job.type);
     response.set_type_url(job.type);
     response.mutable_control_plane()->set_identifier("meshd");
     response.mutable_resources()->Reserve(static_cast<int>(resources.size()));
@@ -139,6 +147,12 @@ void Connection::Push() {
     queued = true;
   }
   if (queued) KickWrites();
+  PushWait done;
+  {
+    absl::MutexLock lock(&mu_);
+    done = TakeWaitLocked(RepliedToAll(types_));
+  }
+  ResolveWait(done);
 }
 
 void Connection::QueueWriteLocked(DiscoveryResponse response) {
@@ -163,6 +177,7 @@ ConnectionStatus Connection::Status() const {
   for (const auto& [type, st] : types_) {
     s.types.push_back(
         StatusOf(type, st.progress, st.names.size(), st.names.empty() && IsWildcardType(type)));
+    s.types.back().subscribed_names = ListedNames(st.names);
   }
   return s;
 }

@@ -45,6 +45,7 @@ void RecordReply(RequestKind kind, const std::string& nonce, const std::string& 
     case RequestKind::kNack:
       p->nack_error = error;
       p->nack_version = p->version_sent;
+      p->awaiting_reply = false;
       MetricsFor(type).rejects->Increment();
       spdlog::warn("ads: NACK from {} for {} version {} nonce {}: {}", proxy_id, ShortType(type),
                    p->version_sent, nonce, error);
@@ -56,6 +57,7 @@ void RecordReply(RequestKind kind, const std::string& nonce, const std::string& 
         convergence->Observe(absl::ToDoubleSeconds(absl::Now() - p->sent_at));
       }
       p->version_acked = p->version_sent;
+      p->awaiting_reply = false;
       p->nack_error.clear();
       p->nack_version.clear();
       break;
@@ -75,6 +77,7 @@ void RecordSent(const std::string& type, const std::string& nonce, const std::st
   p->version_sent = version;
   p->sent_at = absl::Now();
   p->responses++;
+  p->awaiting_reply = true;
   const TypeMetrics& m = MetricsFor(type);
   m.pushes->Increment();
   m.size->Observe(static_cast<double>(bytes));
