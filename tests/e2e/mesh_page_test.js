@@ -25,13 +25,13 @@ async function main() {
   let browser;
   const overall = setTimeout(() => { console.log("FAIL overall timeout"); process.exit(2); }, 100000);
   try {
-    browser = await chromium.launch({
-      executablePath: exe, headless: true, timeout: 30000,
+    // A fresh profile directory (playwright passes it as --user-data-dir).
+    browser = await chromium.launchPersistentContext(profile, {
+      executablePath: exe, headless: true, timeout: 30000, viewport: { width: 1280, height: 900 },
       args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             `--user-data-dir=${profile}`],
+             "--disable-background-networking", "--disable-component-update", "--disable-sync"],
     });
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const page = await browser.newPage();
     page.setDefaultTimeout(15000);
     // Nothing but meshd's own origin may be fetched (no CDN, works offline).
     const origin = new URL(url).origin;
@@ -45,7 +45,7 @@ async function main() {
     console.log(`ok   proxy sync state: ${proxyState}`);
     await page.waitForSelector('#graph g.node.service[data-name="reviews.default.svc.cluster.local"]');
     console.log("ok   graph shows the service");
-    await page.waitForSelector("#graph path.edge");
+    await page.waitForSelector("#graph path.edge", { state: "attached" });
     console.log("ok   graph has edges");
     await page.waitForSelector("#pushes tbody tr[data-pending]");
     const pushes = await page.$$eval("#pushes tbody tr[data-pending]", (rows) => rows.length);

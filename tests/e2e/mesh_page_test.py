@@ -63,6 +63,17 @@ def test(workdir, args):
     client = cpp_client(args.xds_client, "xds:///reviews:9080", bootstrap, seed=1)
     r = client.run(10)
     check(r.get("ok") == 10, f"the gRPC client routed 10 RPCs through meshd's config ({r})")
+    # A live edit pushed to the connected client: a push row with its ACK latency.
+    write_atomic(os.path.join(config, "mesh.yaml"),
+                 MESH.format(port=port) + "    timeout: 5s\n")
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        pushes = meshd.get_json("/debug/pushz")["pushes"]
+        if any(p["latency_ms"] for p in pushes):
+            break
+        time.sleep(0.1)
+    check(any(p["latency_ms"] for p in pushes),
+          f"/debug/pushz has a push ACKed by the client: {pushes[0] if pushes else None}")
 
     screenshot = os.path.join(args.out_dir, "mesh_page.png")
     if os.path.exists(screenshot):
