@@ -1,6 +1,7 @@
 // The JSON of meshd's debug endpoints on the monitoring port, as pure functions of what they
 // show, so that their shape is tested without a server:
-//   /debug/syncz   — every xDS connection: per type, what was sent, acknowledged, last NACK;
+//   /debug/syncz   — every xDS connection: per type, what was sent, acknowledged, last NACK,
+//                    the first 32 subscribed names;
 //   /debug/configz — the current snapshot's accepted configs (with warnings and "accepted, not
 //                    applied to ..." status) and services, and what the sources rejected;
 //   /debug/leaderz — leader election: identity, lease, leadership, holder, informer versions.
