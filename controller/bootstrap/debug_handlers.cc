@@ -1,5 +1,8 @@
 #include "controller/bootstrap/debug_handlers.h"
 
+#include <algorithm>
+#include <set>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
@@ -41,6 +44,7 @@ json SynczJson(const std::vector<xds::ConnectionStatus>& connections) {
       json jt = {{"version_sent", t.version_sent},   {"nonce_sent", t.nonce_sent},
                  {"version_acked", t.version_acked}, {"subscribed", t.names},
                  {"wildcard", t.wildcard},           {"responses", t.responses}};
+      if (!t.subscribed_names.empty()) jt["names"] = t.subscribed_names;
       if (!t.nack_error.empty()) {
         jt["nack"] = {{"version", t.nack_version}, {"error", t.nack_error}};
         if (!t.nack_names.empty()) jt["nack"]["resources"] = t.nack_names;
@@ -125,6 +129,83 @@ HttpResponse JsonResponse(const json& body) {
   r.content_type = "application/json";
   r.body = body.dump(2) + "\n";
   return r;
+}
+
+// ---- push history ---------------------------------------------------------------------
+
+namespace {
+
+double Millis(absl::Duration d) { return absl::ToDoubleMicroseconds(d) / 1000.0; }
+
+json Listed(const std::vector<std::string>& names, size_t total) {
+  json out = {{"names", names}, {"total", total}};
+  return out;
+}
+
+}  // namespace
+
+json PushzJson(const std::vector<xds::PushRecord>& pushes, size_t capacity) {
+  json list = json::array();
+  for (const auto& p : pushes) {
+    const xds::PushTrigger& t = p.trigger;
+    json trigger = {{"kinds", t.kinds},
+                    {"configs", Listed(t.configs, t.configs_total)},
+                    {"endpoint_hosts", Listed(t.endpoint_hosts, t.endpoint_hosts_total)},
+                    {"service_hosts", Listed(t.service_hosts, t.service_hosts_total)},
+                    {"merged", t.merged}};
+    if (t.first_change != absl::InfinitePast()) {
+      trigger["debounce_ms"] = Millis(std::max(p.time - t.first_change, absl::ZeroDuration()));
+    }
+    json latency = nullptr;
+    if (p.acked > 0)
+      latency = {{"p50", Millis(p.p50)}, {"p99", Millis(p.p99)}, {"max", Millis(p.max)}};
+    list.push_back({{"id", p.id},
+                    {"version", p.version},
+                    {"time", Rfc3339(p.time)},
+                    {"type", t.full ? "full" : "endpoints"},
+                    {"trigger", trigger},
+                    {"scope", p.scope_all ? json("all") : json(p.scope_hosts)},
+                    {"proxies", p.proxies},
+                    {"responses", p.responses},
+                    {"acked", p.acked},
+                    {"nacked", p.nacked},
+                    {"unchanged", p.unchanged},
+                    {"disconnected", p.disconnected},
+                    {"pending", p.pending()},
+                    {"latency_ms", latency}});
+  }
+  return {{"capacity", capacity}, {"pushes", list}};
+}
+
+json PushStatusJson(const model::Snapshot* snapshot) {
+  json out = json::object();
+  if (snapshot == nullptr) return out;
+  json no_instances = json::object();
+  for (const auto& [host, svc] : snapshot->Services()) {
+    if (!snapshot->Endpoints(host).empty()) continue;
+    for (const auto& port : svc.ports) {
+      no_instances[absl::StrCat("outbound|", port.number, "||", host)] = json::object();
+    }
+  }
+  if (!no_instances.empty()) out["pilot_eds_no_instances"] = no_instances;
+  // Hosts claimed by more than one VirtualService that applies to sidecars: each proxy uses
+  // one of them (its own namespace's first, as istiod), the others are ignored for it.
+  std::map<std::string, std::vector<std::string>> claims;
+  for (const auto& c : snapshot->Configs(model::Kind::kVirtualService)) {
+    const model::VirtualService* vs = c->AsVirtualService();
+    if (vs == nullptr || !vs->AppliesToMesh()) continue;
+    std::set<std::string> hosts;
+    for (const auto& h : vs->hosts) hosts.insert(snapshot->ResolveShortName(h, c->key.ns));
+    for (const auto& h : hosts) claims[h].push_back(absl::StrCat(c->key.ns, "/", c->key.name));
+  }
+  json dup = json::object();
+  for (const auto& [host, names] : claims) {
+    if (names.size() < 2) continue;
+    dup[host] = {{"message", absl::StrCat("VirtualServices ", absl::StrJoin(names, ", "),
+                                          " all claim this host; a proxy uses one of them")}};
+  }
+  if (!dup.empty()) out["pilot_vservice_dup_domain"] = dup;
+  return out;
 }
 
 }  // namespace meshd::bootstrap

@@ -1,6 +1,7 @@
 // The JSON of meshd's debug endpoints on the monitoring port, as pure functions of what they
 // show, so that their shape is tested without a server:
-//   /debug/syncz   — every xDS connection: per type, what was sent, acknowledged, last NACK;
+//   /debug/syncz   — every xDS connection: per type, what was sent, acknowledged, last NACK,
+//                    the first 32 subscribed names;
 //   /debug/configz — the current snapshot's accepted configs (with warnings and "accepted, not
 //                    applied to ..." status; an AuthorizationPolicy that fails closed for a
 //                    proxy type lists "not applied to <proxy type>: <reason>" among its
@@ -20,6 +21,7 @@
 #include "controller/kube/kube_source.h"
 #include "controller/model/snapshot.h"
 #include "nlohmann/json.hpp"
+#include "xds/server/push_history.h"
 #include "xds/server/stream.h"
 
 namespace meshd::bootstrap {
@@ -50,5 +52,20 @@ nlohmann::json ConfigzJson(const model::Snapshot* snapshot,
 
 // 200, application/json, the JSON indented by 2 and a final newline.
 HttpResponse JsonResponse(const nlohmann::json& body);
+
+// ---- push history: /debug/pushz and istiod's /debug/push_status ------------------------
+
+// /debug/pushz: the last pushes, newest first — trigger (config kinds and keys, or endpoints
+// only), proxies pushed, responses per type, replies so far and the latency to all-ACKed
+// (p50/p99/max in milliseconds, null while no proxy has ACKed; "pending" until every proxy
+// pushed has answered or disconnected).
+nlohmann::json PushzJson(const std::vector<xds::PushRecord>& pushes, size_t capacity);
+
+// /debug/push_status in istiod's shape (PushContext.ProxyStatus): metric name → key →
+// {"proxy", "message"}, only the metrics with entries ({} when none). meshd fills what its
+// snapshot shows: `pilot_eds_no_instances` (clusters of services without endpoints) and
+// `pilot_vservice_dup_domain` (a host claimed by more than one mesh VirtualService). `snapshot`
+// may be null.
+nlohmann::json PushStatusJson(const model::Snapshot* snapshot);
 
 }  // namespace meshd::bootstrap

@@ -12,6 +12,7 @@
 #include "ca/server/ca_server.h"
 #include "controller/bootstrap/config_status.h"
 #include "controller/bootstrap/debug_handlers.h"
+#include "controller/bootstrap/mesh_page.h"
 #include "controller/common/backoff.h"
 #include "controller/common/http_server.h"
 #include "controller/common/metrics.h"
@@ -545,6 +546,26 @@ void Server::RegisterDebugHandlers(HttpServer* http) {
         kube_source_ ? kube_source_->Rejections() : std::vector<kube::KubeSource::Rejection>{},
         &connections));
   });
+  RegisterPushHandlers(http);
+}
+
+void Server::RegisterPushHandlers(HttpServer* http) {
+  // The push history (xds/server/push_history.h) and the mesh page that shows it.
+  http->Handle("/debug/pushz", [this](const HttpRequest&) {
+    return JsonResponse(PushzJson(ads_->history().Recent(), ads_->history().capacity()));
+  });
+  http->Handle("/debug/push_status", [this](const HttpRequest&) {
+    model::SnapshotPtr snapshot = controller_->Current();
+    return JsonResponse(PushStatusJson(snapshot.get()));
+  });
+  auto page = [](const HttpRequest&) {
+    HttpResponse r;
+    r.content_type = "text/html; charset=utf-8";
+    r.body = std::string(MeshPageHtml());
+    return r;
+  };
+  http->Handle("/", page);
+  http->Handle("/mesh", page);
 }
 
 }  // namespace meshd::bootstrap

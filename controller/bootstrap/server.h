@@ -62,6 +62,8 @@ class Server {
 
  private:
   void RegisterDebugHandlers(HttpServer* http);
+  // /debug/pushz, /debug/push_status and the mesh page (/ and /mesh).
+  void RegisterPushHandlers(HttpServer* http);
   // Creates and starts the CA (root, signer, CreateCertificate, serving certificate).
   absl::Status StartCa();
 

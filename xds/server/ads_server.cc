@@ -18,6 +18,7 @@ void WaitForRoomIn(WriteBudget& budget) {
     spdlog::debug("ads: write budget still full after the wait; pushing anyway");
   }
 }
+PushHistory& HistoryOf(AdsServer* server) { return server->history(); }
 
 AdsServer::AdsServer(Options options)
     : cluster_id_(std::move(options.cluster_id)),
@@ -213,6 +214,8 @@ void AdsServer::OnSnapshot(model::SnapshotPtr snapshot, const model::PushRequest
     snapshot_time_ = absl::Now();
     for (const auto& [id, c] : connections_) targets.push_back(c);
   }
+  scope.push_id = history_.Begin(snapshot->version(), request, scope.all,
+                                 scope.hosts.size() + scope.endpoint_hosts.size(), absl::Now());
   size_t pushed = 0;
   for (auto& c : targets) {
     if (c->MarkForPush(scope, *snapshot)) {
@@ -220,6 +223,7 @@ void AdsServer::OnSnapshot(model::SnapshotPtr snapshot, const model::PushRequest
       pushed++;
     }
   }
+  history_.SetTargets(scope.push_id, pushed);
   spdlog::debug("ads: snapshot v{} queued pushes for {} of {} connections ({})",
                 snapshot->version(), pushed, targets.size(),
                 scope.all ? std::string("all hosts")

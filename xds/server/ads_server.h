@@ -20,6 +20,7 @@
 #include "xds/gen/grpc_generator.h"
 #include "xds/server/connection.h"
 #include "xds/server/delta_connection.h"
+#include "xds/server/push_history.h"
 #include "xds/server/push_queue.h"
 #include "xds/server/resource_cache.h"
 #include "xds/server/stream.h"
@@ -87,6 +88,8 @@ class AdsServer final
   const Generator& GeneratorFor(const model::Proxy& proxy) const;
   PushQueue& queue() { return queue_; }
   WriteBudget& write_budget() { return write_budget_; }
+  // The last pushes (one per snapshot) and their replies, for /debug/pushz.
+  PushHistory& history() { return history_; }
   ResourceCache& cache() { return cache_; }
 
   const std::string& cluster_id() const { return cluster_id_; }
@@ -113,6 +116,7 @@ class AdsServer final
   EnvoyGenerator envoy_generator_;
   ResourceCache cache_;
   WriteBudget write_budget_;
+  PushHistory history_;
   PushQueue queue_;
   // Returns the heap a drained storm freed (WriteBudget::MaybeTrim), every few seconds.
   void TrimLoop();

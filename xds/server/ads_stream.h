@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include <grpcpp/grpcpp.h>
 
@@ -19,6 +20,8 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "spdlog/spdlog.h"
+#include "xds/gen/resource.h"
+#include "xds/server/push_history.h"
 #include "xds/server/stream.h"
 
 namespace meshd::xds {
@@ -29,6 +32,7 @@ class WriteBudget;
 void UnregisterStream(AdsServer* server, uint64_t id);
 WriteBudget& WriteBudgetOf(AdsServer* server);
 void AddToWriteBudget(WriteBudget& budget, int64_t delta);
+PushHistory& HistoryOf(AdsServer* server);
 
 template <typename Request, typename Response>
 class AdsStream : public grpc::ServerBidiReactor<Request, Response>,
@@ -98,13 +102,17 @@ class AdsStream : public grpc::ServerBidiReactor<Request, Response>,
 
   void OnDone() override {
     std::shared_ptr<AdsStream> self;  // may be the last reference: released at scope exit
+    PushWait owed;
     {
       absl::MutexLock lock(&mu_);
       done_ = true;
       writes_.clear();
       AccountLocked();
       self = std::move(self_);
+      owed = std::exchange(push_wait_, PushWait{});
     }
+    HistoryOf(server_).Resolve(owed.first, owed.last, PushHistory::Outcome::kDisconnected,
+                               absl::Now());
     OnClosed();
     UnregisterStream(server_, id_);
   }
@@ -165,6 +173,28 @@ class AdsStream : public grpc::ServerBidiReactor<Request, Response>,
     return std::nullopt;
   }
 
+  // Push history bookkeeping, shared by both kinds. MarkWaitLocked: the stream was queued for
+  // push `id`. NoteSentLocked: a response is being sent; returns the push id to count it for
+  // (0: none). TakeWaitLocked: the stream's wait, cleared, once `replied_to_all` (RepliedToAll
+  // over its types); resolve it with ResolveWait after releasing mu_.
+  void MarkWaitLocked(uint64_t id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { push_wait_.Mark(id); }
+  uint64_t NoteSentLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (!push_wait_.owed()) return 0;
+    push_wait_.sent = true;
+    return push_wait_.last;
+  }
+  void NoteNackLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (push_wait_.owed()) push_wait_.nacked = true;
+  }
+  PushWait TakeWaitLocked(bool replied_to_all) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (!replied_to_all || !push_wait_.owed()) return PushWait{};
+    return std::exchange(push_wait_, PushWait{});
+  }
+  void ResolveWait(PushWait wait) { HistoryOf(server_).Resolve(&wait, absl::Now()); }
+  void CountSent(uint64_t push_id, const std::string& type_url) {
+    if (push_id != 0) HistoryOf(server_).CountSent(push_id, ShortType(type_url));
+  }
+
   // The status fields every stream has; the subclass adds its types.
   ConnectionStatus BaseStatusLocked(absl::string_view kind) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
@@ -193,6 +223,7 @@ class AdsStream : public grpc::ServerBidiReactor<Request, Response>,
   bool done_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t nonce_counter_ ABSL_GUARDED_BY(mu_) = 0;
   std::optional<model::Proxy> proxy_ ABSL_GUARDED_BY(mu_);
+  PushWait push_wait_ ABSL_GUARDED_BY(mu_);
 
  private:
   bool NextWriteLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {

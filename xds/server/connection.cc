@@ -24,6 +24,7 @@ void Connection::HandleRequest(const DiscoveryRequest& request) {
   bool respond = false;
   bool first = false;
   std::optional<grpc::Status> reject;
+  PushWait done;  // the pushes this reply finished answering
   {
     absl::MutexLock lock(&mu_);
     if (finishing_) return;
@@ -38,6 +39,7 @@ void Connection::HandleRequest(const DiscoveryRequest& request) {
       RecordReply(d.kind, request.response_nonce(), request.error_detail().message(), proxy_->id,
                   type, &st.progress);
       const bool asks_nothing = rv.names.empty();
+      if (d.kind == RequestKind::kNack) NoteNackLocked();
       if (d.names_changed || !st.subscribed) {
         st.names = InternNames(std::move(rv.names));
         st.subscribed = true;
@@ -50,11 +52,13 @@ void Connection::HandleRequest(const DiscoveryRequest& request) {
         respond = true;
       }
     }
+    if (!reject) done = TakeWaitLocked(RepliedToAll(types_));
   }
   if (reject) {
     FinishWith(*reject);
     return;
   }
+  ResolveWait(done);
   if (first) server_->Register(self);
   if (respond && self) server_->queue().Enqueue(self);
 }
@@ -77,6 +81,7 @@ bool Connection::MarkForPush(const PushScope& scope, const model::Snapshot& next
     st.progress.pending = true;
     any = true;
   }
+  if (any) MarkWaitLocked(scope.push_id);
   return any;
 }
 
@@ -117,6 +122,7 @@ void Connection::Push() {
     const TypeMetrics& metrics = MetricsFor(job.type);
     metrics.push_time->Observe(absl::ToDoubleSeconds(absl::Now() - start));
     DiscoveryResponse response;
+    uint64_t push_id = 0;  // the history entry the response counts for
     {
       // Only the decision and the bookkeeping under the lock; the response is built after.
       absl::MutexLock lock(&mu_);
@@ -152,7 +158,9 @@ void Connection::Push() {
       st.hash_sent = hash;
       RecordSent(job.type, response.nonce(), response.version_info(), bytes, &st.progress);
       st.progress.in_flight = resources;
+      push_id = NoteSentLocked();
     }
+    CountSent(push_id, job.type);
     response.set_type_url(job.type);
     response.mutable_control_plane()->set_identifier("meshd");
     response.mutable_resources()->Reserve(static_cast<int>(resources.size()));
@@ -165,6 +173,12 @@ void Connection::Push() {
     queued = true;
   }
   if (queued) KickWrites();
+  PushWait done;
+  {
+    absl::MutexLock lock(&mu_);
+    done = TakeWaitLocked(RepliedToAll(types_));
+  }
+  ResolveWait(done);
 }
 
 void Connection::QueueWriteLocked(DiscoveryResponse response) {
@@ -189,6 +203,7 @@ ConnectionStatus Connection::Status() const {
   for (const auto& [type, st] : types_) {
     s.types.push_back(
         StatusOf(type, st.progress, st.names->size(), st.names->empty() && IsWildcardType(type)));
+    s.types.back().subscribed_names = ListedNames(*st.names);
   }
   return s;
 }

@@ -24,6 +24,7 @@ void DeltaConnection::HandleRequest(const DeltaDiscoveryRequest& request) {
   bool respond = false;
   bool first = false;
   std::optional<grpc::Status> reject;
+  PushWait done;  // the pushes this reply finished answering
   {
     absl::MutexLock lock(&mu_);
     if (finishing_) return;
@@ -38,6 +39,7 @@ void DeltaConnection::HandleRequest(const DeltaDiscoveryRequest& request) {
                             TypeView{st.progress.sent, st.progress.last_nonce, {}});
       RecordReply(d.kind, request.response_nonce(), request.error_detail().message(), proxy_->id,
                   type, &st.progress);
+      if (d.kind == RequestKind::kNack) NoteNackLocked();
       if (created) {
         // A first request with no names subscribes LDS/CDS to everything (wildcard).
         st.wildcard = IsWildcardType(type) && request.resource_names_subscribe().empty();
@@ -63,11 +65,13 @@ void DeltaConnection::HandleRequest(const DeltaDiscoveryRequest& request) {
       st.hosts = SubscriptionHosts();  // recomputed at the next push decision
       if (respond) st.progress.pending = true;
     }
+    if (!reject) done = TakeWaitLocked(RepliedToAll(types_));
   }
   if (reject) {
     FinishWith(*reject);
     return;
   }
+  ResolveWait(done);
   if (first) server_->Register(self);
   if (respond && self) server_->queue().Enqueue(self);
 }
@@ -89,6 +93,7 @@ bool DeltaConnection::MarkForPush(const PushScope& scope, const model::Snapshot&
     st.progress.pending = true;
     any = true;
   }
+  if (any) MarkWaitLocked(scope.push_id);
   return any;
 }
 
@@ -132,6 +137,7 @@ void DeltaConnection::Push() {
     std::vector<size_t> send;  // indexes into resources
     std::vector<std::string> removed;
     DeltaDiscoveryResponse response;
+    uint64_t push_id = 0;  // the history entry the response counts for
     {
       absl::MutexLock lock(&mu_);
       if (finishing_ || done_) return;
@@ -168,7 +174,9 @@ void DeltaConnection::Push() {
       RecordSent(job.type, response.nonce(), response.system_version_info(), bytes, &st.progress);
       st.progress.in_flight.clear();
       for (size_t i : send) st.progress.in_flight.push_back(resources[i]);
+      push_id = NoteSentLocked();
     }
+    CountSent(push_id, job.type);
     response.set_type_url(job.type);
     response.mutable_control_plane()->set_identifier("meshd");
     response.mutable_resources()->Reserve(static_cast<int>(send.size()));
@@ -184,6 +192,12 @@ void DeltaConnection::Push() {
     queued = true;
   }
   if (queued) KickWrites();
+  PushWait done;
+  {
+    absl::MutexLock lock(&mu_);
+    done = TakeWaitLocked(RepliedToAll(types_));
+  }
+  ResolveWait(done);
 }
 
 void DeltaConnection::QueueWriteLocked(DeltaDiscoveryResponse response) {
@@ -218,6 +232,7 @@ ConnectionStatus DeltaConnection::Status() const {
   ConnectionStatus s = BaseStatusLocked("delta");
   for (const auto& [type, st] : types_) {
     s.types.push_back(StatusOf(type, st.progress, st.subscribed.size(), st.wildcard));
+    s.types.back().subscribed_names = ListedNames(st.subscribed);
   }
   return s;
 }

@@ -8,6 +8,7 @@
 // Thread-safe (pure).
 #pragma once
 
+#include <cstdint>
 #include <set>
 
 #include <string>
@@ -25,6 +26,7 @@ struct PushScope {
   bool all = false;
   std::set<std::string> hosts;           // anything about these hosts may have changed
   std::set<std::string> endpoint_hosts;  // only the endpoints of these hosts changed
+  uint64_t push_id = 0;                  // the PushHistory entry of this push (0: none)
 };
 
 PushScope ComputeScope(const model::Snapshot* previous, const model::Snapshot& next,

@@ -48,6 +48,7 @@ void RecordReply(RequestKind kind, const std::string& nonce, const std::string& 
       p->nack_names.clear();
       for (const auto& r : p->in_flight) p->nack_names.push_back(r->name);
       p->in_flight.clear();
+      p->awaiting_reply = false;
       MetricsFor(type).rejects->Increment();
       spdlog::warn("ads: NACK from {} for {} version {} nonce {}: {}", proxy_id, ShortType(type),
                    p->version_sent, nonce, error);
@@ -59,6 +60,7 @@ void RecordReply(RequestKind kind, const std::string& nonce, const std::string& 
         convergence->Observe(absl::ToDoubleSeconds(absl::Now() - p->sent_at));
       }
       p->version_acked = p->version_sent;
+      p->awaiting_reply = false;
       p->nack_error.clear();
       p->nack_version.clear();
       p->nack_names.clear();
@@ -80,6 +82,7 @@ void RecordSent(const std::string& type, const std::string& nonce, const std::st
   p->version_sent = version;
   p->sent_at = absl::Now();
   p->responses++;
+  p->awaiting_reply = true;
   const TypeMetrics& m = MetricsFor(type);
   m.pushes->Increment();
   m.size->Observe(static_cast<double>(bytes));

@@ -37,6 +37,9 @@ struct TypeStatus {
   // config objects behind them (not only to the proxy and the type).
   std::vector<std::string> nack_names;
   uint64_t responses = 0;
+  // The first kMaxListedNames subscribed names (sorted), for the mesh page's graph.
+  static constexpr size_t kMaxListedNames = 32;
+  std::vector<std::string> subscribed_names;
 };
 
 struct ConnectionStatus {
@@ -64,8 +67,19 @@ struct TypeProgress {
   std::vector<std::string> nack_names;
   absl::Time sent_at;
   uint64_t responses = 0;
-  bool pending = false;  // a push should (re)consider this type
+  bool pending = false;         // a push should (re)consider this type
+  bool awaiting_reply = false;  // the last response sent has no ACK/NACK yet
 };
+
+// True when no type of a stream has a push pending or a response unanswered: the stream is
+// done with the pushes it owes the history (PushWait). `types` maps to structs with `progress`.
+template <typename TypeMap>
+bool RepliedToAll(const TypeMap& types) {
+  for (const auto& [type, st] : types) {
+    if (st.progress.pending || st.progress.awaiting_reply) return false;
+  }
+  return true;
+}
 
 // Metric handles of one type, looked up once (Family::Add hashes labels under a lock).
 struct TypeMetrics {
@@ -86,6 +100,16 @@ void RecordSent(const std::string& type_url, const std::string& nonce, const std
                 size_t bytes, TypeProgress* progress);
 TypeStatus StatusOf(const std::string& type_url, const TypeProgress& progress, size_t names,
                     bool wildcard);
+// The first TypeStatus::kMaxListedNames of `names`.
+template <typename NameSet>
+std::vector<std::string> ListedNames(const NameSet& names) {
+  std::vector<std::string> out;
+  for (const auto& n : names) {
+    if (out.size() == TypeStatus::kMaxListedNames) break;
+    out.push_back(n);
+  }
+  return out;
+}
 
 // The order a push sends types in: make before break (clusters and endpoints before the
 // listeners and routes that use them), then secrets and the types answered possibly empty.

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 #include <memory>
 
+#include "controller/bootstrap/mesh_page.h"
 #include "istio/networking/v1alpha3/envoy_filter.pb.h"
 #include "istio/networking/v1alpha3/virtual_service.pb.h"
 #include "tests/xds/test_mesh.h"
@@ -210,6 +211,86 @@ TEST_CASE("debug responses are indented JSON with a final newline", "[debug]") {
   CHECK(r.status == 200);
   CHECK(r.content_type == "application/json");
   CHECK(r.body == "{\n  \"enabled\": false\n}\n");
+}
+
+TEST_CASE("pushz: trigger, replies, pending and latency in milliseconds", "[debug]") {
+  xds::PushRecord p;
+  p.id = 3;
+  p.version = 9;
+  p.time = absl::FromUnixMillis(1000);
+  p.trigger.full = true;
+  p.trigger.kinds = {{"VirtualService", 1}};
+  p.trigger.configs = {"VirtualService/default/reviews"};
+  p.trigger.configs_total = 1;
+  p.trigger.first_change = absl::FromUnixMillis(900);
+  p.proxies = 2;
+  p.targets_known = true;
+  p.responses = {{"rds", 2}};
+  p.acked = 1;
+  p.p50 = p.p99 = p.max = absl::Microseconds(1500);
+  json j = PushzJson({p}, 100);
+  CHECK(j["capacity"] == 100);
+  const json& e = j["pushes"][0];
+  CHECK(e["version"] == 9);
+  CHECK(e["type"] == "full");
+  CHECK(e["time"] == "1970-01-01T00:00:01.000Z");
+  CHECK(e["trigger"]["configs"]["names"][0] == "VirtualService/default/reviews");
+  CHECK(e["trigger"]["debounce_ms"] == 100.0);
+  CHECK(e["scope"] == 0);
+  CHECK(e["pending"] == true);  // one of two proxies answered
+  CHECK(e["latency_ms"]["max"] == 1.5);
+  p.acked = 0;
+  p.unchanged = 2;
+  json done = PushzJson({p}, 100)["pushes"][0];
+  CHECK(done["pending"] == false);
+  CHECK(done["latency_ms"].is_null());
+}
+
+TEST_CASE("push_status: istiod's ProxyStatus shape from the snapshot", "[debug]") {
+  CHECK(PushStatusJson(nullptr) == json::object());
+  auto snapshot = testing::SnapshotFromYaml(R"(
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: ratings, namespace: default}
+spec:
+  hosts: [ratings.default.svc.cluster.local]
+  resolution: STATIC
+  ports: [{number: 9080, name: grpc, protocol: GRPC}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: a, namespace: default}
+spec:
+  hosts: [ratings]
+  http: [{route: [{destination: {host: ratings}}]}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: b, namespace: default}
+spec:
+  hosts: [ratings.default.svc.cluster.local]
+  http: [{route: [{destination: {host: ratings}}]}]
+)",
+                                            1);
+  json j = PushStatusJson(snapshot.get());
+  CHECK(j["pilot_eds_no_instances"] ==
+        json({{"outbound|9080||ratings.default.svc.cluster.local", json::object()}}));
+  const std::string msg =
+      j["pilot_vservice_dup_domain"]["ratings.default.svc.cluster.local"]["message"];
+  CHECK(msg.find("default/a, default/b") != std::string::npos);
+}
+
+TEST_CASE("mesh page: embedded, self-contained, polls the debug endpoints", "[debug]") {
+  std::string html(MeshPageHtml());
+  CHECK(html.rfind("<!DOCTYPE html>", 0) == 0);
+  CHECK(html.find("/debug/pushz") != std::string::npos);
+  CHECK(html.find("meshd unreachable since") != std::string::npos);
+  // No external resources: nothing loaded from another origin (the SVG namespace URI is an
+  // identifier, not a fetch).
+  for (const char* bad : {"src=\"http", "href=\"http", "@import", "<link", "src=\"//"}) {
+    INFO(bad);
+    CHECK(html.find(bad) == std::string::npos);
+  }
 }
 
 }  // namespace

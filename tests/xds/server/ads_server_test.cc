@@ -253,6 +253,70 @@ TEST_CASE("ClusterID: a token caller claiming another cluster is refused, as ist
   CHECK(AdsServer(AdsServer::Options{1, "west"}).cluster_id() == "west");
 }
 
+TEST_CASE("Push history: queued proxies, responses per type, ACK latency, NACK", "[ads]") {
+  Fixture f;
+  grpc::ClientContext ctx;
+  auto stream = f.stub->StreamAggregatedResources(&ctx);
+  DiscoveryRequest req;
+  SetNode(req.mutable_node());
+  req.set_type_url(kRouteType);
+  req.add_resource_names("outbound|9080||reviews.default.svc.cluster.local");
+  REQUIRE(stream->Write(req));
+  DiscoveryResponse resp;
+  REQUIRE(stream->Read(&resp));
+  req.clear_node();
+  req.set_response_nonce(resp.nonce());
+  REQUIRE(stream->Write(req));
+  auto wait_for = [&f](auto pred) {
+    for (int i = 0; i < 400; ++i) {
+      auto r = f.ads.history().Recent(1);
+      if (!r.empty() && pred(r[0])) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return false;
+  };
+  // Wait for the subscription's ACK before the change, so the push is the only thing owed.
+  for (int i = 0; i < 400; ++i) {
+    auto st = f.ads.Status();
+    if (!st.empty() && !st[0].types.empty() && st[0].types[0].version_acked == "1") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  model::PushRequest change = Fixture::Full();
+  change.configs_updated.insert({model::Kind::kVirtualService, "default", "reviews"});
+  f.ads.OnSnapshot(testing::SnapshotFromYaml(Mesh(50, "10.0.0.2"), 2), change);
+  REQUIRE(stream->Read(&resp));
+  REQUIRE(wait_for([](const PushRecord& p) { return p.version == 2 && p.targets_known; }));
+  PushRecord p = f.ads.history().Recent(1)[0];
+  CHECK(p.proxies == 1);
+  CHECK(p.pending());
+  CHECK(p.responses.at("rds") == 1);
+  CHECK(p.trigger.configs == std::vector<std::string>{"VirtualService/default/reviews"});
+  req.set_response_nonce(resp.nonce());
+  REQUIRE(stream->Write(req));
+  REQUIRE(wait_for([](const PushRecord& p) { return p.version == 2 && !p.pending(); }));
+  p = f.ads.history().Recent(1)[0];
+  CHECK(p.acked == 1);
+  CHECK(p.max > absl::ZeroDuration());
+  // The next change is NACKed: counted as such, no latency.
+  f.ads.OnSnapshot(testing::SnapshotFromYaml(Mesh(20, "10.0.0.2"), 3), Fixture::Full());
+  REQUIRE(stream->Read(&resp));
+  req.set_response_nonce(resp.nonce());
+  req.mutable_error_detail()->set_message("bad route");
+  REQUIRE(stream->Write(req));
+  REQUIRE(wait_for([](const PushRecord& p) { return p.version == 3 && !p.pending(); }));
+  CHECK(f.ads.history().Recent(1)[0].nacked == 1);
+  CHECK(f.ads.history().Recent(1)[0].acked == 0);
+  // A change the proxy does not subscribe to queues nobody.
+  model::PushRequest other;
+  other.endpoint_hosts.insert("ratings.default.svc.cluster.local");
+  f.ads.OnSnapshot(testing::SnapshotFromYaml(Mesh(20, "10.0.0.2"), 4), other);
+  auto last = f.ads.history().Recent(1)[0];
+  CHECK(last.version == 4);
+  CHECK(last.proxies == 0);
+  CHECK_FALSE(last.pending());
+  ctx.TryCancel();
+}
+
 }  // namespace
 }  // namespace meshd::xds
 
