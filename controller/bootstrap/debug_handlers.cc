@@ -38,6 +38,7 @@ json SynczJson(const std::vector<xds::ConnectionStatus>& connections) {
       json jt = {{"version_sent", t.version_sent},   {"nonce_sent", t.nonce_sent},
                  {"version_acked", t.version_acked}, {"subscribed", t.names},
                  {"wildcard", t.wildcard},           {"responses", t.responses}};
+      if (!t.version_sent.empty()) jt["sent_at"] = Rfc3339(t.sent_at);
       if (!t.nack_error.empty()) {
         jt["nack"] = {{"version", t.nack_version}, {"error", t.nack_error}};
       }

@@ -11,6 +11,7 @@
 #include "absl/time/clock.h"
 #include "ca/server/ca_server.h"
 #include "controller/bootstrap/debug_handlers.h"
+#include "controller/bootstrap/debug_registry.h"
 #include "controller/common/backoff.h"
 #include "controller/common/http_server.h"
 #include "controller/common/metrics.h"
@@ -30,6 +31,7 @@
 #include "controller/webhook/webhook_server.h"
 #include "spdlog/spdlog.h"
 #include "xds/server/ads_server.h"
+#include "xds/server/config_dump.h"
 
 namespace meshd::bootstrap {
 namespace {
@@ -102,7 +104,8 @@ bool Server::StopRequested() const { return stop_.HasBeenNotified(); }
 void Server::WaitForStopRequest() { stop_.WaitForNotification(); }
 
 absl::Status Server::Start() {
-  ads_ = std::make_unique<xds::AdsServer>(xds::AdsServer::Options{options_.push_workers, options_.cluster_id});
+  ads_ = std::make_unique<xds::AdsServer>(
+      xds::AdsServer::Options{options_.push_workers, options_.cluster_id});
   mesh_watcher_ = std::make_unique<file::MeshConfigWatcher>(
       options_.mesh_config, absl::Seconds(1),
       [this](model::MeshConfigPtr mesh) { controller_->SetMeshConfig(std::move(mesh)); });
@@ -485,11 +488,40 @@ void Server::RegisterDebugHandlers(HttpServer* http) {
   });
   http->Handle("/debug/syncz",
                [this](const HttpRequest&) { return JsonResponse(SynczJson(ads_->Status())); });
+  RegisterRegistryHandlers(http);
   http->Handle("/debug/configz", [this](const HttpRequest&) {
     model::SnapshotPtr snapshot = controller_->Current();
     return JsonResponse(ConfigzJson(
         snapshot.get(), file_source_ ? file_source_->Rejections() : std::vector<file::Rejection>{},
         kube_source_ ? kube_source_->Rejections() : std::vector<kube::KubeSource::Rejection>{}));
+  });
+}
+
+// istiod-compatible registry and per-proxy debug endpoints (debug_registry.h, config_dump.h).
+void Server::RegisterRegistryHandlers(HttpServer* http) {
+  http->Handle("/debug/registryz", [this](const HttpRequest&) {
+    return JsonResponse(RegistryzJson(controller_->Current().get()));
+  });
+  http->Handle("/debug/endpointz", [this](const HttpRequest&) {
+    return JsonResponse(EndpointzJson(controller_->Current().get()));
+  });
+  http->Handle("/debug/config_dump", [this](const HttpRequest& req) {
+    HttpResponse r;
+    auto it = req.query.find("proxyID");
+    if (it == req.query.end() || it->second.empty()) {
+      r.status = 400;
+      r.body = "proxyID is required: /debug/config_dump?proxyID=<pod>.<namespace>\n";
+      return r;
+    }
+    absl::StatusOr<std::string> dump = xds::ConfigDumpJson(*ads_, it->second);
+    if (!dump.ok()) {
+      r.status = absl::IsNotFound(dump.status()) ? 404 : 503;
+      r.body = std::string(dump.status().message()) + "\n";
+      return r;
+    }
+    r.content_type = "application/json";
+    r.body = std::move(*dump);
+    return r;
   });
 }
 

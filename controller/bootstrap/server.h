@@ -61,6 +61,7 @@ class Server {
 
  private:
   void RegisterDebugHandlers(HttpServer* http);
+  void RegisterRegistryHandlers(HttpServer* http);
   // Creates and starts the CA (root, signer, CreateCertificate, serving certificate).
   absl::Status StartCa();
 

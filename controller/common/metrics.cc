@@ -69,6 +69,22 @@ Metrics::Metrics()
                     .Name("meshd_snapshots_total")
                     .Help("Immutable model snapshots built.")
                     .Register(*registry_)),
+      services(prometheus::BuildGauge()
+                   .Name("pilot_services")
+                   .Help("Total services known to pilot.")
+                   .Register(*registry_)),
+      virt_services(prometheus::BuildGauge()
+                        .Name("pilot_virt_services")
+                        .Help("Total virtual services known to pilot.")
+                        .Register(*registry_)),
+      push_triggers(prometheus::BuildCounter()
+                        .Name("pilot_push_triggers")
+                        .Help("Total number of times a push was triggered, labeled by reason.")
+                        .Register(*registry_)),
+      build(prometheus::BuildGauge()
+                .Name("istio_build")
+                .Help("Istio component build info")
+                .Register(*registry_)),
       citadel_csr(prometheus::BuildCounter()
                       .Name("citadel_server_csr_count")
                       .Help("The number of CSRs received by the CA server.")
@@ -118,7 +134,9 @@ Metrics::Metrics()
           prometheus::BuildCounter()
               .Name("meshd_ca_plugin_load_errors_total")
               .Help("Plug-in CA material refused, by source; the previous CA stays in use.")
-              .Register(*registry_)) {}
+              .Register(*registry_)) {
+  build.Add({{"component", "pilot"}, {"tag", kMeshdVersion}}).Set(1);
+}
 
 std::string Metrics::Serialize() const {
   prometheus::TextSerializer serializer;

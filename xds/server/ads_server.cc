@@ -181,6 +181,16 @@ void AdsServer::OnSnapshot(model::SnapshotPtr snapshot, const model::PushRequest
     snapshot_time_ = absl::Now();
     for (const auto& [id, c] : connections_) targets.push_back(c);
   }
+  Metrics& m = Metrics::Get();
+  m.services.Add({}).Set(static_cast<double>(snapshot->Services().size()));
+  m.virt_services.Add({}).Set(
+      static_cast<double>(snapshot->Configs(model::Kind::kVirtualService).size()));
+  if (!request.configs_updated.empty() ||
+      (request.full && request.service_hosts.empty() && request.endpoint_hosts.empty())) {
+    m.push_triggers.Add({{"type", "config"}}).Increment();
+  }
+  if (!request.service_hosts.empty()) m.push_triggers.Add({{"type", "service"}}).Increment();
+  if (!request.endpoint_hosts.empty()) m.push_triggers.Add({{"type", "endpoint"}}).Increment();
   size_t pushed = 0;
   for (auto& c : targets) {
     if (c->MarkForPush(scope, *snapshot)) {
@@ -229,6 +239,19 @@ void AdsServer::Unregister(uint64_t id) {
   absl::MutexLock lock(&mu_);
   connections_.erase(id);
   Metrics::Get().xds_clients.Add({}).Set(static_cast<double>(connections_.size()));
+}
+
+std::vector<model::Proxy> AdsServer::Proxies() const {
+  std::vector<std::shared_ptr<Stream>> all;
+  {
+    absl::MutexLock lock(&mu_);
+    for (const auto& [id, c] : connections_) all.push_back(c);
+  }
+  std::vector<model::Proxy> out;
+  for (const auto& c : all) {
+    if (auto p = c->proxy()) out.push_back(std::move(*p));
+  }
+  return out;
 }
 
 std::vector<ConnectionStatus> AdsServer::Status() const {

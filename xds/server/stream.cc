@@ -91,6 +91,7 @@ TypeStatus StatusOf(const std::string& type, const TypeProgress& p, size_t names
   t.nack_error = p.nack_error;
   t.nack_version = p.nack_version;
   t.responses = p.responses;
+  t.sent_at = p.sent_at;
   return t;
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,7 @@ struct TypeStatus {
   std::string nack_error;    // the client's error for the last NACK, until the next ACK
   std::string nack_version;  // version the NACK rejected
   uint64_t responses = 0;
+  absl::Time sent_at;  // of the last response (meaningful when version_sent is set)
 };
 
 struct ConnectionStatus {
@@ -94,6 +96,8 @@ class Stream : public Pushable {
   // Marks the types a snapshot change affects. True if anything became pending.
   virtual bool MarkForPush(const PushScope& scope, const model::Snapshot& next) = 0;
   virtual ConnectionStatus Status() const = 0;
+  // The proxy the first request named (nullopt before it).
+  virtual std::optional<model::Proxy> proxy() const = 0;
 };
 
 // The types meshd answers: the four the generators serve, plus SDS, ECDS, NDS and PCDS
