@@ -45,6 +45,7 @@ json SynczJson(const std::vector<xds::ConnectionStatus>& connections) {
                  {"version_acked", t.version_acked}, {"subscribed", t.names},
                  {"wildcard", t.wildcard},           {"responses", t.responses}};
       if (!t.subscribed_names.empty()) jt["names"] = t.subscribed_names;
+      if (!t.version_sent.empty()) jt["sent_at"] = Rfc3339(t.sent_at);
       if (!t.nack_error.empty()) {
         jt["nack"] = {{"version", t.nack_version}, {"error", t.nack_error}};
         if (!t.nack_names.empty()) jt["nack"]["resources"] = t.nack_names;

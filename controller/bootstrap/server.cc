@@ -13,6 +13,7 @@
 #include "controller/bootstrap/config_status.h"
 #include "controller/bootstrap/debug_handlers.h"
 #include "controller/bootstrap/mesh_page.h"
+#include "controller/bootstrap/debug_registry.h"
 #include "controller/common/backoff.h"
 #include "controller/common/http_server.h"
 #include "controller/common/metrics.h"
@@ -33,6 +34,7 @@
 #include "controller/webhook/webhook_server.h"
 #include "spdlog/spdlog.h"
 #include "xds/server/ads_server.h"
+#include "xds/server/config_dump.h"
 
 namespace meshd::bootstrap {
 namespace {
@@ -538,6 +540,7 @@ void Server::RegisterDebugHandlers(HttpServer* http) {
   });
   http->Handle("/debug/syncz",
                [this](const HttpRequest&) { return JsonResponse(SynczJson(ads_->Status())); });
+  RegisterRegistryHandlers(http);
   http->Handle("/debug/configz", [this](const HttpRequest&) {
     model::SnapshotPtr snapshot = controller_->Current();
     std::vector<xds::ConnectionStatus> connections = ads_->Status();
@@ -566,6 +569,34 @@ void Server::RegisterPushHandlers(HttpServer* http) {
   };
   http->Handle("/", page);
   http->Handle("/mesh", page);
+}
+
+// istiod-compatible registry and per-proxy debug endpoints (debug_registry.h, config_dump.h).
+void Server::RegisterRegistryHandlers(HttpServer* http) {
+  http->Handle("/debug/registryz", [this](const HttpRequest&) {
+    return JsonResponse(RegistryzJson(controller_->Current().get()));
+  });
+  http->Handle("/debug/endpointz", [this](const HttpRequest&) {
+    return JsonResponse(EndpointzJson(controller_->Current().get()));
+  });
+  http->Handle("/debug/config_dump", [this](const HttpRequest& req) {
+    HttpResponse r;
+    auto it = req.query.find("proxyID");
+    if (it == req.query.end() || it->second.empty()) {
+      r.status = 400;
+      r.body = "proxyID is required: /debug/config_dump?proxyID=<pod>.<namespace>\n";
+      return r;
+    }
+    absl::StatusOr<std::string> dump = xds::ConfigDumpJson(*ads_, it->second);
+    if (!dump.ok()) {
+      r.status = absl::IsNotFound(dump.status()) ? 404 : 503;
+      r.body = std::string(dump.status().message()) + "\n";
+      return r;
+    }
+    r.content_type = "application/json";
+    r.body = std::move(*dump);
+    return r;
+  });
 }
 
 }  // namespace meshd::bootstrap

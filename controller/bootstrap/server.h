@@ -64,6 +64,7 @@ class Server {
   void RegisterDebugHandlers(HttpServer* http);
   // /debug/pushz, /debug/push_status and the mesh page (/ and /mesh).
   void RegisterPushHandlers(HttpServer* http);
+  void RegisterRegistryHandlers(HttpServer* http);
   // Creates and starts the CA (root, signer, CreateCertificate, serving certificate).
   absl::Status StartCa();
 

@@ -69,6 +69,22 @@ Metrics::Metrics()
                     .Name("meshd_snapshots_total")
                     .Help("Immutable model snapshots built.")
                     .Register(*registry_)),
+      services(prometheus::BuildGauge()
+                   .Name("pilot_services")
+                   .Help("Total services known to pilot.")
+                   .Register(*registry_)),
+      virt_services(prometheus::BuildGauge()
+                        .Name("pilot_virt_services")
+                        .Help("Total virtual services known to pilot.")
+                        .Register(*registry_)),
+      push_triggers(prometheus::BuildCounter()
+                        .Name("pilot_push_triggers")
+                        .Help("Total number of times a push was triggered, labeled by reason.")
+                        .Register(*registry_)),
+      build(prometheus::BuildGauge()
+                .Name("istio_build")
+                .Help("Istio component build info")
+                .Register(*registry_)),
       citadel_csr(prometheus::BuildCounter()
                       .Name("citadel_server_csr_count")
                       .Help("The number of CSRs received by the CA server.")
@@ -129,7 +145,9 @@ Metrics::Metrics()
               .Name("meshd_config_status_writes_total")
               .Help("Status subresource writes of Istio objects, by result (written, conflict, "
                     "error).")
-              .Register(*registry_)) {}
+              .Register(*registry_)) {
+  build.Add({{"component", "pilot"}, {"tag", kMeshdVersion}}).Set(1);
+}
 
 std::string Metrics::Serialize() const {
   prometheus::TextSerializer serializer;

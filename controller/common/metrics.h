@@ -10,7 +10,14 @@
 #include "prometheus/histogram.h"
 #include "prometheus/registry.h"
 
+#ifndef MESHD_VERSION
+#define MESHD_VERSION "dev"
+#endif
+
 namespace meshd {
+
+// The build's version, as istio_build's tag and meshctl's.
+inline constexpr char kMeshdVersion[] = MESHD_VERSION;
 
 class Metrics {
  private:
@@ -48,6 +55,15 @@ class Metrics {
   prometheus::Family<prometheus::Histogram>& proxy_convergence_time;
   // Snapshots built (meshd_snapshots_total).
   prometheus::Family<prometheus::Counter>& snapshots;
+  // Services in the current snapshot (istiod: pilot_services).
+  prometheus::Family<prometheus::Gauge>& services;
+  // VirtualServices in the current snapshot (istiod: pilot_virt_services).
+  prometheus::Family<prometheus::Gauge>& virt_services;
+  // Pushes by what triggered them, istiod's `type` label: config, endpoint, service
+  // (istiod: pilot_push_triggers).
+  prometheus::Family<prometheus::Counter>& push_triggers;
+  // Always 1, labelled component="pilot" and tag=<version> (istiod: istio_build).
+  prometheus::Family<prometheus::Gauge>& build;
 
   // The CA, named as istiod's citadel_server_* (security/pkg/server/ca/monitoring.go).
   // CreateCertificate requests received.

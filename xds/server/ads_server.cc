@@ -216,6 +216,16 @@ void AdsServer::OnSnapshot(model::SnapshotPtr snapshot, const model::PushRequest
   }
   scope.push_id = history_.Begin(snapshot->version(), request, scope.all,
                                  scope.hosts.size() + scope.endpoint_hosts.size(), absl::Now());
+  Metrics& m = Metrics::Get();
+  m.services.Add({}).Set(static_cast<double>(snapshot->Services().size()));
+  m.virt_services.Add({}).Set(
+      static_cast<double>(snapshot->Configs(model::Kind::kVirtualService).size()));
+  if (!request.configs_updated.empty() ||
+      (request.full && request.service_hosts.empty() && request.endpoint_hosts.empty())) {
+    m.push_triggers.Add({{"type", "config"}}).Increment();
+  }
+  if (!request.service_hosts.empty()) m.push_triggers.Add({{"type", "service"}}).Increment();
+  if (!request.endpoint_hosts.empty()) m.push_triggers.Add({{"type", "endpoint"}}).Increment();
   size_t pushed = 0;
   for (auto& c : targets) {
     if (c->MarkForPush(scope, *snapshot)) {
@@ -265,6 +275,19 @@ void AdsServer::Unregister(uint64_t id) {
   absl::MutexLock lock(&mu_);
   connections_.erase(id);
   Metrics::Get().xds_clients.Add({}).Set(static_cast<double>(connections_.size()));
+}
+
+std::vector<model::Proxy> AdsServer::Proxies() const {
+  std::vector<std::shared_ptr<Stream>> all;
+  {
+    absl::MutexLock lock(&mu_);
+    for (const auto& [id, c] : connections_) all.push_back(c);
+  }
+  std::vector<model::Proxy> out;
+  for (const auto& c : all) {
+    if (auto p = c->proxy()) out.push_back(std::move(*p));
+  }
+  return out;
 }
 
 std::vector<ConnectionStatus> AdsServer::Status() const {

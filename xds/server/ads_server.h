@@ -104,6 +104,8 @@ class AdsServer final
   void Register(std::shared_ptr<Stream> connection);
   void Unregister(uint64_t id);
   std::vector<ConnectionStatus> Status() const;
+  // The proxies of the connections that named one.
+  std::vector<model::Proxy> Proxies() const;
   size_t connections() const;
 
  private:

@@ -52,6 +52,10 @@ class AdsStream : public grpc::ServerBidiReactor<Request, Response>,
   }
 
   uint64_t id() const override { return id_; }
+  std::optional<model::Proxy> proxy() const override {
+    absl::MutexLock lock(&mu_);
+    return proxy_;
+  }
 
   // The namespace of the authenticated caller (TLS port), before Begin; empty when the
   // stream is not authenticated (plaintext port). A node in another namespace is refused.

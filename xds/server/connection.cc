@@ -10,6 +10,7 @@
 #include "xds/server/ads_server.h"
 #include "xds/server/node.h"
 #include "xds/server/resource_cache.h"
+#include "xds/server/syncz.h"
 
 namespace meshd::xds {
 namespace {
@@ -22,6 +23,7 @@ using envoy::service::discovery::v3::DiscoveryResponse;
 void Connection::HandleRequest(const DiscoveryRequest& request) {
   std::shared_ptr<Stream> self = shared_from_this();
   bool respond = false;
+  bool syncz = false;
   bool first = false;
   std::optional<grpc::Status> reject;
   PushWait done;  // the pushes this reply finished answering
@@ -30,7 +32,11 @@ void Connection::HandleRequest(const DiscoveryRequest& request) {
     if (finishing_) return;
     reject = AcceptNodeLocked(request.has_node(), request.node(), "DiscoveryRequest", &first);
     const std::string& type = request.type_url();
-    if (!reject && RoleOf(type, id_, proxy_->id) == TypeRole::kServed) {
+    if (!reject && type == kSynczType) {
+      // A debug request (istioctl proxy-status): answered below, outside the bookkeeping;
+      // its ACK (a nonce) is not answered again.
+      syncz = request.response_nonce().empty();
+    } else if (!reject && RoleOf(type, id_, proxy_->id) == TypeRole::kServed) {
       TypeState& st = types_[type];
       RequestView rv{request.response_nonce(),
                      request.has_error_detail(),
@@ -60,6 +66,16 @@ void Connection::HandleRequest(const DiscoveryRequest& request) {
   }
   ResolveWait(done);
   if (first) server_->Register(self);
+  if (syncz) {
+    // Status() locks every connection, this one included: built without holding mu_.
+    std::vector<ConnectionStatus> all = server_->Status();
+    {
+      absl::MutexLock lock(&mu_);
+      if (finishing_ || done_) return;
+      writes_.push_back(SynczResponse(all, id_, absl::StrCat(id_, "-", ++nonce_counter_)));
+    }
+    KickWrites();
+  }
   if (respond && self) server_->queue().Enqueue(self);
 }
 

@@ -100,6 +100,7 @@ TypeStatus StatusOf(const std::string& type, const TypeProgress& p, size_t names
   t.nack_version = p.nack_version;
   t.nack_names = p.nack_names;
   t.responses = p.responses;
+  t.sent_at = p.sent_at;
   return t;
 }
 

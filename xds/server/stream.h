@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,7 @@ struct TypeStatus {
   // The first kMaxListedNames subscribed names (sorted), for the mesh page's graph.
   static constexpr size_t kMaxListedNames = 32;
   std::vector<std::string> subscribed_names;
+  absl::Time sent_at;  // of the last response (meaningful when version_sent is set)
 };
 
 struct ConnectionStatus {
@@ -126,6 +128,8 @@ class Stream : public Pushable {
   // Marks the types a snapshot change affects. True if anything became pending.
   virtual bool MarkForPush(const PushScope& scope, const model::Snapshot& next) = 0;
   virtual ConnectionStatus Status() const = 0;
+  // The proxy the first request named (nullopt before it).
+  virtual std::optional<model::Proxy> proxy() const = 0;
 };
 
 // The types meshd answers: the four the generators serve, plus SDS, ECDS, NDS and PCDS

@@ -68,6 +68,7 @@ TEST_CASE("syncz: one entry per connection, types by short name, NACK only when 
   lds.nonce_sent = "n3";
   lds.version_acked = "3";
   lds.responses = 3;
+  lds.sent_at = absl::FromUnixSeconds(1700000000);  // for meshctl's STALE (age)
   xds::TypeStatus cds;
   cds.type_url = "type.googleapis.com/envoy.config.cluster.v3.Cluster";
   cds.wildcard = true;
@@ -99,7 +100,8 @@ TEST_CASE("syncz: one entry per connection, types by short name, NACK only when 
                                       {"version_acked", "3"},
                                       {"subscribed", 2},
                                       {"wildcard", false},
-                                      {"responses", 3}}));
+                                      {"responses", 3},
+                                      {"sent_at", "2023-11-14T22:13:20.000Z"}}));
   CHECK_FALSE(e["types"][lds_name].contains("nack"));
   CHECK(e["types"][cds_name]["wildcard"] == true);
   CHECK(e["types"][cds_name]["nack"] == json({{"version", "4"}, {"error", "bad cluster"}}));

@@ -8,6 +8,8 @@
 
 #include "envoy/config/cluster/v3/cluster.pb.h"
 #include "envoy/config/endpoint/v3/endpoint.pb.h"
+#include "envoy/service/status/v3/csds.pb.h"
+#include "xds/server/syncz.h"
 #include "tests/xds/test_mesh.h"
 
 namespace meshd::xds {
@@ -364,6 +366,92 @@ TEST_CASE("SotW EDS is incremental: an endpoint change sends only the changed CL
   REQUIRE(stream->Read(&resp));
   CHECK(resp.resources_size() == 3);
   ctx.TryCancel();
+}
+
+}  // namespace
+}  // namespace meshd::xds
+
+namespace meshd::xds {
+namespace {
+
+TEST_CASE("istio.io/debug/syncz over ADS: one ClientConfig per proxy, bookkeeping untouched",
+          "[ads][debugz]") {
+  Fixture f;
+  grpc::ClientContext ctx;
+  auto proxy = f.stub->StreamAggregatedResources(&ctx);
+  DiscoveryRequest req;
+  SetNode(req.mutable_node());
+  req.set_type_url(kRouteType);
+  req.add_resource_names("outbound|9080||reviews.default.svc.cluster.local");
+  REQUIRE(proxy->Write(req));
+  DiscoveryResponse resp;
+  REQUIRE(proxy->Read(&resp));
+  req.clear_node();
+  req.set_version_info(resp.version_info());
+  req.set_response_nonce(resp.nonce());
+  REQUIRE(proxy->Write(req));
+  auto rds_acked = [&f] {
+    for (const auto& c : f.ads.Status()) {
+      for (const auto& t : c.types) {
+        if (t.type_url == kRouteType && t.version_acked == "1") return true;
+      }
+    }
+    return false;
+  };
+  for (int i = 0; i < 200 && !rds_acked(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  REQUIRE(rds_acked());
+
+  // istioctl's request, on a stream of its own.
+  grpc::ClientContext dctx;
+  // Without the syncz answer, the Read below fails at the deadline instead of hanging.
+  dctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  auto debug = f.stub->StreamAggregatedResources(&dctx);
+  DiscoveryRequest sreq;
+  sreq.mutable_node()->set_id("istioctl~0.0.0.0~istioctl.default~default.svc.cluster.local");
+  sreq.set_type_url(kSynczType);
+  REQUIRE(debug->Write(sreq));
+  DiscoveryResponse sresp;
+  REQUIRE(debug->Read(&sresp));
+  CHECK(sresp.type_url() == kSynczType);
+  REQUIRE(sresp.resources_size() == 1);  // the proxy, not the asking stream
+  envoy::service::status::v3::ClientConfig cc;
+  REQUIRE(sresp.resources(0).UnpackTo(&cc));
+  CHECK(cc.node().id() == "sidecar~10.0.0.9~client.default~default.svc.cluster.local");
+  REQUIRE(cc.generic_xds_configs_size() == 1);
+  CHECK(cc.generic_xds_configs(0).type_url() == kRouteType);
+  CHECK(cc.generic_xds_configs(0).config_status() == envoy::service::status::v3::SYNCED);
+  // The ACK of the syncz response is not answered, and the debug stream tracks no type.
+  sreq.set_response_nonce(sresp.nonce());
+  REQUIRE(debug->Write(sreq));
+  for (const auto& c : f.ads.Status()) {
+    if (c.proxy_id.rfind("istioctl~", 0) == 0) CHECK(c.types.empty());
+  }
+  CHECK(rds_acked());  // the proxy's bookkeeping is unchanged
+
+  // A NACK shows as ERROR with the proxy's message.
+  f.ads.OnSnapshot(testing::SnapshotFromYaml(Mesh(50, "10.0.0.2"), 2), Fixture::Full());
+  REQUIRE(proxy->Read(&resp));
+  req.set_response_nonce(resp.nonce());
+  req.mutable_error_detail()->set_message("bad route");
+  REQUIRE(proxy->Write(req));
+  bool error = false;
+  for (int i = 0; i < 200 && !error; ++i) {
+    auto all = f.ads.Status();
+    auto r = SynczResponse(all, 0, "n");
+    for (const auto& any : r.resources()) {
+      envoy::service::status::v3::ClientConfig c;
+      if (any.UnpackTo(&c) && c.generic_xds_configs_size() == 1 &&
+          c.generic_xds_configs(0).config_status() == envoy::service::status::v3::ERROR) {
+        error = c.generic_xds_configs(0).error_state().details() == "bad route";
+      }
+    }
+    if (!error) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  CHECK(error);
+  ctx.TryCancel();
+  dctx.TryCancel();
 }
 
 }  // namespace

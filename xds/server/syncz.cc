@@ -1,0 +1,41 @@
+#include "xds/server/syncz.h"
+
+#include "envoy/service/status/v3/csds.pb.h"
+
+namespace meshd::xds {
+
+using envoy::service::status::v3::ClientConfig;
+using envoy::service::status::v3::ConfigStatus;
+
+envoy::service::discovery::v3::DiscoveryResponse SynczResponse(
+    const std::vector<ConnectionStatus>& connections, uint64_t self, const std::string& nonce) {
+  envoy::service::discovery::v3::DiscoveryResponse response;
+  response.set_type_url(kSynczType);
+  response.set_nonce(nonce);
+  response.mutable_control_plane()->set_identifier("meshd");
+  for (const auto& c : connections) {
+    if (c.id == self || c.proxy_id.empty()) continue;
+    ClientConfig cc;
+    cc.mutable_node()->set_id(c.proxy_id);
+    for (const auto& t : c.types) {
+      auto* g = cc.add_generic_xds_configs();
+      g->set_type_url(t.type_url);
+      g->set_version_info(t.version_sent);
+      ConfigStatus status = ConfigStatus::SYNCED;
+      if (t.version_sent.empty()) {
+        status = ConfigStatus::NOT_SENT;
+      } else if (!t.nack_error.empty()) {
+        status = ConfigStatus::ERROR;
+        g->mutable_error_state()->set_details(t.nack_error);
+        g->mutable_error_state()->set_version_info(t.nack_version);
+      } else if (t.version_acked != t.version_sent) {
+        status = ConfigStatus::STALE;
+      }
+      g->set_config_status(status);
+    }
+    response.add_resources()->PackFrom(cc);
+  }
+  return response;
+}
+
+}  // namespace meshd::xds
