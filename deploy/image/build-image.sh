@@ -8,9 +8,9 @@ BUILD=${BUILD:-build}
 TAG=${TAG:-meshd:latest}
 ctx="$BUILD/image"
 rm -rf "$ctx" && mkdir -p "$ctx"
-cp "$BUILD/controller/meshd" "$BUILD/ca/meshd-agent" "$ctx/"
-strip --strip-debug "$ctx/meshd" "$ctx/meshd-agent" 2>/dev/null || true
-deploy/image/runtime-packages.sh "$ctx/meshd" "$ctx/meshd-agent" > "$ctx/runtime-packages.txt"
+cp "$BUILD/controller/meshd" "$BUILD/ca/meshd-agent" "$BUILD/controller/meshctl" "$ctx/"
+strip --strip-debug "$ctx/meshd" "$ctx/meshd-agent" "$ctx/meshctl" 2>/dev/null || true
+deploy/image/runtime-packages.sh "$ctx/meshd" "$ctx/meshd-agent" "$ctx/meshctl" > "$ctx/runtime-packages.txt"
 cp deploy/Dockerfile "$ctx/Dockerfile"
 echo "image: context in $ctx ($(wc -l < "$ctx/runtime-packages.txt") runtime packages)"
 if ! command -v docker >/dev/null 2>&1; then

@@ -295,6 +295,11 @@ ONLY_WHEN_STALE = {("patch", "", "configmaps"), ("patch", "", "secrets")}
 # which this test does not run; tests/e2e covers the SDS path and the reviewer's own unit test
 # its request and response.
 ON_DEMAND = {("create", "authorization.k8s.io", "subjectaccessreviews")}
+# The status writer reads and writes the status of the objects that exist; this run holds
+# one Istio object, VirtualService default/reviews, so only its kind's rights are exercised.
+PER_OBJECT = {(verb, g, res) for g, plurals in ISTIO_KINDS.items() for p in plurals
+              if p != "virtualservices"
+              for verb, res in (("get", p), ("update", p + "/status"))}
 
 
 def rule_allows(rule, a):
@@ -603,6 +608,18 @@ users: [{{name: fake, user: {{token: fake-token}}}}]
 
     check_webhooks_live(api, root["data"]["root-cert.pem"], log_path, workdir, kubeconfig)
 
+    # The leader's status writer: the VirtualService applied above gets Accepted.
+    vs = {}
+
+    def status_written():
+        vs.update(api.call("GET", "/apis/networking.istio.io/v1/namespaces/default/"
+                                  "virtualservices/reviews"))
+        conds = (vs.get("status") or {}).get("conditions") or []
+        return any(c.get("type") == "Accepted" and c.get("status") == "True" for c in conds)
+    wait_until(status_written, "status on VirtualService default/reviews", proc=proc,
+               log_path=log_path)
+    check(True, "the leader wrote status Accepted=True on VirtualService default/reviews")
+
     # Stop meshd first: a watch is recorded when it ends.
     proc.terminate()
     proc.wait(15)
@@ -615,8 +632,9 @@ users: [{{name: fake, user: {{token: fake-token}}}}]
     ns_rules = one(docs, "Role")["rules"]
     denied = sorted({json.dumps(r["attributes"], sort_keys=True) for r in reqs
                      if not allowed(r["attributes"], cluster_rules, ns_rules)})
-    seen = {(a["verb"], a.get("apiGroup"), a.get("resource")) for a in
-            (r["attributes"] for r in reqs) if "resource" in a}
+    seen = {(a["verb"], a.get("apiGroup"),
+             a["resource"] + ("/" + a["subresource"] if a.get("subresource") else ""))
+            for a in (r["attributes"] for r in reqs) if "resource" in a}
     log(f"     meshd made {len(reqs)} requests; distinct (verb, group, resource): {len(seen)}")
     for s in sorted(seen, key=str):
         log(f"       {s}")
@@ -630,7 +648,7 @@ users: [{{name: fake, user: {{token: fake-token}}}}]
             for g in rule["apiGroups"]:
                 for res in rule["resources"]:
                     for verb in rule["verbs"]:
-                        if (verb, g, res) not in seen and (verb, g, res) not in ONLY_WHEN_STALE | ON_DEMAND:
+                        if (verb, g, res) not in seen and (verb, g, res) not in ONLY_WHEN_STALE | ON_DEMAND | PER_OBJECT:
                             unused.append(f"{kind} {verb} {g or 'core'}/{res}")
     check(not unused, "every right in the chart is used by meshd" +
           ("" if not unused else f" (unused: {', '.join(unused)})"))
