@@ -1502,7 +1502,9 @@ int Main(int argc, char** argv) {
                o.virtual_services);
 
   // meshd
+  // Every port meshd opens is a free one, so a run never collides with tests or another meshd.
   int grpc_port = FreePort(), http_port = FreePort(), mon_port = FreePort();
+  int secure_port = FreePort(), webhook_port = FreePort();
   std::vector<std::string> margs = {o.meshd,
                                     "--configDir",
                                     cfg,
@@ -1512,6 +1514,10 @@ int Main(int argc, char** argv) {
                                     "127.0.0.1:" + std::to_string(http_port),
                                     "--monitoringAddr",
                                     "127.0.0.1:" + std::to_string(mon_port),
+                                    "--secureGRPCAddr",
+                                    "127.0.0.1:" + std::to_string(secure_port),
+                                    "--webhookAddr",
+                                    "127.0.0.1:" + std::to_string(webhook_port),
                                     "--log_output_level",
                                     o.meshd_log_level};
   {
