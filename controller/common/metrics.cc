@@ -85,6 +85,14 @@ Metrics::Metrics()
                 .Name("istio_build")
                 .Help("Istio component build info")
                 .Register(*registry_)),
+      k8s_cfg_events(prometheus::BuildCounter()
+                         .Name("pilot_k8s_cfg_events")
+                         .Help("Events from k8s config.")
+                         .Register(*registry_)),
+      xds_send_time(prometheus::BuildHistogram()
+                        .Name("pilot_xds_send_time")
+                        .Help("Total time in seconds Pilot takes to send generated configuration.")
+                        .Register(*registry_)),
       citadel_csr(prometheus::BuildCounter()
                       .Name("citadel_server_csr_count")
                       .Help("The number of CSRs received by the CA server.")

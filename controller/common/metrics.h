@@ -64,6 +64,11 @@ class Metrics {
   prometheus::Family<prometheus::Counter>& push_triggers;
   // Always 1, labelled component="pilot" and tag=<version> (istiod: istio_build).
   prometheus::Family<prometheus::Gauge>& build;
+  // Istio config events from the Kubernetes API, by kind (`type`) and `event` (add, update,
+  // delete) (istiod: pilot_k8s_cfg_events).
+  prometheus::Family<prometheus::Counter>& k8s_cfg_events;
+  // Time from handing a response to gRPC to its write completing (istiod: pilot_xds_send_time).
+  prometheus::Family<prometheus::Histogram>& xds_send_time;
 
   // The CA, named as istiod's citadel_server_* (security/pkg/server/ca/monitoring.go).
   // CreateCertificate requests received.

@@ -189,9 +189,23 @@ void KubeSource::StartInformers(const ServedResources& served) {
       absl::MutexLock lock(&mu_);
       watched_versions_[kind] = absl::StrCat(info.group, "/", version);
     }
-    inf->AddHandler({[this, kind](const json& o) { OnConfig(kind, o); },
-                     [this, kind](const json&, const json& o) { OnConfig(kind, o); },
-                     [this, kind](const json& o) { OnConfigDelete(kind, o); }});
+    auto& events = Metrics::Get().k8s_cfg_events;
+    const std::string type(info.name);
+    prometheus::Counter* added = &events.Add({{"type", type}, {"event", "add"}});
+    prometheus::Counter* updated = &events.Add({{"type", type}, {"event", "update"}});
+    prometheus::Counter* deleted = &events.Add({{"type", type}, {"event", "delete"}});
+    inf->AddHandler({[this, kind, added](const json& o) {
+                       added->Increment();
+                       OnConfig(kind, o);
+                     },
+                     [this, kind, updated](const json&, const json& o) {
+                       updated->Increment();
+                       OnConfig(kind, o);
+                     },
+                     [this, kind, deleted](const json& o) {
+                       deleted->Increment();
+                       OnConfigDelete(kind, o);
+                     }});
     all.push_back(inf);
     spdlog::info("kube: watching {} as {}/{}", std::string(info.name), std::string(info.group),
                  version);

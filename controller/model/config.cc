@@ -74,8 +74,7 @@ std::string ConfigKey::ToString() const { return absl::StrCat(KindName(kind), "/
 bool OnlyServiceEntryEndpointsDiffer(const Config* before, const Config* after) {
   namespace net = istio::networking::v1alpha3;
   if (before == nullptr || after == nullptr || before->key.kind != Kind::kServiceEntry ||
-      after->key.kind != Kind::kServiceEntry || before->spec == nullptr ||
-      after->spec == nullptr) {
+      after->key.kind != Kind::kServiceEntry || before->spec == nullptr || after->spec == nullptr) {
     return false;
   }
   net::ServiceEntry x = before->Spec<net::ServiceEntry>();

@@ -485,6 +485,8 @@ users: [{{name: fake, user: {{token: fake-token}}}}]
     leaders = [m for m in (meshd, meshd_b) if m.get_json("/debug/leaderz")["leader"]]
     check(len(leaders) == 1, f"two replicas: exactly one leader ({[m.get_json('/debug/leaderz')['identity'] for m in leaders]})")
     check("meshd_leader_election_leader" in leaders[0].metrics(), "leadership is a metric")
+    check('pilot_k8s_cfg_events{event="add",type="VirtualService"}' in leaders[0].metrics(),
+          "Istio config events from the API server are counted (pilot_k8s_cfg_events)")
     other = meshd_b if leaders[0] is meshd else meshd
 
     def takeover(new_leader, t0):

@@ -169,6 +169,8 @@ def test(workdir, args):
           "metrics: istio_build{component=\"pilot\",tag=...}")
     check(float(metrics.get('pilot_push_triggers{type="config"}', "0")) >= 1,
           "metrics: pilot_push_triggers{type=\"config\"} counted")
+    check(float(metrics.get("pilot_xds_send_time_count", "0")) >= 1,
+          "metrics: pilot_xds_send_time observes the writes to the client")
 
     # meshd down: exit 2 and a message naming the address.
     meshd.proc.terminate()

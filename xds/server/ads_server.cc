@@ -13,6 +13,11 @@ namespace meshd::xds {
 void UnregisterStream(AdsServer* server, uint64_t id) { server->Unregister(id); }
 WriteBudget& WriteBudgetOf(AdsServer* server) { return server->write_budget(); }
 void AddToWriteBudget(WriteBudget& budget, int64_t delta) { budget.Add(delta); }
+void ObserveSendTime(absl::Duration d) {
+  static prometheus::Histogram* send_time =
+      &Metrics::Get().xds_send_time.Add({}, Metrics::TimeBuckets());
+  send_time->Observe(absl::ToDoubleSeconds(d));
+}
 void WaitForRoomIn(WriteBudget& budget) {
   if (!budget.WaitForRoom()) {
     spdlog::debug("ads: write budget still full after the wait; pushing anyway");

@@ -32,6 +32,8 @@ class WriteBudget;
 void UnregisterStream(AdsServer* server, uint64_t id);
 WriteBudget& WriteBudgetOf(AdsServer* server);
 void AddToWriteBudget(WriteBudget& budget, int64_t delta);
+// pilot_xds_send_time: from StartWrite to the write's completion.
+void ObserveSendTime(absl::Duration d);
 PushHistory& HistoryOf(AdsServer* server);
 
 template <typename Request, typename Response>
@@ -83,6 +85,7 @@ class AdsStream : public grpc::ServerBidiReactor<Request, Response>,
     {
       absl::MutexLock lock(&mu_);
       write_in_flight_ = false;
+      if (ok) ObserveSendTime(absl::Now() - write_started_);
       in_flight_bytes_ = 0;
       current_write_ = Response();  // a sidecar's response can be MiBs: not kept once written
       AccountLocked();
@@ -235,6 +238,7 @@ class AdsStream : public grpc::ServerBidiReactor<Request, Response>,
     current_write_ = std::move(writes_.front());
     writes_.pop_front();
     write_in_flight_ = true;
+    write_started_ = absl::Now();
     in_flight_bytes_ = static_cast<int64_t>(current_write_.ByteSizeLong());
     return true;
   }
@@ -254,6 +258,7 @@ class AdsStream : public grpc::ServerBidiReactor<Request, Response>,
   Response current_write_;  // stable while write_in_flight_
   bool write_in_flight_ ABSL_GUARDED_BY(mu_) = false;
   int64_t in_flight_bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Time write_started_ ABSL_GUARDED_BY(mu_);
   int64_t accounted_ ABSL_GUARDED_BY(mu_) = 0;  // this stream's bytes in the write budget
   std::optional<grpc::Status> finish_after_write_ ABSL_GUARDED_BY(mu_);
   std::shared_ptr<AdsStream> self_ ABSL_GUARDED_BY(mu_);

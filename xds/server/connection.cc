@@ -121,7 +121,8 @@ void Connection::Push() {
       auto it = types_.find(type);
       if (it == types_.end() || !it->second.progress.pending) continue;
       it->second.progress.pending = false;
-      jobs.push_back({type, {it->second.names->begin(), it->second.names->end()}, it->second.force});
+      jobs.push_back(
+          {type, {it->second.names->begin(), it->second.names->end()}, it->second.force});
       it->second.force = false;
     }
   }
