@@ -3,8 +3,9 @@
 // of the burst (PILOT_DEBOUNCE_MAX, 10 s). A burst of endpoint changes only (no config or
 // service definition) waits a shorter `endpoint_quiet` (meshd's MESHD_EDS_DEBOUNCE_AFTER,
 // 20 ms): an incremental EDS push is cheap, and endpoint convergence is what traffic feels
-// during a rollout. A config change merged into it brings back `quiet`. A pure state machine driven by the caller's clock,
-// so it is tested without sleeping. Not thread-safe: the controller's thread owns it.
+// during a rollout. A config change merged into it brings back `quiet`. A pure state machine driven
+// by the caller's clock, so it is tested without sleeping. Not thread-safe: the controller's thread
+// owns it.
 #pragma once
 
 #include <algorithm>
@@ -17,8 +18,7 @@ namespace meshd {
 
 class Debouncer {
  public:
-  Debouncer(absl::Duration quiet, absl::Duration max)
-      : Debouncer(quiet, max, quiet) {}
+  Debouncer(absl::Duration quiet, absl::Duration max) : Debouncer(quiet, max, quiet) {}
   Debouncer(absl::Duration quiet, absl::Duration max, absl::Duration endpoint_quiet)
       : quiet_(quiet), max_(max), endpoint_quiet_(std::min(endpoint_quiet, quiet)) {}
 

@@ -21,11 +21,11 @@ struct Options {
   std::string webhook_addr = ":15017";  // --webhookAddr
   bool webhook() const { return !webhook_addr.empty() && webhook_addr != "off"; }
   std::string revision;  // env REVISION (istiod's): webhook configuration names, injection
-  std::string domain = "cluster.local";  // --domain
-  std::string ns = "istio-system";       // --namespace (env POD_NAMESPACE)
-  std::string log_level = "info";        // --log_output_level (default:info or info)
+  std::string domain = "cluster.local";   // --domain
+  std::string ns = "istio-system";        // --namespace (env POD_NAMESPACE)
+  std::string log_level = "info";         // --log_output_level (default:info or info)
   std::string cluster_id = "Kubernetes";  // --clusterID (istiod's default; env CLUSTER_ID)
-  int push_workers = 2;                  // --pushWorkers
+  int push_workers = 2;                   // --pushWorkers
   absl::Duration debounce_after = absl::Milliseconds(100);  // env PILOT_DEBOUNCE_AFTER
   absl::Duration debounce_max = absl::Seconds(10);          // env PILOT_DEBOUNCE_MAX
   // Endpoint-only bursts: env MESHD_EDS_DEBOUNCE_AFTER (20ms); PILOT_ENABLE_EDS_DEBOUNCE=false

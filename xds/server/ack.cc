@@ -4,7 +4,7 @@ namespace meshd::xds {
 
 Decision Classify(const RequestView& request, const TypeView& state) {
   Decision d;
-  d.names_changed = !state.sent || request.names != state.names;
+  d.names_changed = !state.sent || request.names != *state.names;
   if (!state.sent || request.nonce.empty()) {
     d.kind = RequestKind::kSubscribe;
     d.respond = true;

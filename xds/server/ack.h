@@ -14,6 +14,8 @@
 #include <set>
 #include <string>
 
+#include "xds/server/name_set.h"
+
 namespace meshd::xds {
 
 enum class RequestKind { kSubscribe, kAck, kNack, kStale };
@@ -25,9 +27,9 @@ struct RequestView {
 };
 
 struct TypeView {
-  bool sent = false;            // has any response of this type been sent on the stream?
-  std::string last_nonce;       // nonce of the last response sent
-  std::set<std::string> names;  // names currently subscribed
+  bool sent = false;             // has any response of this type been sent on the stream?
+  std::string last_nonce;        // nonce of the last response sent
+  NameSet names = EmptyNames();  // names currently subscribed (shared, not copied per request)
 };
 
 struct Decision {

@@ -41,7 +41,7 @@ void Connection::HandleRequest(const DiscoveryRequest& request) {
       RequestView rv{request.response_nonce(),
                      request.has_error_detail(),
                      {request.resource_names().begin(), request.resource_names().end()}};
-      Decision d = Classify(rv, TypeView{st.progress.sent, st.progress.last_nonce, *st.names});
+      Decision d = Classify(rv, TypeView{st.progress.sent, st.progress.last_nonce, st.names});
       RecordReply(d.kind, request.response_nonce(), request.error_detail().message(), proxy_->id,
                   type, &st.progress);
       const bool asks_nothing = rv.names.empty();
@@ -174,7 +174,6 @@ void Connection::Push() {
       response.set_version_info(absl::StrCat(snapshot->version()));
       st.hash_sent = hash;
       RecordSent(job.type, response.nonce(), response.version_info(), bytes, &st.progress);
-      st.progress.in_flight = resources;
       push_id = NoteSentLocked();
     }
     CountSent(push_id, job.type);
@@ -186,6 +185,9 @@ void Connection::Push() {
                   ShortType(job.type), response.version_info(), response.nonce(),
                   response.resources_size(), bytes);
     absl::MutexLock lock(&mu_);
+    // What the response carries, for NACK attribution: moved, not copied per push. No reply
+    // to it can arrive before it is queued here.
+    types_[job.type].progress.in_flight = std::move(resources);
     QueueWriteLocked(std::move(response));
     queued = true;
   }

@@ -36,7 +36,7 @@ void DeltaConnection::HandleRequest(const DeltaDiscoveryRequest& request) {
       // The same classification as State of the World; a Delta request's names are a diff,
       // handled below, so only the nonce and the error take part.
       Decision d = Classify(RequestView{request.response_nonce(), request.has_error_detail(), {}},
-                            TypeView{st.progress.sent, st.progress.last_nonce, {}});
+                            TypeView{st.progress.sent, st.progress.last_nonce, EmptyNames()});
       RecordReply(d.kind, request.response_nonce(), request.error_detail().message(), proxy_->id,
                   type, &st.progress);
       if (d.kind == RequestKind::kNack) NoteNackLocked();

@@ -6,7 +6,7 @@ namespace meshd::xds {
 namespace {
 
 TypeView Sent(std::string nonce, std::set<std::string> names) {
-  return TypeView{true, std::move(nonce), std::move(names)};
+  return TypeView{true, std::move(nonce), InternNames(std::move(names))};
 }
 
 TEST_CASE("first request of a type is a subscription", "[ack]") {

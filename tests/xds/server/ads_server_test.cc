@@ -9,8 +9,8 @@
 #include "envoy/config/cluster/v3/cluster.pb.h"
 #include "envoy/config/endpoint/v3/endpoint.pb.h"
 #include "envoy/service/status/v3/csds.pb.h"
-#include "xds/server/syncz.h"
 #include "tests/xds/test_mesh.h"
+#include "xds/server/syncz.h"
 
 namespace meshd::xds {
 namespace {
