@@ -2,6 +2,7 @@
 meshd, echo backends, and the two real xDS clients (C++ and Node) driven over stdin."""
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -17,7 +18,35 @@ def log(msg):
     print(msg, flush=True)
 
 
+_HANDED_OUT = set()
+
+
+def _ephemeral_low():
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def free_port():
+    """A port nothing listens on, for a server started later. Chosen below the kernel's
+    ephemeral range: a port from bind(0) is an ephemeral one, which the outgoing connections of
+    the processes under test (informers, clients) may take as their source port before the
+    server binds it — a flake seen as "cannot serve gRPC on 127.0.0.1:<port>"."""
+    low = _ephemeral_low()
+    rng = random.Random()
+    for _ in range(200):
+        port = rng.randrange(max(1024, low - 12000), low)
+        if port in _HANDED_OUT:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _HANDED_OUT.add(port)
+        return port
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
