@@ -14,7 +14,9 @@ Controller::Controller(Options options, model::SnapshotSink* sink, const Clock* 
       clock_(clock),
       debouncer_(options_.debounce_quiet, options_.debounce_max, options_.debounce_endpoints),
       mesh_(options_.mesh != nullptr ? options_.mesh
-                                     : std::make_shared<const model::MeshConfig>()) {}
+                                     : std::make_shared<const model::MeshConfig>()) {
+  debouncer_.set_leading_edge(options_.debounce_leading_edge);
+}
 
 Controller::~Controller() { Stop(); }
 

@@ -33,6 +33,8 @@ class Controller {
     absl::Duration debounce_max = absl::Seconds(10);
     // Quiet period of a burst of endpoint-only changes (Debouncer).
     absl::Duration debounce_endpoints = absl::Milliseconds(20);
+    // The first change after a quiet spell is pushed at once (Debouncer::set_leading_edge).
+    bool debounce_leading_edge = true;
   };
 
   Controller(Options options, model::SnapshotSink* sink, const Clock* clock = RealClock::Get());

@@ -19,7 +19,10 @@ std::optional<absl::Time> Debouncer::Deadline() const {
       p.service_hosts.empty() &&
       (p.full ? !p.configs_updated.empty() && p.endpoint_configs.size() == p.configs_updated.size()
               : p.configs_updated.empty());
-  return std::min(last_ + (endpoints_only ? endpoint_quiet_ : quiet_), first_ + max_);
+  const absl::Duration quiet = endpoints_only ? endpoint_quiet_ : quiet_;
+  // The first change after a quiet spell goes out at once.
+  if (leading_edge_ && first_ - released_ >= quiet) return first_;
+  return std::min(last_ + quiet, first_ + max_);
 }
 
 std::optional<model::PushRequest> Debouncer::Poll(absl::Time now) {
@@ -27,6 +30,7 @@ std::optional<model::PushRequest> Debouncer::Poll(absl::Time now) {
   if (!deadline || now < *deadline) return std::nullopt;
   std::optional<model::PushRequest> out = std::move(pending_);
   pending_.reset();
+  released_ = now;
   return out;
 }
 

@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -98,6 +99,8 @@ std::string Usage() {
          "--caCertFile, --tlsCertFile, ...) are accepted, logged and not used.\n"
          "env: POD_NAMESPACE, PILOT_DEBOUNCE_AFTER (100ms), PILOT_DEBOUNCE_MAX (10s),\n"
          "     MESHD_EDS_DEBOUNCE_AFTER (20ms; PILOT_ENABLE_EDS_DEBOUNCE=false: 0),\n"
+         "     MESHD_DEBOUNCE_LEADING_EDGE (true: the first change after a quiet spell\n"
+         "     is pushed at once),\n"
          "     TRUST_DOMAIN, DEFAULT_WORKLOAD_CERT_TTL (24h), MAX_WORKLOAD_CERT_TTL (2160h),\n"
          "     KUBECONFIG, KUBERNETES_SERVICE_HOST/PORT (in-cluster), POD_NAME, CLUSTER_ID\n";
 }
@@ -118,6 +121,15 @@ absl::StatusOr<Options> ParseOptions(const std::vector<std::string>& args) {
   }
   if (const char* v = std::getenv("PILOT_ENABLE_EDS_DEBOUNCE"); v && std::string(v) == "false") {
     o.debounce_endpoints = absl::ZeroDuration();
+  }
+  if (const char* v = std::getenv("MESHD_DEBOUNCE_LEADING_EDGE"); v && *v) {
+    const std::string s = absl::AsciiStrToLower(v);
+    if (s == "false" || s == "0") {
+      o.debounce_leading_edge = false;
+    } else if (s != "true" && s != "1") {
+      return absl::InvalidArgumentError(
+          absl::StrCat("MESHD_DEBOUNCE_LEADING_EDGE: want true or false, got \"", v, "\""));
+    }
   }
   if (const char* v = std::getenv("TRUST_DOMAIN"); v && *v) {
     o.trust_domain = v;

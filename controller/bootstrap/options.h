@@ -31,6 +31,9 @@ struct Options {
   // Endpoint-only bursts: env MESHD_EDS_DEBOUNCE_AFTER (20ms); PILOT_ENABLE_EDS_DEBOUNCE=false
   // (istiod's switch) makes it 0.
   absl::Duration debounce_endpoints = absl::Milliseconds(20);
+  // The first change after a quiet spell is pushed at once, not after the debounce period:
+  // env MESHD_DEBOUNCE_LEADING_EDGE (true; false: istiod's trailing-only debounce).
+  bool debounce_leading_edge = true;
   // Kubernetes source: `kubeconfig` below (after parsing: --kubeconfig, else $KUBECONFIG,
   // else ~/.kube/config, the last two only without --configDir), or in-cluster
   // (KUBERNETES_SERVICE_HOST/PORT, when no kubeconfig is found).

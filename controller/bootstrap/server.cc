@@ -122,6 +122,7 @@ absl::Status Server::Start() {
   copts.debounce_quiet = options_.debounce_after;
   copts.debounce_max = options_.debounce_max;
   copts.debounce_endpoints = options_.debounce_endpoints;
+  copts.debounce_leading_edge = options_.debounce_leading_edge;
   controller_ = std::make_unique<Controller>(copts, ads_.get());
 
   // The HTTP endpoints come first so that /ready answers (503) while sources sync.

@@ -9,6 +9,8 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <string>
+#include <utility>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -247,6 +249,36 @@ void DirectorySource::Stop() {
   }
 }
 
+bool DirectorySource::AwaitWritesClosed() {
+  // Files being written: created or modified and not yet closed. A writer that renames a
+  // finished file into place (kubectl, editors, config management) leaves none, so the rescan
+  // starts at once; a file still open for writing is waited for up to `settle`.
+  std::set<std::pair<int, std::string>> open_writes;
+  const absl::Time give_up = absl::Now() + options_.settle;
+  alignas(struct inotify_event) char buf[16384];
+  while (true) {
+    ssize_t len;
+    while ((len = read(inotify_fd_, buf, sizeof(buf))) > 0) {
+      for (char* p = buf; p < buf + len;) {
+        const auto* ev = reinterpret_cast<const struct inotify_event*>(p);
+        p += sizeof(struct inotify_event) + ev->len;
+        if (ev->mask & IN_ISDIR) continue;
+        std::pair<int, std::string> key(ev->wd, ev->len > 0 ? std::string(ev->name) : "");
+        if (ev->mask & (IN_CLOSE_WRITE | IN_DELETE | IN_MOVED_FROM)) {
+          open_writes.erase(key);
+        } else if (ev->mask & (IN_CREATE | IN_MODIFY)) {
+          open_writes.insert(std::move(key));
+        }
+      }
+    }
+    const absl::Duration left = give_up - absl::Now();
+    if (open_writes.empty() || left <= absl::ZeroDuration()) return true;
+    struct pollfd fds[2] = {{stop_pipe_[0], POLLIN, 0}, {inotify_fd_, POLLIN, 0}};
+    const int timeout_ms = static_cast<int>(absl::ToInt64Milliseconds(left)) + 1;
+    if (poll(fds, 2, timeout_ms) > 0 && (fds[0].revents & POLLIN)) return false;
+  }
+}
+
 void DirectorySource::Watch() {
   absl::Time next_rescan = absl::Now() + options_.rescan_interval;
   while (true) {
@@ -258,11 +290,7 @@ void DirectorySource::Watch() {
     bool event = false;
     if (n > 0 && inotify_fd_ >= 0 && (fds[1].revents & POLLIN)) {
       event = true;
-      // Let a burst of writes settle, then drain every queued event.
-      absl::SleepFor(options_.settle);
-      char buf[16384];
-      while (read(inotify_fd_, buf, sizeof(buf)) > 0) {
-      }
+      if (!AwaitWritesClosed()) return;
     }
     if (event || absl::Now() >= next_rescan) {
       if (Rescan() && !event) spdlog::info("file: periodic rescan found changes");

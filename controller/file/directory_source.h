@@ -38,7 +38,9 @@ class DirectorySource {
     std::string dir;
     std::string default_namespace = "default";
     absl::Duration rescan_interval = absl::Seconds(5);
-    // Events are coalesced for this long before rescanning (editors write in steps).
+    // After an event, the rescan waits until no file is open for writing (created or modified
+    // and not yet closed), at most this long: a file renamed into place is read at once, one
+    // written in steps is read when its writer closes it.
     absl::Duration settle = absl::Milliseconds(20);
   };
 
@@ -57,6 +59,9 @@ class DirectorySource {
   std::vector<Rejection> Rejections() const;
 
  private:
+  // Drains inotify events until no file is left open for writing or `settle` passed; false
+  // when Stop was called meanwhile.
+  bool AwaitWritesClosed();
   struct FileState {
     // stat() identity: an unchanged file is not read again (a rescan of thousands of files
     // costs a stat each).

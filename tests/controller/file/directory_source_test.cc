@@ -114,3 +114,63 @@ TEST_CASE("a YAML syntax error rejects the file, naming it", "[file]") {
 
 }  // namespace
 }  // namespace meshd::file
+
+#include <thread>
+
+#include "absl/synchronization/mutex.h"
+
+namespace meshd::file {
+namespace {
+
+// Records what the watcher thread delivers.
+struct SyncCollector {
+  absl::Mutex mu;
+  std::vector<model::ConfigPtr> last ABSL_GUARDED_BY(mu);
+  int calls ABSL_GUARDED_BY(mu) = 0;
+  DirectorySource::ChangeHandler Handler() {
+    return [this](const std::vector<model::ConfigPtr>& c) {
+      absl::MutexLock lock(&mu);
+      last = c;
+      calls++;
+    };
+  }
+  // Waits until the delivered set has `n` objects; false after `timeout`.
+  bool AwaitSize(size_t n, absl::Duration timeout) {
+    absl::MutexLock lock(&mu);
+    auto done = [this, n]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return last.size() == n; };
+    return mu.AwaitWithTimeout(absl::Condition(&done), timeout);
+  }
+};
+
+TEST_CASE(
+    "the watcher reads a file when its writer closes it: never half-written, and without "
+    "waiting out the settle period",
+    "[file]") {
+  TempDir dir;
+  SyncCollector out;
+  DirectorySource::Options opts{dir.path.string()};
+  opts.settle = absl::Seconds(60);  // far longer than the waits below
+  opts.rescan_interval = absl::Hours(1);
+  DirectorySource src(opts, out.Handler());
+  REQUIRE(src.Start().ok());
+
+  const std::string a = Dr("a", "x");
+  std::ofstream partial(dir.path / "a.yaml");
+  partial << a.substr(0, a.size() / 2) << std::flush;  // half an object, still open
+  // A second file renamed into place while the first is open.
+  dir.Write(".b.yaml.tmp", Dr("b", "y"));
+  fs::rename(dir.path / ".b.yaml.tmp", dir.path / "b.yaml");
+  // The window in which a rescan would read the half-written file (it must not happen).
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  partial << a.substr(a.size() / 2);
+  partial.close();
+
+  REQUIRE(out.AwaitSize(2, absl::Seconds(20)));
+  src.Stop();
+  CHECK(src.Rejections().empty());
+  absl::MutexLock lock(&out.mu);
+  CHECK(out.calls == 1);  // one delivery with both files (the empty initial scan changed nothing)
+}
+
+}  // namespace
+}  // namespace meshd::file
