@@ -129,9 +129,12 @@ absl::Status Server::Start() {
   http_ = std::make_unique<HttpServer>(options_.http_addr);
   http_->Handle("/ready", [this](const HttpRequest&) {
     HttpResponse r;
-    bool ready = controller_->Ready();
-    r.status = ready ? 200 : 503;
-    r.body = ready ? "ready\n" : "not ready: config not synced\n";
+    const bool synced = controller_->Ready();
+    const bool serving = grpc_serving_.load();
+    r.status = synced && serving ? 200 : 503;
+    r.body = !synced    ? "not ready: config not synced\n"
+             : !serving ? "not ready: xDS not yet serving\n"
+                        : "ready\n";
     return r;
   });
   if (auto s = http_->Start(); !s.ok()) return s;
@@ -204,6 +207,7 @@ absl::Status Server::Start() {
     spdlog::info("meshd: CA and xDS over TLS on {} (port {})", options_.secure_grpc_addr,
                  secure_port);
   }
+  grpc_serving_ = true;  // only now may /ready say 200: clients connect when it does
   spdlog::info("meshd: xDS (ADS, plaintext) on {} (port {}); ready on {}; metrics and debug on {}",
                options_.grpc_addr, port, options_.http_addr, options_.monitoring_addr);
   return absl::OkStatus();
@@ -536,7 +540,7 @@ void Server::RegisterDebugHandlers(HttpServer* http) {
   });
   http->Handle("/ready", [this](const HttpRequest&) {
     HttpResponse r;
-    r.status = controller_->Ready() ? 200 : 503;
+    r.status = controller_->Ready() && grpc_serving_.load() ? 200 : 503;
     return r;
   });
   http->Handle("/debug/syncz",

@@ -100,6 +100,7 @@ class Server {
   std::unique_ptr<webhook::WebhookServer> webhook_;
   std::unique_ptr<kube::Informer> injector_config_;
   std::atomic<bool> webhook_serving_{false};  // read by the leader's WebhookPatcher
+  std::atomic<bool> grpc_serving_{false};     // the xDS ports listen; /ready needs it
   std::unique_ptr<ca::CaServer> ca_;  // outlives grpc_server_, where its service is registered
   std::unique_ptr<grpc::Server> grpc_server_;
   std::unique_ptr<HttpServer> http_;
