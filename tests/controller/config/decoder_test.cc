@@ -48,7 +48,9 @@ TEST_CASE("VirtualService decodes in v1, v1beta1 and v1alpha3", "[config]") {
     auto c = DecodeYaml(Vs(v));
     REQUIRE(c.ok());
     CHECK((*c)->key.ToString() == "VirtualService/shop/reviews");
-    CHECK((*c)->Spec<net::VirtualService>().http(0).route(1).weight() == 20);
+    const auto* spec = (*c)->SpecAs<net::VirtualService>();
+    REQUIRE(spec != nullptr);
+    CHECK(spec->http(0).route(1).weight() == 20);
   }
 }
 
