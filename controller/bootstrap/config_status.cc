@@ -7,13 +7,10 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "istio/networking/v1alpha3/service_entry.pb.h"
 #include "xds/gen/resource.h"
 
 namespace meshd::bootstrap {
 namespace {
-
-namespace net = istio::networking::v1alpha3;
 
 // An object's host as the generators name it: short names are services of its namespace.
 std::string Fqdn(const std::string& host, const std::string& ns, const std::string& domain) {
@@ -27,8 +24,8 @@ std::vector<std::string> HostsOf(const model::Config& c, const std::string& doma
     for (const auto& h : vs->hosts) hosts.push_back(Fqdn(h, c.key.ns, domain));
   } else if (const model::DestinationRule* dr = c.AsDestinationRule()) {
     hosts.push_back(Fqdn(dr->host, c.key.ns, domain));
-  } else if (c.key.kind == model::Kind::kServiceEntry && c.spec) {
-    for (const auto& h : c.Spec<net::ServiceEntry>().hosts()) hosts.push_back(h);
+  } else if (const model::ServiceEntry* se = c.AsServiceEntry()) {
+    hosts = se->hosts;
   }
   return hosts;
 }
@@ -86,13 +83,10 @@ bool Selects(const model::Config& c, const std::string& root_ns, const std::stri
       return model::ExportedTo(
           c.AsDestinationRule() ? c.AsDestinationRule()->export_to : std::vector<std::string>{},
           c.key.ns, proxy_ns);
-    case model::Kind::kServiceEntry: {
-      std::vector<std::string> export_to;
-      if (c.spec) {
-        for (const auto& e : c.Spec<net::ServiceEntry>().export_to()) export_to.push_back(e);
-      }
-      return model::ExportedTo(export_to, c.key.ns, proxy_ns);
-    }
+    case model::Kind::kServiceEntry:
+      return model::ExportedTo(
+          c.AsServiceEntry() ? c.AsServiceEntry()->export_to : std::vector<std::string>{}, c.key.ns,
+          proxy_ns);
     case model::Kind::kGateway:
       return router;
     default:

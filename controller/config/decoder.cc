@@ -229,18 +229,7 @@ absl::StatusOr<model::ConfigPtr> DecodeObject(const json& object, const DecodeOp
   // The warnings are part of what /debug/configz shows, so a change to them is a change.
   config->content_hash = absl::HashOf(bytes, config->labels, config->annotations,
                                       config->creation_timestamp, config->warnings);
-  if (*kind == Kind::kVirtualService) {
-    config->model = ToModel(static_cast<const istio::networking::v1alpha3::VirtualService&>(*spec));
-  } else if (*kind == Kind::kDestinationRule) {
-    config->model =
-        ToModel(static_cast<const istio::networking::v1alpha3::DestinationRule&>(*spec));
-  } else if (*kind == Kind::kAuthorizationPolicy) {
-    config->model =
-        ToModel(static_cast<const istio::security::v1beta1::AuthorizationPolicy&>(*spec));
-  } else if (*kind == Kind::kRequestAuthentication) {
-    config->model =
-        ToModel(static_cast<const istio::security::v1beta1::RequestAuthentication&>(*spec));
-  }
+  config->model = ToModel(*kind, *spec);  // the form readers use, converted once
   config->spec = std::move(spec);
   return config;
 }

@@ -4,6 +4,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
 
 namespace meshd::config {
 namespace {
@@ -448,6 +449,153 @@ model::DestinationRule ToModel(const net::DestinationRule& spec) {
 
 namespace {
 
+model::Port ToPort(const net::Port& p) {
+  return {p.number(), p.protocol(), p.name(), p.target_port()};
+}
+
+model::ServerTls ToServerTls(const net::ServerTLSSettings& t) {
+  model::ServerTls out;
+  out.https_redirect = t.https_redirect();
+  switch (t.mode()) {
+    case net::ServerTLSSettings::SIMPLE:
+      out.mode = model::ServerTls::Mode::kSimple;
+      break;
+    case net::ServerTLSSettings::MUTUAL:
+      out.mode = model::ServerTls::Mode::kMutual;
+      break;
+    case net::ServerTLSSettings::AUTO_PASSTHROUGH:
+      out.mode = model::ServerTls::Mode::kAutoPassthrough;
+      break;
+    case net::ServerTLSSettings::ISTIO_MUTUAL:
+      out.mode = model::ServerTls::Mode::kIstioMutual;
+      break;
+    case net::ServerTLSSettings::OPTIONAL_MUTUAL:
+      out.mode = model::ServerTls::Mode::kOptionalMutual;
+      break;
+    default:
+      out.mode = model::ServerTls::Mode::kPassthrough;
+      break;
+  }
+  out.server_certificate = t.server_certificate();
+  out.private_key = t.private_key();
+  out.ca_certificates = t.ca_certificates();
+  out.credential_name = t.credential_name();
+  return out;
+}
+
+model::CaptureMode ToCaptureMode(net::CaptureMode m) {
+  switch (m) {
+    case net::IPTABLES:
+      return model::CaptureMode::kIptables;
+    case net::NONE:
+      return model::CaptureMode::kNone;
+    default:
+      return model::CaptureMode::kDefault;
+  }
+}
+
+model::Resolution ToResolution(net::ServiceEntry::Resolution r) {
+  switch (r) {
+    case net::ServiceEntry::STATIC:
+      return model::Resolution::kStatic;
+    case net::ServiceEntry::DNS:
+      return model::Resolution::kDns;
+    case net::ServiceEntry::DNS_ROUND_ROBIN:
+      return model::Resolution::kDnsRoundRobin;
+    default:
+      return model::Resolution::kNone;
+  }
+}
+
+}  // namespace
+
+model::Gateway ToModel(const net::Gateway& spec) {
+  model::Gateway out;
+  for (const auto& s : spec.servers()) {
+    model::GatewayServer server;
+    server.port = ToPort(s.port());
+    server.bind = s.bind();
+    server.hosts.assign(s.hosts().begin(), s.hosts().end());
+    if (s.has_tls()) server.tls = ToServerTls(s.tls());
+    server.name = s.name();
+    out.servers.push_back(std::move(server));
+  }
+  out.selector.insert(spec.selector().begin(), spec.selector().end());
+  return out;
+}
+
+model::WorkloadEntry ToModel(const net::WorkloadEntry& spec) {
+  model::WorkloadEntry out;
+  out.address = spec.address();
+  out.ports.insert(spec.ports().begin(), spec.ports().end());
+  out.labels.insert(spec.labels().begin(), spec.labels().end());
+  out.network = spec.network();
+  out.locality = spec.locality();
+  out.weight = spec.weight();
+  out.service_account = spec.service_account();
+  return out;
+}
+
+model::ServiceEntry ToModel(const net::ServiceEntry& spec) {
+  model::ServiceEntry out;
+  out.hosts.assign(spec.hosts().begin(), spec.hosts().end());
+  out.addresses.assign(spec.addresses().begin(), spec.addresses().end());
+  for (const auto& p : spec.ports()) {
+    out.ports.push_back({p.number(), p.protocol(), p.name(), p.target_port()});
+  }
+  out.location = spec.location() == net::ServiceEntry::MESH_INTERNAL
+                     ? model::ServiceEntry::Location::kMeshInternal
+                     : model::ServiceEntry::Location::kMeshExternal;
+  out.resolution = ToResolution(spec.resolution());
+  for (const auto& e : spec.endpoints()) out.endpoints.push_back(ToModel(e));
+  if (spec.has_workload_selector()) {
+    out.workload_selector.emplace(spec.workload_selector().labels().begin(),
+                                  spec.workload_selector().labels().end());
+  }
+  out.export_to.assign(spec.export_to().begin(), spec.export_to().end());
+  out.subject_alt_names.assign(spec.subject_alt_names().begin(), spec.subject_alt_names().end());
+  return out;
+}
+
+model::Sidecar ToModel(const net::Sidecar& spec) {
+  model::Sidecar out;
+  if (spec.has_workload_selector()) {
+    out.workload_selector.emplace(spec.workload_selector().labels().begin(),
+                                  spec.workload_selector().labels().end());
+  }
+  for (const auto& i : spec.ingress()) {
+    model::SidecarIngressListener l;
+    if (i.has_port()) l.port = ToPort(i.port());
+    l.bind = i.bind();
+    l.capture_mode = ToCaptureMode(i.capture_mode());
+    l.default_endpoint = i.default_endpoint();
+    if (i.has_tls()) l.tls = ToServerTls(i.tls());
+    out.ingress.push_back(std::move(l));
+  }
+  for (const auto& e : spec.egress()) {
+    model::SidecarEgressListener l;
+    if (e.has_port()) l.port = ToPort(e.port());
+    l.bind = e.bind();
+    l.capture_mode = ToCaptureMode(e.capture_mode());
+    for (const auto& h : e.hosts()) {
+      // Validation requires "<namespace>/<host>".
+      std::vector<std::string> parts = absl::StrSplit(h, absl::MaxSplits('/', 1));
+      if (parts.size() != 2) continue;
+      l.hosts.push_back({parts[0], parts[1]});
+    }
+    out.egress.push_back(std::move(l));
+  }
+  if (spec.has_outbound_traffic_policy()) {
+    out.outbound_traffic_policy =
+        spec.outbound_traffic_policy().mode() == net::OutboundTrafficPolicy::ALLOW_ANY
+            ? model::Sidecar::OutboundMode::kAllowAny
+            : model::Sidecar::OutboundMode::kRegistryOnly;
+  }
+  return out;
+}
+
+namespace {
+
 namespace sec = istio::security::v1beta1;
 
 template <typename Repeated>
@@ -559,6 +707,68 @@ model::RequestAuthentication ToModel(const sec::RequestAuthentication& spec) {
     out.jwt_rules.push_back(std::move(rule));
   }
   return out;
+}
+
+namespace {
+
+model::PeerAuthentication::Mode ToMtlsMode(sec::PeerAuthentication::MutualTLS::Mode m) {
+  switch (m) {
+    case sec::PeerAuthentication::MutualTLS::DISABLE:
+      return model::PeerAuthentication::Mode::kDisable;
+    case sec::PeerAuthentication::MutualTLS::PERMISSIVE:
+      return model::PeerAuthentication::Mode::kPermissive;
+    case sec::PeerAuthentication::MutualTLS::STRICT:
+      return model::PeerAuthentication::Mode::kStrict;
+    default:
+      return model::PeerAuthentication::Mode::kUnset;
+  }
+}
+
+template <typename T>
+model::ConfigModel ModelOf(const google::protobuf::Message& spec) {
+  if (const T* typed = model::MessageAs<T>(&spec)) return ToModel(*typed);
+  return std::monostate();
+}
+
+}  // namespace
+
+model::PeerAuthentication ToModel(const sec::PeerAuthentication& spec) {
+  model::PeerAuthentication out;
+  if (spec.has_selector()) {
+    out.selector.emplace(spec.selector().match_labels().begin(),
+                         spec.selector().match_labels().end());
+  }
+  if (spec.has_mtls()) out.mode = ToMtlsMode(spec.mtls().mode());
+  for (const auto& [port, m] : spec.port_level_mtls()) {
+    out.port_level_mtls[port] = ToMtlsMode(m.mode());
+  }
+  return out;
+}
+
+model::ConfigModel ToModel(model::Kind kind, const google::protobuf::Message& spec) {
+  using model::Kind;
+  switch (kind) {
+    case Kind::kVirtualService:
+      return ModelOf<net::VirtualService>(spec);
+    case Kind::kDestinationRule:
+      return ModelOf<net::DestinationRule>(spec);
+    case Kind::kGateway:
+      return ModelOf<net::Gateway>(spec);
+    case Kind::kServiceEntry:
+      return ModelOf<net::ServiceEntry>(spec);
+    case Kind::kWorkloadEntry:
+      return ModelOf<net::WorkloadEntry>(spec);
+    case Kind::kSidecar:
+      return ModelOf<net::Sidecar>(spec);
+    case Kind::kPeerAuthentication:
+      return ModelOf<sec::PeerAuthentication>(spec);
+    case Kind::kAuthorizationPolicy:
+      return ModelOf<sec::AuthorizationPolicy>(spec);
+    case Kind::kRequestAuthentication:
+      return ModelOf<sec::RequestAuthentication>(spec);
+    default:
+      return std::monostate();
+  }
 }
 
 }  // namespace meshd::config

@@ -11,6 +11,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "controller/common/grpc_codes.h"
+#include "controller/config/decoder.h"
 #include "google/protobuf/duration.pb.h"
 #include "istio/extensions/v1alpha1/wasm.pb.h"
 #include "istio/networking/v1alpha3/destination_rule.pb.h"
@@ -1233,6 +1234,14 @@ bool IsValidHost(absl::string_view host) {
 
 void ValidateSpec(Kind kind, const google::protobuf::Message& spec, const std::string& ns,
                   const std::string& path, FieldErrors* errors) {
+  // The casts below are checked here, once: `spec` must be the kind's generated message.
+  std::unique_ptr<google::protobuf::Message> want = NewSpec(kind);
+  if (want == nullptr || spec.GetReflection() != want->GetReflection()) {
+    errors->Add(path, absl::StrCat("a ", model::KindName(kind), " spec must be a ",
+                                   want ? want->GetDescriptor()->full_name() : "known message",
+                                   ", got ", spec.GetDescriptor()->full_name()));
+    return;
+  }
   switch (kind) {
     case Kind::kVirtualService:
       ValidateVirtualService(static_cast<const net::VirtualService&>(spec), path, errors);

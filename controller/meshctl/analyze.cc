@@ -12,7 +12,6 @@
 #include "absl/strings/str_split.h"
 #include "controller/config/decoder.h"
 #include "controller/config/yaml.h"
-#include "istio/networking/v1alpha3/service_entry.pb.h"
 
 namespace meshd::meshctl {
 namespace {
@@ -188,10 +187,8 @@ std::vector<Finding> Analyze(const AnalyzeInput& input) {
   std::set<std::string> gateways;                                   // "ns/name"
   std::vector<std::pair<const model::Config*, std::string>> rules;  // DR with FQDN host
   for (const auto& c : input.configs) {
-    if (c->key.kind == model::Kind::kServiceEntry) {
-      for (const auto& h : c->Spec<istio::networking::v1alpha3::ServiceEntry>().hosts()) {
-        services.insert(Fqdn(h, c->key.ns, domain));
-      }
+    if (const auto* se = c->AsServiceEntry()) {
+      for (const auto& h : se->hosts) services.insert(Fqdn(h, c->key.ns, domain));
     } else if (c->key.kind == model::Kind::kGateway) {
       gateways.insert(absl::StrCat(c->key.ns, "/", c->key.name));
     } else if (const auto* dr = c->AsDestinationRule()) {

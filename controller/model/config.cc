@@ -1,8 +1,6 @@
 #include "controller/model/config.h"
 
 #include "absl/strings/str_cat.h"
-#include "google/protobuf/util/message_differencer.h"
-#include "istio/networking/v1alpha3/service_entry.pb.h"
 
 namespace meshd::model {
 
@@ -72,20 +70,12 @@ std::optional<Kind> FindKind(absl::string_view group, absl::string_view kind) {
 std::string ConfigKey::ToString() const { return absl::StrCat(KindName(kind), "/", ns, "/", name); }
 
 bool OnlyServiceEntryEndpointsDiffer(const Config* before, const Config* after) {
-  namespace net = istio::networking::v1alpha3;
-  if (before == nullptr || after == nullptr || before->key.kind != Kind::kServiceEntry ||
-      after->key.kind != Kind::kServiceEntry || before->spec == nullptr || after->spec == nullptr) {
-    return false;
-  }
-  net::ServiceEntry x = before->Spec<net::ServiceEntry>();
-  net::ServiceEntry y = after->Spec<net::ServiceEntry>();
-  if (y.resolution() != net::ServiceEntry::STATIC && y.resolution() != net::ServiceEntry::NONE) {
-    return false;
-  }
-  x.clear_endpoints();
-  y.clear_endpoints();
-  return google::protobuf::util::MessageDifferencer::Equals(x, y) &&
-         before->labels == after->labels;
+  if (before == nullptr || after == nullptr) return false;
+  const ServiceEntry* x = before->AsServiceEntry();
+  const ServiceEntry* y = after->AsServiceEntry();
+  if (x == nullptr || y == nullptr) return false;
+  if (y->resolution != Resolution::kStatic && y->resolution != Resolution::kNone) return false;
+  return SameExceptEndpoints(*x, *y) && before->labels == after->labels;
 }
 
 }  // namespace meshd::model

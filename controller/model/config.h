@@ -1,6 +1,6 @@
 // The config objects meshd keeps: Istio kinds, identified by kind/namespace/name, each with
-// its validated typed spec. Config values are immutable once built and shared by pointer, so
-// every reader is thread-safe.
+// its validated typed spec and, for the kinds meshd reads, its plain model form. Config values are
+// immutable once built and shared by pointer, so every reader is thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -66,6 +66,23 @@ struct ConfigKey {
   friend bool operator!=(const ConfigKey& a, const ConfigKey& b) { return !(a == b); }
 };
 
+// `message` as the generated message type T, or null when it is null or of another type: its
+// descriptor is not T's, or it is a dynamic message built from T's descriptor. The one checked
+// downcast of wire specs.
+template <typename T>
+const T* MessageAs(const google::protobuf::Message* message) {
+  if (message == nullptr || message->GetDescriptor() != T::descriptor() ||
+      message->GetReflection() != T::default_instance().GetReflection()) {
+    return nullptr;
+  }
+  return static_cast<const T*>(message);
+}
+
+// The model form of a config's spec, one alternative per kind that has one.
+using ConfigModel = std::variant<std::monostate, VirtualService, DestinationRule, Gateway,
+                                 ServiceEntry, WorkloadEntry, Sidecar, PeerAuthentication,
+                                 AuthorizationPolicy, RequestAuthentication>;
+
 struct Config {
   ConfigKey key;
   std::map<std::string, std::string> labels;
@@ -75,7 +92,8 @@ struct Config {
   std::string creation_timestamp;  // RFC 3339, empty when the source has none
   // Where it came from, for messages: "file:/etc/meshd/vs.yaml" or "kube".
   std::string origin;
-  // The validated spec; its concrete type depends on key.kind (see config/decoder.h).
+  // The validated wire spec; its concrete type depends on key.kind (see config/decoder.h).
+  // Generators and the registry read `model` instead.
   std::shared_ptr<const google::protobuf::Message> spec;
   // What the decoder accepted but ignored, one line per field with its path
   // ("spec.http[0].appendHeaders: unknown field, ignored"); shown in /debug/configz.
@@ -84,20 +102,26 @@ struct Config {
   // equal configs.
   uint64_t content_hash = 0;
 
-  // The plain model form of the spec for the kinds generators read (networking.h); built
-  // once at decode time. monostate for the other kinds.
-  std::variant<std::monostate, VirtualService, DestinationRule, AuthorizationPolicy,
-               RequestAuthentication>
-      model;
+  // The plain model form of the spec for the kinds meshd reads (networking.h, security.h);
+  // built once at decode time. monostate for the other kinds.
+  ConfigModel model;
 
-  // The wire spec; T must be the kind's message type (see config/decoder.h).
+  // The wire spec as T, or null when it is not a T (another kind's message). Readers use the
+  // model form (As...() below); this is for the decoder, /debug output and tests.
   template <typename T>
-  const T& Spec() const {
-    return static_cast<const T&>(*spec);
+  const T* SpecAs() const {
+    return MessageAs<T>(spec.get());
   }
   // The model form, or null when this config is of another kind.
   const VirtualService* AsVirtualService() const { return std::get_if<VirtualService>(&model); }
   const DestinationRule* AsDestinationRule() const { return std::get_if<DestinationRule>(&model); }
+  const Gateway* AsGateway() const { return std::get_if<Gateway>(&model); }
+  const ServiceEntry* AsServiceEntry() const { return std::get_if<ServiceEntry>(&model); }
+  const WorkloadEntry* AsWorkloadEntry() const { return std::get_if<WorkloadEntry>(&model); }
+  const Sidecar* AsSidecar() const { return std::get_if<Sidecar>(&model); }
+  const PeerAuthentication* AsPeerAuthentication() const {
+    return std::get_if<PeerAuthentication>(&model);
+  }
   const AuthorizationPolicy* AsAuthorizationPolicy() const {
     return std::get_if<AuthorizationPolicy>(&model);
   }

@@ -1,8 +1,11 @@
-// The validated, plain form of the networking kinds the generators read: VirtualService and
-// DestinationRule. `config::ToModel` builds them once, when an object is decoded and
-// validated, so every generator (proxyless gRPC, Envoy) reads the same meaning of a weight, a
-// match or a policy, and none of them casts wire protos. Units are resolved here: durations
-// are absl::Duration, percentages are 0..100 doubles, enums are ours.
+// The validated, plain form of the networking kinds meshd reads: VirtualService,
+// DestinationRule, Gateway, ServiceEntry, WorkloadEntry and Sidecar. `config::ToModel` builds
+// them once, when an object is decoded and validated, so every generator (proxyless gRPC,
+// Envoy), the registry and the push scope read the same meaning of a weight, a match, a
+// resolution or a selector, and none of them casts wire protos. Units are resolved here:
+// durations are absl::Duration, percentages are 0..100 doubles, enums are ours (their defaults
+// are Istio's: the zero value of Istio's enum). Strings are kept as written (port protocols
+// too); optional marks fields where "unset" means something else than the default.
 //
 // Values are immutable once built and shared through model::Config; thread-safe to read.
 #pragma once
@@ -15,6 +18,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "controller/model/service.h"
 
 namespace meshd::model {
 
@@ -302,6 +306,125 @@ struct DestinationRule {
     }
     return nullptr;
   }
+};
+
+// ---- Gateway, Sidecar: Istio's Port and ServerTLSSettings -----------------------------------
+
+// Istio's Port (Gateway servers, Sidecar listeners) and ServicePort (ServiceEntry): the same
+// four fields.
+struct Port {
+  uint32_t number = 0;
+  std::string protocol;  // as written ("HTTP", "http", "TLS"...; may be empty)
+  std::string name;
+  uint32_t target_port = 0;  // 0: unset
+
+  friend bool operator==(const Port& a, const Port& b) {
+    return a.number == b.number && a.protocol == b.protocol && a.name == b.name &&
+           a.target_port == b.target_port;
+  }
+};
+
+// The server side of TLS (a Gateway server's or a Sidecar ingress listener's `tls`).
+struct ServerTls {
+  // Istio's TLSmode; the zero value (an unset mode) is PASSTHROUGH.
+  enum class Mode {
+    kPassthrough,
+    kSimple,
+    kMutual,
+    kAutoPassthrough,
+    kIstioMutual,
+    kOptionalMutual
+  };
+  bool https_redirect = false;
+  Mode mode = Mode::kPassthrough;
+  std::string server_certificate;
+  std::string private_key;
+  std::string ca_certificates;
+  std::string credential_name;
+};
+
+// ---- Gateway ------------------------------------------------------------------------------
+
+struct GatewayServer {
+  Port port;
+  std::string bind;
+  std::vector<std::string> hosts;  // as written: "host" or "namespace/host"
+  std::optional<ServerTls> tls;    // nullopt: no `tls` (plain text)
+  std::string name;
+};
+
+struct Gateway {
+  std::vector<GatewayServer> servers;
+  std::map<std::string, std::string> selector;  // empty: selects no gateway pod
+};
+
+// ---- ServiceEntry, WorkloadEntry ------------------------------------------------------------
+
+struct WorkloadEntry {
+  std::string address;
+  std::map<std::string, uint32_t> ports;  // service port name -> target port
+  std::map<std::string, std::string> labels;
+  std::string network;
+  std::string locality;
+  uint32_t weight = 0;  // 0: unset (the registry uses 1)
+  std::string service_account;
+};
+
+struct ServiceEntry {
+  // Istio's Location; the zero value (unset) is MESH_EXTERNAL.
+  enum class Location { kMeshExternal, kMeshInternal };
+  std::vector<std::string> hosts;
+  std::vector<std::string> addresses;
+  std::vector<Port> ports;
+  Location location = Location::kMeshExternal;
+  Resolution resolution = Resolution::kNone;  // unset is NONE, as Istio's enum
+  std::vector<WorkloadEntry> endpoints;
+  // workloadSelector labels; nullopt when none is written (endpoints, if any, are inline).
+  std::optional<std::map<std::string, std::string>> workload_selector;
+  std::vector<std::string> export_to;
+  std::vector<std::string> subject_alt_names;
+};
+
+// Whether two ServiceEntries are equal in everything but `endpoints`.
+bool SameExceptEndpoints(const ServiceEntry& a, const ServiceEntry& b);
+
+// ---- Sidecar ------------------------------------------------------------------------------
+
+// Istio's CaptureMode; the zero value is DEFAULT.
+enum class CaptureMode { kDefault, kIptables, kNone };
+
+// An egress host "<namespace>/<host>" split in two; the namespace as written ("." is the
+// namespace of the workload the Sidecar applies to, "*" any, "~" none).
+struct SidecarHost {
+  std::string ns;
+  std::string host;
+};
+
+struct SidecarEgressListener {
+  std::optional<Port> port;  // nullopt: the catch-all listener
+  std::string bind;
+  CaptureMode capture_mode = CaptureMode::kDefault;
+  std::vector<SidecarHost> hosts;
+};
+
+struct SidecarIngressListener {
+  std::optional<Port> port;
+  std::string bind;
+  CaptureMode capture_mode = CaptureMode::kDefault;
+  std::string default_endpoint;  // "127.0.0.1:<p>", "0.0.0.0:<p>", "unix://...", ""
+  std::optional<ServerTls> tls;  // nullopt: mesh mTLS by PeerAuthentication
+};
+
+struct Sidecar {
+  // Istio's OutboundTrafficPolicy.Mode; the zero value (`outboundTrafficPolicy: {}`) is
+  // REGISTRY_ONLY.
+  enum class OutboundMode { kRegistryOnly, kAllowAny };
+  // workloadSelector labels; nullopt when none is written (the namespace's default Sidecar).
+  std::optional<std::map<std::string, std::string>> workload_selector;
+  std::vector<SidecarIngressListener> ingress;
+  std::vector<SidecarEgressListener> egress;
+  // nullopt: no outboundTrafficPolicy (the mesh's setting applies).
+  std::optional<OutboundMode> outbound_traffic_policy;
 };
 
 }  // namespace meshd::model

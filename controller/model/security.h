@@ -1,8 +1,8 @@
 // The validated, plain form of the security policy kinds the generators read:
-// AuthorizationPolicy and RequestAuthentication. `config::ToModel` builds them once, when an
-// object is decoded and validated; the generators (xds/gen/authz.h, xds/gen/jwt_authn.h) never
-// read the wire protos. Ports are numbers, actions are our enum, list order is kept (it shows
-// in policy names and /debug output).
+// PeerAuthentication, AuthorizationPolicy and RequestAuthentication. `config::ToModel` builds
+// them once, when an object is decoded and validated; the generators (xds/gen/tls.h,
+// xds/gen/authz.h, xds/gen/jwt_authn.h) never read the wire protos. Ports are numbers, actions are
+// our enum, list order is kept (it shows in policy names and /debug output).
 //
 // Values are immutable once built and shared through model::Config; thread-safe to read.
 #pragma once
@@ -87,6 +87,19 @@ struct RequestAuthentication {
   std::optional<std::map<std::string, std::string>> selector;
   std::vector<PolicyTargetRef> target_refs;
   std::vector<JwtRule> jwt_rules;
+};
+
+struct PeerAuthentication {
+  // Istio's MutualTLS.Mode; UNSET inherits from the level above (port → workload → namespace
+  // → mesh), as istiod resolves it.
+  enum class Mode { kUnset, kDisable, kPermissive, kStrict };
+  // matchLabels; nullopt when no selector is written. An empty one selects like none.
+  std::optional<std::map<std::string, std::string>> selector;
+  Mode mode = Mode::kUnset;                  // mtls.mode; no `mtls` is UNSET
+  std::map<uint32_t, Mode> port_level_mtls;  // portLevelMtls, by workload port
+
+  // Whether a non-empty selector is written (a workload policy, not a namespace or mesh one).
+  bool SelectsWorkloads() const { return selector.has_value() && !selector->empty(); }
 };
 
 const char* ActionName(AuthorizationPolicy::Action action);

@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "controller/config/to_model.h"
 #include "istio/networking/v1alpha3/service_entry.pb.h"
 
 namespace meshd {
@@ -16,6 +17,7 @@ model::ConfigPtr Se(const std::string& ns, const std::string& name, const net::S
   auto c = std::make_shared<model::Config>();
   c->key = {model::Kind::kServiceEntry, ns, name};
   c->creation_timestamp = created;
+  c->model = config::ToModel(spec);  // as DecodeObject does
   c->spec = std::make_shared<net::ServiceEntry>(spec);
   return c;
 }
@@ -25,6 +27,7 @@ model::ConfigPtr We(const std::string& ns, const std::string& name, const net::W
   auto c = std::make_shared<model::Config>();
   c->key = {model::Kind::kWorkloadEntry, ns, name};
   c->labels = std::move(meta_labels);
+  c->model = config::ToModel(spec);
   c->spec = std::make_shared<net::WorkloadEntry>(spec);
   return c;
 }

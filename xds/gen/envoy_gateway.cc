@@ -18,7 +18,6 @@
 #include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb.h"
 #include "envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy.pb.h"
 #include "envoy/extensions/transport_sockets/tls/v3/secret.pb.h"
-#include "istio/networking/v1alpha3/gateway.pb.h"
 #include "spdlog/spdlog.h"
 #include "xds/gen/envoy_gateway.h"
 #include "xds/gen/envoy_util.h"
@@ -28,7 +27,6 @@
 namespace meshd::xds {
 namespace {
 
-namespace net = istio::networking::v1alpha3;
 namespace hcm = envoy::extensions::filters::network::http_connection_manager::v3;
 namespace tlsv3 = envoy::extensions::transport_sockets::tls::v3;
 using envoy::config::listener::v3::Listener;
@@ -37,21 +35,21 @@ using envoy::config::route::v3::RouteConfiguration;
 // A Gateway server as this gateway serves it.
 struct ServerRef {
   const model::Config* gateway;
-  const net::Server* server;
+  const model::GatewayServer* server;
   int index;
   uint32_t target_port;
 };
 
-bool IsHttpServer(const net::Server& s) {
-  std::string p = absl::AsciiStrToUpper(s.port().protocol());
+bool IsHttpServer(const model::GatewayServer& s) {
+  std::string p = absl::AsciiStrToUpper(s.port.protocol);
   return IsHttpProtocol(p);
 }
 
-bool TerminatesTls(const net::Server& s) {
-  std::string p = absl::AsciiStrToUpper(s.port().protocol());
-  return (p == "HTTPS" || p == "TLS") && s.has_tls() &&
-         s.tls().mode() != net::ServerTLSSettings::PASSTHROUGH &&
-         s.tls().mode() != net::ServerTLSSettings::AUTO_PASSTHROUGH;
+bool TerminatesTls(const model::GatewayServer& s) {
+  std::string p = absl::AsciiStrToUpper(s.port.protocol);
+  return (p == "HTTPS" || p == "TLS") && s.tls &&
+         s.tls->mode != model::ServerTls::Mode::kPassthrough &&
+         s.tls->mode != model::ServerTls::Mode::kAutoPassthrough;
 }
 
 // The server host without its "namespace/" part.
@@ -82,13 +80,13 @@ uint32_t TargetPort(const std::map<std::string, std::string>& selector, const st
 std::vector<ServerRef> Servers(const model::Proxy& proxy, const model::Snapshot& snapshot) {
   std::vector<ServerRef> out;
   for (const auto& c : snapshot.Configs(model::Kind::kGateway)) {
-    const auto& gw = c->Spec<net::Gateway>();
-    if (gw.selector().empty()) continue;
-    std::map<std::string, std::string> selector(gw.selector().begin(), gw.selector().end());
-    if (!model::LabelsMatch(selector, proxy.labels)) continue;
-    for (int i = 0; i < gw.servers_size(); ++i) {
-      const auto& s = gw.servers(i);
-      out.push_back({c.get(), &s, i, TargetPort(selector, proxy.ns, snapshot, s.port().number())});
+    const model::Gateway* gw = c->AsGateway();
+    if (gw == nullptr || gw->selector.empty()) continue;
+    if (!model::LabelsMatch(gw->selector, proxy.labels)) continue;
+    for (size_t i = 0; i < gw->servers.size(); ++i) {
+      const model::GatewayServer& s = gw->servers[i];
+      out.push_back({c.get(), &s, static_cast<int>(i),
+                     TargetPort(gw->selector, proxy.ns, snapshot, s.port.number)});
     }
   }
   return out;
@@ -113,8 +111,8 @@ bool HostsIntersect(const std::string& a, const std::string& b) {
 }
 
 std::string HttpsRouteName(const ServerRef& s) {
-  std::string port_name = s.server->port().name().empty() ? "https" : s.server->port().name();
-  return absl::StrCat("https.", s.server->port().number(), ".", port_name, ".", s.gateway->key.name,
+  std::string port_name = s.server->port.name.empty() ? "https" : s.server->port.name;
+  return absl::StrCat("https.", s.server->port.number, ".", port_name, ".", s.gateway->key.name,
                       ".", s.gateway->key.ns);
 }
 
@@ -125,37 +123,36 @@ tlsv3::SdsSecretConfig AdsSecret(const std::string& name) {
   return out;
 }
 
-tlsv3::DownstreamTlsContext ServerTls(const net::ServerTLSSettings& t) {
+tlsv3::DownstreamTlsContext ServerTls(const model::ServerTls& t) {
+  using Mode = model::ServerTls::Mode;
   tlsv3::DownstreamTlsContext ctx;
   auto* common = ctx.mutable_common_tls_context();
   common->add_alpn_protocols("h2");
   common->add_alpn_protocols("http/1.1");
-  switch (t.mode()) {
-    case net::ServerTLSSettings::ISTIO_MUTUAL:
+  switch (t.mode) {
+    case Mode::kIstioMutual:
       return IstioMtlsDownstream(true);
-    case net::ServerTLSSettings::MUTUAL:
-    case net::ServerTLSSettings::OPTIONAL_MUTUAL:
-      ctx.mutable_require_client_certificate()->set_value(t.mode() ==
-                                                          net::ServerTLSSettings::MUTUAL);
-      if (!t.credential_name().empty()) {
+    case Mode::kMutual:
+    case Mode::kOptionalMutual:
+      ctx.mutable_require_client_certificate()->set_value(t.mode == Mode::kMutual);
+      if (!t.credential_name.empty()) {
         *common->mutable_validation_context_sds_secret_config() =
-            AdsSecret(absl::StrCat("kubernetes://", t.credential_name(), "-cacert"));
-      } else if (!t.ca_certificates().empty()) {
-        common->mutable_validation_context()->mutable_trusted_ca()->set_filename(
-            t.ca_certificates());
+            AdsSecret(absl::StrCat("kubernetes://", t.credential_name, "-cacert"));
+      } else if (!t.ca_certificates.empty()) {
+        common->mutable_validation_context()->mutable_trusted_ca()->set_filename(t.ca_certificates);
       }
       break;
     default:
       break;
   }
-  if (!t.credential_name().empty()) {
+  if (!t.credential_name.empty()) {
     // Served over ADS from the Kubernetes secret, to gateways only (as istiod).
     *common->add_tls_certificate_sds_secret_configs() =
-        AdsSecret(absl::StrCat("kubernetes://", t.credential_name()));
-  } else if (!t.server_certificate().empty()) {
+        AdsSecret(absl::StrCat("kubernetes://", t.credential_name));
+  } else if (!t.server_certificate.empty()) {
     auto* cert = common->add_tls_certificates();
-    cert->mutable_certificate_chain()->set_filename(t.server_certificate());
-    cert->mutable_private_key()->set_filename(t.private_key());
+    cert->mutable_certificate_chain()->set_filename(t.server_certificate);
+    cert->mutable_private_key()->set_filename(t.private_key);
   }
   return ctx;
 }
@@ -193,7 +190,7 @@ std::string L4Target(const ServerRef& s, const model::Snapshot& snapshot, const 
     for (const auto& r : tls ? vs->tls : vs->tcp) {
       bool applies = r.matches.empty();
       for (const auto& m : r.matches) {
-        if (m.port != 0 && m.port != s.server->port().number()) continue;
+        if (m.port != 0 && m.port != s.server->port.number) continue;
         if (!tls || m.sni_hosts.empty()) applies = true;
         for (const auto& h : m.sni_hosts) applies = applies || HostsIntersect(h, sni);
       }
@@ -212,9 +209,7 @@ std::string L4Target(const ServerRef& s, const model::Snapshot& snapshot, const 
 
 }  // namespace
 
-tlsv3::DownstreamTlsContext ServerTlsContext(const net::ServerTLSSettings& tls) {
-  return ServerTls(tls);
-}
+tlsv3::DownstreamTlsContext ServerTlsContext(const model::ServerTls& tls) { return ServerTls(tls); }
 
 Resources GatewayListeners(const model::Proxy& proxy, const model::Snapshot& snapshot) {
   std::map<uint32_t, std::vector<ServerRef>> by_port;
@@ -231,9 +226,9 @@ Resources GatewayListeners(const model::Proxy& proxy, const model::Snapshot& sna
     bool sni = false;
     std::set<std::string> taken_sni;
     for (const auto& s : servers) {
-      const net::Server& server = *s.server;
+      const model::GatewayServer& server = *s.server;
       if (IsHttpServer(server) ||
-          (server.has_tls() && server.tls().https_redirect() && !TerminatesTls(server))) {
+          (server.tls && server.tls->https_redirect && !TerminatesTls(server))) {
         if (plain_http) continue;  // all plain HTTP servers on a port share one chain
         plain_http = true;
         auto* fc = l.add_filter_chains();
@@ -245,7 +240,7 @@ Resources GatewayListeners(const model::Proxy& proxy, const model::Snapshot& sna
         continue;
       }
       std::vector<std::string> names;
-      for (const auto& h : server.hosts()) {
+      for (const auto& h : server.hosts) {
         std::string host = HostPart(h);
         if (host != "*" && taken_sni.insert(host).second) names.push_back(host);
       }
@@ -254,12 +249,12 @@ Resources GatewayListeners(const model::Proxy& proxy, const model::Snapshot& sna
         fc->set_name(HttpsRouteName(s));
         for (const auto& n : names) fc->mutable_filter_chain_match()->add_server_names(n);
         sni = true;
-        *fc->mutable_transport_socket() = TlsTransportSocket(ServerTls(server.tls()));
+        *fc->mutable_transport_socket() = TlsTransportSocket(ServerTls(*server.tls));
         auto* f = fc->add_filters();
         f->set_name("envoy.filters.network.http_connection_manager");
         f->mutable_typed_config()->PackFrom(
             GatewayHcm(absl::StrCat("outbound_0.0.0.0_", port), HttpsRouteName(s)));
-      } else if (server.has_tls()) {  // PASSTHROUGH: SNI → the tls route's destination
+      } else if (server.tls) {  // PASSTHROUGH: SNI → the tls route's destination
         for (const auto& n : names) {
           std::string cluster = L4Target(s, snapshot, n, true);
           if (cluster.empty()) continue;
@@ -308,17 +303,17 @@ Resources GatewayRoutes(const model::Proxy& proxy, const model::Snapshot& snapsh
     }
     std::set<std::string> taken;
     for (const ServerRef* s : mine) {
-      bool redirect = s->server->has_tls() && s->server->tls().https_redirect();
+      bool redirect = s->server->tls && s->server->tls->https_redirect;
       for (const auto& c : snapshot.Configs(model::Kind::kVirtualService)) {
         const model::VirtualService* vs = c->AsVirtualService();
         if (vs == nullptr || !BindsGateway(vs->gateways, c->key.ns, *s->gateway)) continue;
         for (const auto& vs_host : vs->hosts) {
           bool covered = false;
-          for (const auto& h : s->server->hosts()) {
+          for (const auto& h : s->server->hosts) {
             covered = covered || HostsIntersect(HostPart(h), vs_host);
           }
           if (!covered) continue;
-          uint32_t port = s->server->port().number();
+          uint32_t port = s->server->port.number;
           std::string vh_name = absl::StrCat(vs_host, ":", port);
           if (!taken.insert(vh_name).second) continue;
           auto* vh = rc.add_virtual_hosts();

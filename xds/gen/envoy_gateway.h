@@ -11,7 +11,6 @@
 #include "controller/model/snapshot.h"
 #include "envoy/config/route/v3/route_components.pb.h"
 #include "envoy/extensions/transport_sockets/tls/v3/tls.pb.h"
-#include "istio/networking/v1alpha3/gateway.pb.h"
 #include "xds/gen/resource.h"
 
 namespace meshd::xds {
@@ -32,7 +31,7 @@ Resources GatewaySecrets(const model::Proxy& proxy, const model::Snapshot& snaps
 // The server side of Istio's ServerTLSSettings (SIMPLE/MUTUAL/OPTIONAL_MUTUAL from files or
 // `credentialName`, ISTIO_MUTUAL), as a gateway server or a Sidecar ingress listener uses it.
 envoy::extensions::transport_sockets::tls::v3::DownstreamTlsContext ServerTlsContext(
-    const istio::networking::v1alpha3::ServerTLSSettings& tls);
+    const model::ServerTls& tls);
 
 // The routes of VirtualService `vs` for requests on `port`, appended to `vh` (defined in
 // envoy_routes.cc). `gateway` is the Gateway the request came through, or null for a sidecar

@@ -4,13 +4,10 @@
 
 #include "absl/hash/hash.h"
 #include "absl/strings/match.h"
-#include "absl/strings/str_split.h"
-#include "istio/networking/v1alpha3/sidecar.pb.h"
 
 namespace meshd::xds {
 namespace {
 
-namespace net = istio::networking::v1alpha3;
 namespace tls = envoy::extensions::transport_sockets::tls::v3;
 
 }  // namespace
@@ -150,31 +147,27 @@ const model::ServicePort* EgressServicePort(const model::Service& service, uint3
 namespace {
 
 // The Sidecar's listeners, in the scope's terms.
-void ReadListeners(const net::Sidecar& spec, const model::Proxy& proxy, SidecarScope* scope) {
-  for (const auto& e : spec.egress()) {
+void ReadListeners(const model::Sidecar& spec, const model::Proxy& proxy, SidecarScope* scope) {
+  for (const auto& e : spec.egress) {
     EgressListener l;
-    if (e.has_port()) {
-      l.port = e.port().number();
-      l.protocol = e.port().protocol();
+    if (e.port) {
+      l.port = e.port->number;
+      l.protocol = e.port->protocol;
     }
-    l.bind = e.bind();
-    l.capture_none = e.capture_mode() == net::NONE;
-    for (const auto& h : e.hosts()) {
-      std::vector<std::string> parts = absl::StrSplit(h, absl::MaxSplits('/', 1));
-      if (parts.size() != 2) continue;
-      l.hosts.emplace_back(parts[0] == "." ? proxy.ns : parts[0], parts[1]);
-    }
+    l.bind = e.bind;
+    l.capture_none = e.capture_mode == model::CaptureMode::kNone;
+    for (const auto& h : e.hosts) l.hosts.emplace_back(h.ns == "." ? proxy.ns : h.ns, h.host);
     scope->egress.push_back(std::move(l));
   }
-  for (const auto& i : spec.ingress()) {
-    if (!i.has_port() || i.port().number() == 0) continue;  // unix sockets: not served
+  for (const auto& i : spec.ingress) {
+    if (!i.port || i.port->number == 0) continue;  // unix sockets: not served
     IngressListener l;
-    l.port = i.port().number();
-    l.protocol = i.port().protocol();
-    l.bind = i.bind();
-    l.capture_none = i.capture_mode() == net::NONE;
-    l.default_endpoint = i.default_endpoint();
-    if (i.has_tls()) l.tls = &i.tls();
+    l.port = i.port->number;
+    l.protocol = i.port->protocol;
+    l.bind = i.bind;
+    l.capture_none = i.capture_mode == model::CaptureMode::kNone;
+    l.default_endpoint = i.default_endpoint;
+    if (i.tls) l.tls = &*i.tls;
     scope->ingress.push_back(std::move(l));
   }
 }
@@ -188,35 +181,32 @@ SidecarScope ScopeFor(const model::Proxy& proxy, const model::Snapshot& snapshot
   const model::Config* ns_default = nullptr;
   const model::Config* root_default = nullptr;
   for (const auto& c : snapshot.Configs(model::Kind::kSidecar)) {
-    const auto& spec = c->Spec<net::Sidecar>();
+    const model::Sidecar* spec = c->AsSidecar();
+    if (spec == nullptr) continue;
     if (c->key.ns == proxy.ns) {
-      if (spec.has_workload_selector() && !spec.workload_selector().labels().empty()) {
-        std::map<std::string, std::string> selector(spec.workload_selector().labels().begin(),
-                                                    spec.workload_selector().labels().end());
-        if (scope.sidecar == nullptr && model::LabelsMatch(selector, proxy.labels)) {
+      if (spec->workload_selector && !spec->workload_selector->empty()) {
+        if (scope.sidecar == nullptr &&
+            model::LabelsMatch(*spec->workload_selector, proxy.labels)) {
           scope.sidecar = c.get();
         }
       } else if (ns_default == nullptr) {
         ns_default = c.get();
       }
-    } else if (c->key.ns == snapshot.root_namespace() && !spec.has_workload_selector() &&
+    } else if (c->key.ns == snapshot.root_namespace() && !spec->workload_selector &&
                root_default == nullptr) {
       root_default = c.get();
     }
   }
   if (scope.sidecar == nullptr) scope.sidecar = ns_default != nullptr ? ns_default : root_default;
   if (scope.sidecar == nullptr) return scope;
-  const auto& spec = scope.sidecar->Spec<net::Sidecar>();
-  if (spec.has_outbound_traffic_policy()) {
+  const model::Sidecar& spec = *scope.sidecar->AsSidecar();
+  if (spec.outbound_traffic_policy) {
     scope.registry_only =
-        spec.outbound_traffic_policy().mode() == net::OutboundTrafficPolicy::REGISTRY_ONLY;
+        *spec.outbound_traffic_policy == model::Sidecar::OutboundMode::kRegistryOnly;
   }
-  for (const auto& egress : spec.egress()) {
-    for (const auto& h : egress.hosts()) {
-      std::vector<std::string> parts = absl::StrSplit(h, absl::MaxSplits('/', 1));
-      if (parts.size() != 2) continue;  // validation requires "<ns>/<host>"
-      std::string ns = parts[0] == "." ? proxy.ns : parts[0];
-      scope.egress_hosts.emplace_back(ns, parts[1]);
+  for (const auto& egress : spec.egress) {
+    for (const auto& h : egress.hosts) {
+      scope.egress_hosts.emplace_back(h.ns == "." ? proxy.ns : h.ns, h.host);
     }
   }
   ReadListeners(spec, proxy, &scope);

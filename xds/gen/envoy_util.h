@@ -13,7 +13,6 @@
 #include "envoy/config/core/v3/config_source.pb.h"
 #include "envoy/extensions/transport_sockets/tls/v3/tls.pb.h"
 #include "google/protobuf/duration.pb.h"
-#include "istio/networking/v1alpha3/sidecar.pb.h"
 #include "xds/gen/resource.h"
 
 namespace meshd::xds {
@@ -64,7 +63,7 @@ struct IngressListener {
   std::string bind;      // "": the proxy's IP when the listener binds
   bool capture_none = false;
   std::string default_endpoint;  // "127.0.0.1:<p>", "0.0.0.0:<p>", "unix://...", "": passthrough
-  const istio::networking::v1alpha3::ServerTLSSettings* tls = nullptr;  // into the snapshot
+  const model::ServerTls* tls = nullptr;  // into the snapshot's Sidecar; null: mesh mTLS
 };
 
 // What a proxy may see: the Sidecar resource that applies to it (workload selector in its

@@ -5,25 +5,24 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
-#include "istio/security/v1beta1/security.pb.h"
 
 namespace meshd::xds {
 namespace {
 
-namespace sec = istio::security::v1beta1;
 namespace tls = envoy::extensions::transport_sockets::tls::v3;
 
-std::optional<MtlsMode> ToMode(sec::PeerAuthentication::MutualTLS::Mode mode) {
+std::optional<MtlsMode> ToMode(model::PeerAuthentication::Mode mode) {
   switch (mode) {
-    case sec::PeerAuthentication::MutualTLS::STRICT:
+    case model::PeerAuthentication::Mode::kStrict:
       return MtlsMode::kStrict;
-    case sec::PeerAuthentication::MutualTLS::PERMISSIVE:
+    case model::PeerAuthentication::Mode::kPermissive:
       return MtlsMode::kPermissive;
-    case sec::PeerAuthentication::MutualTLS::DISABLE:
+    case model::PeerAuthentication::Mode::kDisable:
       return MtlsMode::kDisable;
-    default:
-      return std::nullopt;  // UNSET: inherit
+    case model::PeerAuthentication::Mode::kUnset:
+      break;
   }
+  return std::nullopt;  // UNSET: inherit
 }
 
 // Oldest first (creation timestamp, then namespace/name), as istiod breaks ties.
@@ -63,12 +62,12 @@ MtlsMode EffectiveMtlsMode(const model::Snapshot& snapshot, const std::string& n
                            const std::map<std::string, std::string>& labels, uint32_t port) {
   model::ConfigPtr workload, namespace_wide, mesh;
   for (const auto& c : snapshot.Configs(model::Kind::kPeerAuthentication)) {
-    const auto& pa = c->Spec<sec::PeerAuthentication>();
-    bool has_selector = pa.has_selector() && !pa.selector().match_labels().empty();
+    const model::PeerAuthentication* pa = c->AsPeerAuthentication();
+    if (pa == nullptr) continue;
+    bool has_selector = pa->SelectsWorkloads();
     if (c->key.ns == ns && has_selector) {
-      std::map<std::string, std::string> selector(pa.selector().match_labels().begin(),
-                                                  pa.selector().match_labels().end());
-      if (model::LabelsMatch(selector, labels) && (workload == nullptr || Older(c, workload))) {
+      if (model::LabelsMatch(*pa->selector, labels) &&
+          (workload == nullptr || Older(c, workload))) {
         workload = c;
       }
     } else if (c->key.ns == ns && !has_selector) {
@@ -78,15 +77,15 @@ MtlsMode EffectiveMtlsMode(const model::Snapshot& snapshot, const std::string& n
     }
   }
   if (workload != nullptr) {
-    const auto& pa = workload->Spec<sec::PeerAuthentication>();
-    if (auto it = pa.port_level_mtls().find(port); it != pa.port_level_mtls().end()) {
-      if (auto m = ToMode(it->second.mode())) return *m;
+    const model::PeerAuthentication& pa = *workload->AsPeerAuthentication();
+    if (auto it = pa.port_level_mtls.find(port); it != pa.port_level_mtls.end()) {
+      if (auto m = ToMode(it->second)) return *m;
     }
-    if (auto m = ToMode(pa.mtls().mode())) return *m;
+    if (auto m = ToMode(pa.mode)) return *m;
   }
   for (const auto& c : {namespace_wide, mesh}) {
     if (c == nullptr) continue;
-    if (auto m = ToMode(c->Spec<sec::PeerAuthentication>().mtls().mode())) return *m;
+    if (auto m = ToMode(c->AsPeerAuthentication()->mode)) return *m;
   }
   return MtlsMode::kPermissive;
 }

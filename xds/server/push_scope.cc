@@ -5,7 +5,6 @@
 #include "absl/strings/match.h"
 #include "absl/strings/strip.h"
 #include "istio/networking/v1alpha3/destination_rule.pb.h"
-#include "istio/networking/v1alpha3/service_entry.pb.h"
 #include "istio/networking/v1alpha3/virtual_service.pb.h"
 #include "xds/gen/grpc_generator.h"
 #include "xds/gen/resource.h"
@@ -13,7 +12,6 @@
 namespace meshd::xds {
 namespace {
 
-namespace net = istio::networking::v1alpha3;
 using model::Kind;
 
 void AddHosts(const model::Config& c, const model::Snapshot& s, std::set<std::string>* out) {
@@ -29,7 +27,9 @@ void AddHosts(const model::Config& c, const model::Snapshot& s, std::set<std::st
       }
       break;
     case Kind::kServiceEntry:
-      for (const auto& h : c.Spec<net::ServiceEntry>().hosts()) out->insert(h);
+      if (const model::ServiceEntry* se = c.AsServiceEntry()) {
+        out->insert(se->hosts.begin(), se->hosts.end());
+      }
       break;
     default:
       break;
@@ -39,8 +39,9 @@ void AddHosts(const model::Config& c, const model::Snapshot& s, std::set<std::st
 // Hosts of the ServiceEntries in `ns` that select workloads.
 void SelectingHosts(const model::Snapshot& s, const std::string& ns, std::set<std::string>* out) {
   for (const auto& c : s.Configs(Kind::kServiceEntry)) {
-    if (c->key.ns != ns || !c->Spec<net::ServiceEntry>().has_workload_selector()) continue;
-    for (const auto& h : c->Spec<net::ServiceEntry>().hosts()) out->insert(h);
+    const model::ServiceEntry* se = c->AsServiceEntry();
+    if (c->key.ns != ns || se == nullptr || !se->workload_selector) continue;
+    out->insert(se->hosts.begin(), se->hosts.end());
   }
 }
 

@@ -4,9 +4,6 @@
 
 #include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
-#include "istio/networking/v1alpha3/gateway.pb.h"
-#include "istio/networking/v1alpha3/sidecar.pb.h"
-#include "istio/security/v1beta1/security.pb.h"
 
 namespace meshd::xds {
 
@@ -44,13 +41,16 @@ std::set<std::string> SelectedLabelKeys(const model::Snapshot& snapshot) {
     if (dr != nullptr && dr->workload_selector) add(*dr->workload_selector);
   }
   for (const auto& c : snapshot.Configs(model::Kind::kSidecar)) {
-    add(c->Spec<istio::networking::v1alpha3::Sidecar>().workload_selector().labels());
+    const model::Sidecar* sc = c->AsSidecar();
+    if (sc != nullptr && sc->workload_selector) add(*sc->workload_selector);
   }
   for (const auto& c : snapshot.Configs(model::Kind::kGateway)) {
-    add(c->Spec<istio::networking::v1alpha3::Gateway>().selector());
+    const model::Gateway* gw = c->AsGateway();
+    if (gw != nullptr) add(gw->selector);
   }
   for (const auto& c : snapshot.Configs(model::Kind::kPeerAuthentication)) {
-    add(c->Spec<istio::security::v1beta1::PeerAuthentication>().selector().match_labels());
+    const model::PeerAuthentication* pa = c->AsPeerAuthentication();
+    if (pa != nullptr && pa->selector) add(*pa->selector);
   }
   for (const auto& c : snapshot.Configs(model::Kind::kAuthorizationPolicy)) {
     const model::AuthorizationPolicy* ap = c->AsAuthorizationPolicy();

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "controller/config/yaml.h"
+#include "istio/networking/v1alpha3/service_entry.pb.h"
 #include "istio/networking/v1alpha3/virtual_service.pb.h"
 
 namespace meshd::config {
@@ -48,7 +49,9 @@ TEST_CASE("VirtualService decodes in v1, v1beta1 and v1alpha3", "[config]") {
     auto c = DecodeYaml(Vs(v));
     REQUIRE(c.ok());
     CHECK((*c)->key.ToString() == "VirtualService/shop/reviews");
-    CHECK((*c)->Spec<net::VirtualService>().http(0).route(1).weight() == 20);
+    const auto* spec = (*c)->SpecAs<net::VirtualService>();
+    REQUIRE(spec != nullptr);
+    CHECK(spec->http(0).route(1).weight() == 20);
   }
 }
 
@@ -149,6 +152,26 @@ TEST_CASE("equal content hashes for equal objects, different for changes", "[con
   auto c = DecodeYaml(changed);
   CHECK((*a)->content_hash == (*b)->content_hash);
   CHECK((*a)->content_hash != (*c)->content_hash);
+}
+
+}  // namespace
+}  // namespace meshd::config
+
+namespace meshd::config {
+namespace {
+
+TEST_CASE("ValidateSpec refuses a message of another kind instead of casting it", "[config]") {
+  istio::networking::v1alpha3::ServiceEntry se;
+  se.add_hosts("api.example.com");
+  absl::Status wrong = ValidateSpec(model::Kind::kSidecar, se, "default");
+  CHECK(wrong.message() ==
+        "spec: a Sidecar spec must be a istio.networking.v1alpha3.Sidecar, got "
+        "istio.networking.v1alpha3.ServiceEntry");
+  // As its own kind it goes through that kind's rules.
+  CHECK(ValidateSpec(model::Kind::kServiceEntry, se, "default").ok());
+  CHECK(ValidateSpec(model::Kind::kServiceEntry, istio::networking::v1alpha3::ServiceEntry(),
+                     "default")
+            .message() == "spec.hosts: at least one host is required");
 }
 
 }  // namespace
