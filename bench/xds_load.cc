@@ -1,12 +1,13 @@
 // xds_load: the xDS load benchmark of issue 5. It writes a generated mesh (S ServiceEntries
 // with E static endpoints, DestinationRules and V weighted VirtualServices) into a temporary
-// config dir, starts meshd on it, connects N proxyless-gRPC proxies over ADS (State of the
-// World) with the gRPC callback client API (no thread per stream), each watching K services
-// and following LDS → RDS → CDS → EDS like gRPC's xDS client, ACKing every response. It
-// measures the connect storm, a VirtualService weight change and an endpoint change, and
-// meshd's RSS/CPU; then it runs the same load against a replay server (this binary with
-// --serve-replay) that answers from the resources captured from meshd — the transport floor.
-// It prints one table and the command line that reproduces it.
+// config dir, starts meshd on it, connects N proxyless-gRPC proxies (or Envoy sidecars, --mode
+// envoy) over ADS — State of the World, or Delta with --delta — with the gRPC callback client
+// API (no thread per stream), each watching K services and following LDS → RDS → CDS → EDS
+// like gRPC's xDS client, ACKing every response. It measures the connect storm, a
+// VirtualService weight change and an endpoint change, and meshd's RSS/CPU; then it runs the
+// same load against a replay server (this binary with --serve-replay, both protocols) that
+// answers from the resources captured from meshd — the transport floor. It prints one table
+// and the command line that reproduces it.
 //
 // Threads: main drives the phases; gRPC's callback threads run the reactors. Per-stream
 // read state is touched only by that stream's read callbacks (reads are serialized); the
@@ -57,6 +58,8 @@ namespace meshd::bench {
 namespace {
 
 using envoy::service::discovery::v3::AggregatedDiscoveryService;
+using envoy::service::discovery::v3::DeltaDiscoveryRequest;
+using envoy::service::discovery::v3::DeltaDiscoveryResponse;
 using envoy::service::discovery::v3::DiscoveryRequest;
 using envoy::service::discovery::v3::DiscoveryResponse;
 using Clock = std::chrono::steady_clock;
@@ -88,6 +91,7 @@ struct Options {
   std::string mode = "sotw";
   bool envoy = false;
   bool sidecar_scope = false;  // a Sidecar (egress ./* and istio-system/*) per namespace
+  bool delta = false;          // Incremental (Delta) ADS instead of State of the World
   int proxies = 10000;
   int services = 1000;
   int endpoints = 10;
@@ -111,7 +115,7 @@ struct Options {
 };
 
 std::string Usage() {
-  return "usage: xds_load --meshd PATH [--mode sotw|envoy] [--sidecar-scope]\n"
+  return "usage: xds_load --meshd PATH [--mode sotw|envoy] [--delta] [--sidecar-scope]\n"
          "  [--proxies 10000] [--services 1000]\n"
          "  [--endpoints 10] [--watch 20] [--virtual-services 100] [--namespaces 10]\n"
          "  [--streams-per-channel 200 (envoy: 1)] [--changes 5] [--settle 2] [--storm-timeout "
@@ -174,6 +178,10 @@ bool ParseFlags(int argc, char** argv, Options* o, std::string* err) {
     }
     if (a == "--sidecar-scope") {
       o->sidecar_scope = true;
+      continue;
+    }
+    if (a == "--delta") {
+      o->delta = true;
       continue;
     }
     if (a == "--help" || a == "-h") {
@@ -387,20 +395,56 @@ double SelfCpu() {
          static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
+// A port nothing listens on, for a server started later. Chosen below the kernel's ephemeral
+// range (ip_local_port_range), as tests/e2e/harness.py's free_port: a port from bind(0) is an
+// ephemeral one, which an outgoing connection (this generator's own streams, or another
+// test's) can take as its source port before meshd binds it. Never hands a port out twice.
 int FreePort() {
+  static std::set<int> handed_out;
+  static std::mt19937 rng(std::random_device{}());
+  int low = 32768;
+  {
+    std::ifstream range("/proc/sys/net/ipv4/ip_local_port_range");
+    int first = 0;
+    if (range >> first && first > 1024) low = first;
+  }
+  std::uniform_int_distribution<int> pick(std::max(1024, low - 12000), low - 1);
+  auto bindable = [](int port) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return -1;
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    int bound = -1;
+    if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0) {
+      socklen_t len = sizeof(a);
+      getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+      bound = ntohs(a.sin_port);
+    }
+    close(fd);
+    return bound;
+  };
+  for (int i = 0; i < 200; ++i) {
+    int port = pick(rng);
+    if (handed_out.count(port) || bindable(port) != port) continue;
+    handed_out.insert(port);
+    return port;
+  }
+  return bindable(0);  // the whole range below is taken: an ephemeral port, as before
+}
+
+// Whether something accepts TCP connections on 127.0.0.1:port.
+bool Accepting(int port) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return false;
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = 0;
-  int port = -1;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0) {
-    socklen_t len = sizeof(a);
-    getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    port = ntohs(a.sin_port);
-  }
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  bool ok = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0;
   close(fd);
-  return port;
+  return ok;
 }
 
 int HttpStatus(int port, const std::string& path) {
@@ -533,15 +577,23 @@ bool LoadCapture(const std::string& path, Table* base, Table* vs, Table* eds) {
 
 class ReplayServer;
 
-class ReplayStream : public grpc::ServerBidiReactor<DiscoveryRequest, DiscoveryResponse> {
+// A replay stream of either protocol, as the server's change fan-out sees it.
+class ReplayTarget {
+ public:
+  virtual ~ReplayTarget() = default;
+  // Pushes type `t` if the stream subscribes to any of `names` (capture keys).
+  virtual void Push(int t, const std::unordered_map<std::string, google::protobuf::Any>& names) = 0;
+};
+
+class ReplayStream : public grpc::ServerBidiReactor<DiscoveryRequest, DiscoveryResponse>,
+                     public ReplayTarget {
  public:
   explicit ReplayStream(ReplayServer* server) : server_(server) {}
   void Begin() { StartRead(&request_); }
   void OnReadDone(bool ok) override;
   void OnWriteDone(bool ok) override;
   void OnDone() override;
-  // Pushes type `t` if the stream subscribes to any of `names`.
-  void Push(int t, const std::unordered_map<std::string, google::protobuf::Any>& names);
+  void Push(int t, const std::unordered_map<std::string, google::protobuf::Any>& names) override;
 
  private:
   void QueueLocked(int t);  // composes the type's response into the write queue
@@ -556,6 +608,38 @@ class ReplayStream : public grpc::ServerBidiReactor<DiscoveryRequest, DiscoveryR
   uint64_t nonces_ = 0;
   std::deque<DiscoveryResponse> writes_;
   DiscoveryResponse current_;
+  bool writing_ = false;
+  bool finishing_ = false;  // the client is gone: no more writes
+  bool finished_ = false;   // Finish called
+};
+
+// The floor for Delta: the same captured resources, with Delta's bookkeeping — a subscribed
+// name is answered once, a change sends only the changed resources a stream subscribes.
+class ReplayDeltaStream
+    : public grpc::ServerBidiReactor<DeltaDiscoveryRequest, DeltaDiscoveryResponse>,
+      public ReplayTarget {
+ public:
+  explicit ReplayDeltaStream(ReplayServer* server) : server_(server) {}
+  void Begin() { StartRead(&request_); }
+  void OnReadDone(bool ok) override;
+  void OnWriteDone(bool ok) override;
+  void OnDone() override;
+  void Push(int t, const std::unordered_map<std::string, google::protobuf::Any>& names) override;
+
+ private:
+  // Queues a response of type `t` with the resources of `names` (first: even if empty).
+  void QueueLocked(int t, const std::vector<std::string>& names);
+  void Flush(std::unique_lock<std::mutex>& lock);
+
+  ReplayServer* const server_;
+  DeltaDiscoveryRequest request_;
+  std::mutex mu_;
+  std::array<std::set<std::string>, kTypes> subscribed_;
+  std::array<bool, kTypes> answered_{};  // a first response of the type was sent
+  std::string view_;                     // Envoy mode: "<namespace>/", from the first node
+  uint64_t nonces_ = 0;
+  std::deque<DeltaDiscoveryResponse> writes_;
+  DeltaDiscoveryResponse current_;
   bool writing_ = false;
   bool finishing_ = false;  // the client is gone: no more writes
   bool finished_ = false;   // Finish called
@@ -594,6 +678,17 @@ class ReplayServer final : public AggregatedDiscoveryService::CallbackService {
     return s;
   }
 
+  grpc::ServerBidiReactor<DeltaDiscoveryRequest, DeltaDiscoveryResponse>* DeltaAggregatedResources(
+      grpc::CallbackServerContext*) override {
+    auto* s = new ReplayDeltaStream(this);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      streams_.insert(s);
+    }
+    s->Begin();
+    return s;
+  }
+
   const google::protobuf::Any* Find(int t, const std::string& name) const {
     if (vs_on.load(std::memory_order_acquire)) {
       if (auto it = vs[t].find(name); it != vs[t].end()) return &it->second;
@@ -618,14 +713,14 @@ class ReplayServer final : public AggregatedDiscoveryService::CallbackService {
     }
   }
 
-  void Remove(ReplayStream* s) {
+  void Remove(ReplayTarget* s) {
     std::lock_guard<std::mutex> lock(mu_);
     streams_.erase(s);
   }
 
  private:
   std::mutex mu_;
-  std::unordered_set<ReplayStream*> streams_;
+  std::unordered_set<ReplayTarget*> streams_;
 };
 
 void ReplayStream::OnReadDone(bool ok) {
@@ -727,6 +822,107 @@ void ReplayStream::OnDone() {
   delete this;
 }
 
+void ReplayDeltaStream::OnReadDone(bool ok) {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (!ok) {
+    finishing_ = true;
+    if (!writing_ && !finished_) {
+      finished_ = true;
+      lock.unlock();
+      Finish(grpc::Status::OK);
+    }
+    return;
+  }
+  if (request_.has_node() && server_->envoy) {
+    const auto& md = request_.node().metadata().fields();
+    if (auto it = md.find("NAMESPACE"); it != md.end()) view_ = it->second.string_value() + "/";
+  }
+  int t = TypeIndex(request_.type_url());
+  if (t >= 0) {
+    // An ACK or NACK (a nonce) needs no answer; only new names do.
+    std::vector<std::string> fresh;
+    const bool first = !answered_[t] && request_.response_nonce().empty();
+    if (first && request_.resource_names_subscribe().empty() && server_->envoy &&
+        (t == kLds || t == kCds)) {
+      auto it = server_->wildcard.find(view_);
+      if (it != server_->wildcard.end()) fresh = it->second[t];
+    }
+    for (const auto& n : request_.resource_names_subscribe()) fresh.push_back(n);
+    for (const auto& n : request_.resource_names_unsubscribe()) subscribed_[t].erase(n);
+    std::vector<std::string> added;
+    for (auto& n : fresh) {
+      if (subscribed_[t].insert(n).second) added.push_back(std::move(n));
+    }
+    if (first || !added.empty()) QueueLocked(t, added);
+  }
+  Flush(lock);
+  StartRead(&request_);
+}
+
+void ReplayDeltaStream::Push(int t,
+                             const std::unordered_map<std::string, google::protobuf::Any>& names) {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (finishing_) return;
+  std::vector<std::string> hit;
+  for (const auto& [key, any] : names) {
+    if (key.compare(0, view_.size(), view_) != 0) continue;
+    std::string n = key.substr(view_.size());
+    if (subscribed_[t].count(n)) hit.push_back(std::move(n));
+  }
+  if (hit.empty()) return;
+  std::sort(hit.begin(), hit.end());
+  QueueLocked(t, hit);
+  Flush(lock);
+}
+
+void ReplayDeltaStream::QueueLocked(int t, const std::vector<std::string>& names) {
+  DeltaDiscoveryResponse r;
+  r.set_type_url(kTypeUrls[t]);
+  std::string version = std::to_string(server_->version.load());
+  r.set_system_version_info(version);
+  r.set_nonce(std::to_string(++nonces_));
+  for (const auto& n : names) {
+    if (const auto* any = server_->Find(t, view_ + n)) {
+      auto* res = r.add_resources();
+      res->set_name(n);
+      res->set_version(version);
+      *res->mutable_resource() = *any;
+    }
+  }
+  answered_[t] = true;
+  writes_.push_back(std::move(r));  // in order: each one is a difference to the one before
+}
+
+void ReplayDeltaStream::Flush(std::unique_lock<std::mutex>& lock) {
+  if (writing_ || writes_.empty() || finishing_) return;
+  current_ = std::move(writes_.front());
+  writes_.pop_front();
+  writing_ = true;
+  lock.unlock();
+  StartWrite(&current_);
+  lock.lock();
+}
+
+void ReplayDeltaStream::OnWriteDone(bool ok) {
+  std::unique_lock<std::mutex> lock(mu_);
+  writing_ = false;
+  if (!ok) writes_.clear();  // the stream is broken; the failing read finishes it
+  if (finishing_) {
+    if (!finished_) {
+      finished_ = true;
+      lock.unlock();
+      Finish(grpc::Status::OK);
+    }
+    return;
+  }
+  Flush(lock);
+}
+
+void ReplayDeltaStream::OnDone() {
+  server_->Remove(this);
+  delete this;
+}
+
 int ServeReplay(const Options& o) {
   sigset_t set;
   sigemptyset(&set);
@@ -792,12 +988,17 @@ struct Load {
   std::atomic<int> ready{0};
   std::atomic<int> done{0};
   std::atomic<int> failed{0};
+  std::atomic<int> nacks{0};  // Delta: responses refused (a resource not of the response's type)
   Clock::time_point start;
   ChangeState change;
   Capture* capture = nullptr;
 };
 
-class Proxy : public grpc::ClientBidiReactor<DiscoveryRequest, DiscoveryResponse> {
+// A simulated proxy: what both protocols share — the node it presents, the names it
+// subscribes per type, and what a resource tells it (its name, the names of the next type it
+// depends on, whether it carries the measured change). The stream itself is SotwProxy's or
+// DeltaProxy's. Per-proxy read state is touched only by the stream's read callbacks.
+class Proxy {
  public:
   Proxy(Load* load, int index) : load_(load), index_(index) {
     const Options& o = load->opts;
@@ -814,6 +1015,7 @@ class Proxy : public grpc::ClientBidiReactor<DiscoveryRequest, DiscoveryResponse
       capture_view_ = index < std::min(o.namespaces, o.services);
     }
   }
+  virtual ~Proxy() = default;
 
   bool watches_vs() const { return watches_vs_; }
   bool watches_eds() const { return watches_eds_; }
@@ -822,77 +1024,38 @@ class Proxy : public grpc::ClientBidiReactor<DiscoveryRequest, DiscoveryResponse
   int seen_seq() const { return seen_seq_.load(std::memory_order_acquire); }
   double latency_ms() const { return latency_ms_.load(std::memory_order_acquire); }
 
-  void Start(AggregatedDiscoveryService::Stub* stub) {
+  virtual void Start(AggregatedDiscoveryService::Stub* stub) = 0;
+  virtual void Cancel() = 0;
+
+ protected:
+  // What one resource of a response says.
+  struct Inspected {
+    std::string name;
+    std::vector<std::string> deps;  // names of the next type it refers to
+    bool parsed = true;             // false: not a valid resource of the response's type
+  };
+
+  // The first request's node. Proxyless: GENERATOR=grpc, watching K services. Envoy: an Istio
+  // sidecar as pilot-agent presents it — the pod's IP, namespace and labels, no GENERATOR.
+  void FillNode(envoy::config::core::v3::Node* node) const {
     const Options& o = load_->opts;
-    stub->async()->StreamAggregatedResources(&context_, this);
-    if (o.envoy) {
-      StartSidecar();
+    if (!o.envoy) {
+      std::string ns = "ns-" + std::to_string(index_ % o.namespaces);
+      std::string addr = ProxylessAddress();
+      node->set_id("sidecar~" + addr + "~p" + std::to_string(index_) + "." + ns + "~" + ns +
+                   ".svc.cluster.local");
+      node->set_user_agent_name("meshd xds_load");
+      auto& md = *node->mutable_metadata()->mutable_fields();
+      md["NAMESPACE"].set_string_value(ns);
+      md["GENERATOR"].set_string_value("grpc");
+      md["INSTANCE_IPS"].set_string_value(addr);
       return;
     }
-    std::string ns = "ns-" + std::to_string(index_ % o.namespaces);
-    int ip = index_ + 1;
-    std::string addr = "10." + std::to_string(128 + ((ip >> 16) & 127)) + "." +
-                       std::to_string((ip >> 8) & 255) + "." + std::to_string(ip & 255);
-    DiscoveryRequest req;
-    auto* node = req.mutable_node();
-    node->set_id("sidecar~" + addr + "~p" + std::to_string(index_) + "." + ns + "~" + ns +
-                 ".svc.cluster.local");
-    node->set_user_agent_name("meshd xds_load");
-    auto& md = *node->mutable_metadata()->mutable_fields();
-    md["NAMESPACE"].set_string_value(ns);
-    md["GENERATOR"].set_string_value("grpc");
-    md["INSTANCE_IPS"].set_string_value(addr);
-    req.set_type_url(kTypeUrls[kLds]);
-    for (int j : watch_) names_[kLds].push_back(ListenerName(j, o));
-    std::sort(names_[kLds].begin(), names_[kLds].end());
-    for (const auto& n : names_[kLds]) req.add_resource_names(n);
-    Send(std::move(req));
-    StartRead(&response_);
-    StartCall();
-  }
-
-  void Cancel() { context_.TryCancel(); }
-
-  void OnReadDone(bool ok) override {
-    if (!ok) return;  // OnDone follows
-    Handle(response_);
-    StartRead(&response_);
-  }
-
-  void OnWriteDone(bool ok) override {
-    std::unique_lock<std::mutex> lock(wmu_);
-    if (!ok || queue_.empty()) {
-      writing_ = false;
-      return;
-    }
-    current_ = std::move(queue_.front());
-    queue_.pop_front();
-    lock.unlock();
-    StartWrite(&current_);
-  }
-
-  void OnDone(const grpc::Status& status) override {
-    if (!status.ok() && status.error_code() != grpc::StatusCode::CANCELLED) {
-      if (load_->failed.fetch_add(1) < 3) {
-        std::fprintf(stderr, "proxy %d: stream ended: %d %s\n", index_, status.error_code(),
-                     status.error_message().c_str());
-      }
-    }
-    load_->done.fetch_add(1, std::memory_order_release);
-  }
-
- private:
-  // An Istio sidecar as pilot-agent presents it: the pod's IP, namespace and labels, no
-  // GENERATOR; CDS then LDS, both wildcard (no names), as Envoy subscribes.
-  void StartSidecar() {
-    const Options& o = load_->opts;
     int j = SidecarService(index_, o);
     int e = SidecarEndpoint(index_, o);
     std::string ns = Ns(j, o);
     std::string addr = EndpointAddress(j, e, o);
     std::string pod = "svc-" + std::to_string(j) + "-" + std::to_string(index_);
-    DiscoveryRequest req;
-    auto* node = req.mutable_node();
     node->set_id("sidecar~" + addr + "~" + pod + "." + ns + "~" + ns + ".svc.cluster.local");
     node->set_cluster("svc-" + std::to_string(j) + "." + ns);
     node->set_user_agent_name("envoy");
@@ -905,53 +1068,29 @@ class Proxy : public grpc::ClientBidiReactor<DiscoveryRequest, DiscoveryResponse
     labels["app"].set_string_value("svc-" + std::to_string(j));
     labels["version"].set_string_value(e % 2 == 0 ? "v1" : "v2");
     labels["security.istio.io/tlsMode"].set_string_value("istio");
-    req.set_type_url(kTypeUrls[kCds]);
-    Send(std::move(req));
-    DiscoveryRequest lds;
-    lds.set_type_url(kTypeUrls[kLds]);
-    Send(std::move(lds));
-    StartRead(&response_);
-    StartCall();
   }
 
-  void Send(DiscoveryRequest req) {
-    std::unique_lock<std::mutex> lock(wmu_);
-    if (writing_) {
-      for (auto& q : queue_) {
-        if (q.type_url() == req.type_url() && !q.has_node()) {
-          q = std::move(req);  // a newer request of a type supersedes a queued one
-          return;
-        }
-      }
-      queue_.push_back(std::move(req));
-      return;
-    }
-    writing_ = true;
-    current_ = std::move(req);
-    lock.unlock();
-    StartWrite(&current_);
+  std::string ProxylessAddress() const {
+    int ip = index_ + 1;
+    return "10." + std::to_string(128 + ((ip >> 16) & 127)) + "." +
+           std::to_string((ip >> 8) & 255) + "." + std::to_string(ip & 255);
   }
 
-  void Request(int t) {
-    DiscoveryRequest req;
-    req.set_type_url(kTypeUrls[t]);
-    req.set_version_info(version_[t]);
-    req.set_response_nonce(nonce_[t]);
-    for (const auto& n : names_[t]) req.add_resource_names(n);
-    Send(std::move(req));
+  // Proxyless: the listeners of the watched services, the first subscription.
+  void InitListenerNames() {
+    for (int j : watch_) names_[kLds].push_back(ListenerName(j, load_->opts));
+    std::sort(names_[kLds].begin(), names_[kLds].end());
   }
 
-  void Handle(const DiscoveryResponse& resp) {
-    int t = TypeIndex(resp.type_url());
-    if (t < 0) return;
+  // Reads the resources of a response of type `t` (`size` bytes on the wire): counts it,
+  // returns each resource's name and dependencies, records a measured change it carries (the
+  // latency from the change to now) and feeds the replay server's capture.
+  std::vector<Inspected> Observe(int t, size_t size,
+                                 const std::vector<const google::protobuf::Any*>& resources) {
     const bool envoy = load_->opts.envoy;
-    size_t size = resp.ByteSizeLong();
     load_->bytes.fetch_add(size, std::memory_order_relaxed);
     load_->type_bytes[t].fetch_add(size, std::memory_order_relaxed);
     load_->responses.fetch_add(1, std::memory_order_relaxed);
-    version_[t] = resp.version_info();
-    nonce_[t] = resp.nonce();
-    std::set<std::string> got, deps;
     ChangeState& ch = load_->change;
     int seq = ch.seq.load(std::memory_order_acquire);
     bool armed = seq > seen_seq_.load(std::memory_order_relaxed) &&
@@ -960,14 +1099,18 @@ class Proxy : public grpc::ClientBidiReactor<DiscoveryRequest, DiscoveryResponse
     bool matched = false;
     bool capture_base = load_->capture && load_->capture->base_on.load(std::memory_order_relaxed) &&
                         (!envoy || capture_view_);
+    std::vector<Inspected> out;
+    out.reserve(resources.size());
     std::vector<std::pair<std::string, const google::protobuf::Any*>> captured;
-    for (const auto& any : resp.resources()) {
-      std::string name;
+    for (const google::protobuf::Any* any : resources) {
+      Inspected& r = out.emplace_back();
+      r.parsed = any->type_url() == kTypeUrls[t];
+      std::set<std::string> deps;
       switch (t) {
         case kLds: {
           envoy::config::listener::v3::Listener l;
-          l.ParseFromString(any.value());
-          name = l.name();
+          r.parsed = l.ParseFromString(any->value()) && r.parsed;
+          r.name = l.name();
           envoy::extensions::filters::network::http_connection_manager::v3::HttpConnectionManager
               hcm;
           if (!envoy) {
@@ -984,8 +1127,8 @@ class Proxy : public grpc::ClientBidiReactor<DiscoveryRequest, DiscoveryResponse
                 deps.insert(hcm.rds().route_config_name());
               }
             }
-            if (name == "virtualInbound" && fc.filter_chain_match().destination_port().value() ==
-                                                static_cast<uint32_t>(load_->opts.port)) {
+            if (r.name == "virtualInbound" && fc.filter_chain_match().destination_port().value() ==
+                                                  static_cast<uint32_t>(load_->opts.port)) {
               inbound_lds_ = true;
             }
           }
@@ -993,23 +1136,23 @@ class Proxy : public grpc::ClientBidiReactor<DiscoveryRequest, DiscoveryResponse
         }
         case kRds: {
           envoy::config::route::v3::RouteConfiguration rc;
-          rc.ParseFromString(any.value());
-          name = rc.name();
+          r.parsed = rc.ParseFromString(any->value()) && r.parsed;
+          r.name = rc.name();
           for (const auto& vh : rc.virtual_hosts()) {
             if (envoy) break;  // Envoy gets clusters from CDS, not from the routes
-            for (const auto& r : vh.routes()) {
-              if (!r.has_route()) continue;
-              if (!r.route().cluster().empty()) deps.insert(r.route().cluster());
-              for (const auto& wc : r.route().weighted_clusters().clusters()) {
+            for (const auto& route : vh.routes()) {
+              if (!route.has_route()) continue;
+              if (!route.route().cluster().empty()) deps.insert(route.route().cluster());
+              for (const auto& wc : route.route().weighted_clusters().clusters()) {
                 deps.insert(wc.name());
               }
             }
           }
-          if (armed && name == load_->vs_route) {
+          if (armed && r.name == load_->vs_route) {
             for (const auto& vh : rc.virtual_hosts()) {
               if (vh.name().rfind(load_->vs_vhost, 0) != 0) continue;
-              for (const auto& r : vh.routes()) {
-                const auto& wcs = r.route().weighted_clusters().clusters();
+              for (const auto& route : vh.routes()) {
+                const auto& wcs = route.route().weighted_clusters().clusters();
                 if (wcs.size() > 0 &&
                     static_cast<int>(wcs[0].weight().value()) == ch.expected_weight.load()) {
                   matched = true;
@@ -1021,10 +1164,10 @@ class Proxy : public grpc::ClientBidiReactor<DiscoveryRequest, DiscoveryResponse
         }
         case kCds: {
           envoy::config::cluster::v3::Cluster c;
-          c.ParseFromString(any.value());
-          name = c.name();
+          r.parsed = c.ParseFromString(any->value()) && r.parsed;
+          r.name = c.name();
           if (envoy) {
-            if (name == inbound_cluster_) inbound_cds_ = true;
+            if (r.name == inbound_cluster_) inbound_cds_ = true;
             if (c.type() != envoy::config::cluster::v3::Cluster::EDS) break;
           }
           const std::string& sn = c.eds_cluster_config().service_name();
@@ -1033,9 +1176,9 @@ class Proxy : public grpc::ClientBidiReactor<DiscoveryRequest, DiscoveryResponse
         }
         default: {
           envoy::config::endpoint::v3::ClusterLoadAssignment cla;
-          cla.ParseFromString(any.value());
-          name = cla.cluster_name();
-          if (armed && name == load_->eds_cluster) {
+          r.parsed = cla.ParseFromString(any->value()) && r.parsed;
+          r.name = cla.cluster_name();
+          if (armed && r.name == load_->eds_cluster) {
             bool has_changed = false;
             for (const auto& le : cla.endpoints()) {
               for (const auto& ep : le.lb_endpoints()) {
@@ -1049,8 +1192,8 @@ class Proxy : public grpc::ClientBidiReactor<DiscoveryRequest, DiscoveryResponse
           break;
         }
       }
-      if (capture_base || (armed && (!envoy || capture_view_))) captured.emplace_back(name, &any);
-      got.insert(std::move(name));
+      r.deps.assign(deps.begin(), deps.end());
+      if (capture_base || (armed && (!envoy || capture_view_))) captured.emplace_back(r.name, any);
     }
     if (capture_base) {
       std::lock_guard<std::mutex> lock(load_->capture->mu);
@@ -1072,19 +1215,15 @@ class Proxy : public grpc::ClientBidiReactor<DiscoveryRequest, DiscoveryResponse
       }
       ch.seen.fetch_add(1, std::memory_order_release);
     }
-    complete_[t] = std::includes(got.begin(), got.end(), names_[t].begin(), names_[t].end());
-    if (envoy && inbound_lds_ && inbound_cds_ && !inbound_counted_) {
+    return out;
+  }
+
+  // After a response: counts the sidecar's inbound side and the proxy's convergence (it holds
+  // all four types for all the names it subscribes).
+  void NoteProgress() {
+    if (load_->opts.envoy && inbound_lds_ && inbound_cds_ && !inbound_counted_) {
       inbound_counted_ = true;
       load_->inbound.fetch_add(1, std::memory_order_relaxed);
-    }
-    Request(t);  // ACK
-    if (t < kEds) {
-      std::vector<std::string> next(deps.begin(), deps.end());
-      if (!next.empty() && next != names_[t + 1]) {
-        names_[t + 1] = std::move(next);
-        complete_[t + 1] = false;
-        Request(t + 1);
-      }
     }
     if (!ready_ && !names_[kEds].empty() && complete_[kLds] && complete_[kRds] && complete_[kCds] &&
         complete_[kEds]) {
@@ -1099,6 +1238,11 @@ class Proxy : public grpc::ClientBidiReactor<DiscoveryRequest, DiscoveryResponse
 
   Load* const load_;
   const int index_;
+  // Read side (serialized by gRPC: one read at a time).
+  std::array<std::vector<std::string>, kTypes> names_;  // subscribed, sorted; empty: wildcard
+  std::array<bool, kTypes> complete_{};
+
+ private:
   std::string view_;           // Envoy mode: "<namespace>/"
   bool capture_view_ = false;  // Envoy mode: this proxy's resources go to the capture
   const std::string inbound_cluster_ = "inbound|" + std::to_string(load_->opts.port) + "||";
@@ -1106,21 +1250,265 @@ class Proxy : public grpc::ClientBidiReactor<DiscoveryRequest, DiscoveryResponse
   std::vector<int> watch_;
   bool watches_vs_ = false;
   bool watches_eds_ = false;
-  grpc::ClientContext context_;
-  DiscoveryResponse response_;
-  // Read side (serialized by gRPC: one read at a time).
-  std::array<std::vector<std::string>, kTypes> names_;
-  std::array<std::string, kTypes> version_, nonce_;
-  std::array<bool, kTypes> complete_{};
   bool ready_ = false;
   double ready_s_ = 0;
   std::atomic<int> seen_seq_{0};
   std::atomic<double> latency_ms_{0};
+};
+
+// The stream of a proxy over one ADS protocol: reads one response at a time, writes requests
+// from a queue (one write in flight), counts the stream's end.
+template <typename Request, typename Response>
+class ProxyStream : public Proxy, public grpc::ClientBidiReactor<Request, Response> {
+ public:
+  using Proxy::Proxy;
+
+  void Cancel() override { context_.TryCancel(); }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) return;  // OnDone follows
+    Handle(response_);
+    this->StartRead(&response_);
+  }
+
+  void OnWriteDone(bool ok) override {
+    std::unique_lock<std::mutex> lock(wmu_);
+    if (!ok || queue_.empty()) {
+      writing_ = false;
+      return;
+    }
+    current_ = std::move(queue_.front());
+    queue_.pop_front();
+    lock.unlock();
+    this->StartWrite(&current_);
+  }
+
+  void OnDone(const grpc::Status& status) override {
+    if (!status.ok() && status.error_code() != grpc::StatusCode::CANCELLED) {
+      if (load_->failed.fetch_add(1) < 3) {
+        std::fprintf(stderr, "proxy %d: stream ended: %d %s\n", index_, status.error_code(),
+                     status.error_message().c_str());
+      }
+    }
+    load_->done.fetch_add(1, std::memory_order_release);
+  }
+
+ protected:
+  virtual void Handle(const Response& response) = 0;
+  // Whether `next` may replace the queued, unsent `queued` (it says all `queued` said).
+  virtual bool Supersedes(const Request& queued, const Request& next) const = 0;
+
+  void Send(Request req) {
+    std::unique_lock<std::mutex> lock(wmu_);
+    if (writing_) {
+      for (auto& q : queue_) {
+        if (Supersedes(q, req)) {
+          q = std::move(req);
+          return;
+        }
+      }
+      queue_.push_back(std::move(req));
+      return;
+    }
+    writing_ = true;
+    current_ = std::move(req);
+    lock.unlock();
+    this->StartWrite(&current_);
+  }
+
+  // Sends the queued first requests and starts the stream.
+  void Begin() {
+    this->StartRead(&response_);
+    this->StartCall();
+  }
+
+  grpc::ClientContext context_;
+
+ private:
+  Response response_;
   // Write side.
   std::mutex wmu_;
-  std::deque<DiscoveryRequest> queue_;
-  DiscoveryRequest current_;
+  std::deque<Request> queue_;
+  Request current_;
   bool writing_ = false;
+};
+
+// State of the World, as gRPC's xDS client: each response holds every subscribed name (EDS
+// may hold only the changed ones); the ACK repeats version, nonce and names; a new set of
+// names for the next type is a new request of that type.
+class SotwProxy final : public ProxyStream<DiscoveryRequest, DiscoveryResponse> {
+ public:
+  using ProxyStream::ProxyStream;
+
+  void Start(AggregatedDiscoveryService::Stub* stub) override {
+    const Options& o = load_->opts;
+    stub->async()->StreamAggregatedResources(&context_, this);
+    DiscoveryRequest req;
+    FillNode(req.mutable_node());
+    if (o.envoy) {
+      // CDS then LDS, both wildcard (no names), as Envoy subscribes.
+      req.set_type_url(kTypeUrls[kCds]);
+      Send(std::move(req));
+      DiscoveryRequest lds;
+      lds.set_type_url(kTypeUrls[kLds]);
+      Send(std::move(lds));
+    } else {
+      req.set_type_url(kTypeUrls[kLds]);
+      InitListenerNames();
+      for (const auto& n : names_[kLds]) req.add_resource_names(n);
+      Send(std::move(req));
+    }
+    Begin();
+  }
+
+ private:
+  bool Supersedes(const DiscoveryRequest& queued, const DiscoveryRequest& next) const override {
+    // A newer request of a type says all a queued one did (names are the full set).
+    return queued.type_url() == next.type_url() && !queued.has_node();
+  }
+
+  void Request(int t) {
+    DiscoveryRequest req;
+    req.set_type_url(kTypeUrls[t]);
+    req.set_version_info(version_[t]);
+    req.set_response_nonce(nonce_[t]);
+    for (const auto& n : names_[t]) req.add_resource_names(n);
+    Send(std::move(req));
+  }
+
+  void Handle(const DiscoveryResponse& resp) override {
+    int t = TypeIndex(resp.type_url());
+    if (t < 0) return;
+    size_t size = resp.ByteSizeLong();
+    version_[t] = resp.version_info();
+    nonce_[t] = resp.nonce();
+    std::vector<const google::protobuf::Any*> resources;
+    resources.reserve(static_cast<size_t>(resp.resources_size()));
+    for (const auto& any : resp.resources()) resources.push_back(&any);
+    std::set<std::string> got, deps;
+    for (auto& r : Observe(t, size, resources)) {
+      deps.insert(r.deps.begin(), r.deps.end());
+      got.insert(std::move(r.name));
+    }
+    complete_[t] = std::includes(got.begin(), got.end(), names_[t].begin(), names_[t].end());
+    Request(t);  // ACK
+    if (t < kEds) {
+      std::vector<std::string> next(deps.begin(), deps.end());
+      if (!next.empty() && next != names_[t + 1]) {
+        names_[t + 1] = std::move(next);
+        complete_[t + 1] = false;
+        Request(t + 1);
+      }
+    }
+    NoteProgress();
+  }
+
+  std::array<std::string, kTypes> version_, nonce_;
+};
+
+// Incremental (Delta) xDS, as Envoy and istio-agent speak it by default: the first request
+// of a type subscribes its names (none: wildcard, Envoy's LDS/CDS); responses carry only
+// added or changed resources and name removed ones; the client keeps what it holds and
+// (un)subscribes the difference when the names it needs change. Every response is ACKed with
+// its nonce, or NACKed with error_detail when a resource is not what the type says.
+class DeltaProxy final : public ProxyStream<DeltaDiscoveryRequest, DeltaDiscoveryResponse> {
+ public:
+  using ProxyStream::ProxyStream;
+
+  void Start(AggregatedDiscoveryService::Stub* stub) override {
+    const Options& o = load_->opts;
+    stub->async()->DeltaAggregatedResources(&context_, this);
+    DeltaDiscoveryRequest req;
+    FillNode(req.mutable_node());
+    if (o.envoy) {
+      req.set_type_url(kTypeUrls[kCds]);  // wildcard: no names
+      Send(std::move(req));
+      DeltaDiscoveryRequest lds;
+      lds.set_type_url(kTypeUrls[kLds]);
+      Send(std::move(lds));
+    } else {
+      req.set_type_url(kTypeUrls[kLds]);
+      InitListenerNames();
+      for (const auto& n : names_[kLds]) req.add_resource_names_subscribe(n);
+      Send(std::move(req));
+    }
+    Begin();
+  }
+
+ private:
+  // Every Delta request is a difference (or an ACK): none replaces another.
+  bool Supersedes(const DeltaDiscoveryRequest&, const DeltaDiscoveryRequest&) const override {
+    return false;
+  }
+
+  void Handle(const DeltaDiscoveryResponse& resp) override {
+    int t = TypeIndex(resp.type_url());
+    if (t < 0) return;
+    std::vector<const google::protobuf::Any*> resources;
+    resources.reserve(static_cast<size_t>(resp.resources_size()));
+    for (const auto& r : resp.resources()) resources.push_back(&r.resource());
+    std::vector<Inspected> seen = Observe(t, resp.ByteSizeLong(), resources);
+    DeltaDiscoveryRequest reply;
+    reply.set_type_url(kTypeUrls[t]);
+    reply.set_response_nonce(resp.nonce());
+    for (size_t i = 0; i < seen.size(); ++i) {
+      if (seen[i].parsed && seen[i].name == resp.resources(static_cast<int>(i)).name()) continue;
+      // A NACK refuses the whole response, as Envoy does; the client keeps what it held.
+      reply.mutable_error_detail()->set_code(grpc::StatusCode::INVALID_ARGUMENT);
+      reply.mutable_error_detail()->set_message("resource " + std::to_string(i) + " (\"" +
+                                                resp.resources(static_cast<int>(i)).name() +
+                                                "\") is not a valid " + kTypeUrls[t]);
+      load_->nacks.fetch_add(1, std::memory_order_relaxed);
+      Send(std::move(reply));
+      return;
+    }
+    for (const auto& name : resp.removed_resources()) held_[t].erase(name);
+    for (auto& r : seen) held_[t][r.name] = std::move(r.deps);
+    complete_[t] = Holds(t);
+    Send(std::move(reply));  // ACK
+    Resubscribe(t);
+    NoteProgress();
+  }
+
+  // Whether every subscribed name of type `t` is held (for a wildcard, once answered).
+  bool Holds(int t) const {
+    for (const auto& n : names_[t]) {
+      if (!held_[t].count(n)) return false;
+    }
+    return true;
+  }
+
+  // After type `t` changed: the names the next types need, (un)subscribed as differences.
+  // Envoy's CDS is a wildcard, not derived from the routes.
+  void Resubscribe(int t) {
+    for (int u = t; u < kEds; ++u) {
+      if (load_->opts.envoy && u == kRds) return;
+      std::set<std::string> want;
+      for (const auto& [name, deps] : held_[u]) want.insert(deps.begin(), deps.end());
+      std::vector<std::string> next(want.begin(), want.end());
+      std::vector<std::string>& have = names_[u + 1];
+      if (next == have) return;
+      DeltaDiscoveryRequest req;
+      req.set_type_url(kTypeUrls[u + 1]);
+      std::vector<std::string> added, gone;
+      std::set_difference(next.begin(), next.end(), have.begin(), have.end(),
+                          std::back_inserter(added));
+      for (auto& n : added) req.add_resource_names_subscribe(std::move(n));
+      std::set_difference(have.begin(), have.end(), next.begin(), next.end(),
+                          std::back_inserter(gone));
+      for (const auto& n : gone) {
+        req.add_resource_names_unsubscribe(n);
+        held_[u + 1].erase(n);  // the server names no removal for an unsubscribed name
+      }
+      have = std::move(next);
+      complete_[u + 1] = Holds(u + 1);
+      Send(std::move(req));
+      if (gone.empty()) return;  // what the type holds is unchanged: so are the types after it
+    }
+  }
+
+  // Per type, the resources held: name → the names of the next type it refers to.
+  std::array<std::map<std::string, std::vector<std::string>>, kTypes> held_;
 };
 
 struct Percentiles {
@@ -1163,6 +1551,7 @@ struct Result {
   int inbound = 0;  // Envoy mode: proxies that received their inbound listener and cluster
   double gen_cpu_storm = 0;
   int failed = 0;
+  int nacks = 0;
 };
 
 // The server under test, as the phases see it.
@@ -1217,7 +1606,11 @@ Result RunLoad(const Options& o, const Target& target, Capture* capture) {
   std::vector<std::unique_ptr<Proxy>> proxies;
   int vs_affected = 0, eds_affected = 0;
   for (int i = 0; i < o.proxies; ++i) {
-    proxies.push_back(std::make_unique<Proxy>(load.get(), i));
+    if (o.delta) {
+      proxies.push_back(std::make_unique<DeltaProxy>(load.get(), i));
+    } else {
+      proxies.push_back(std::make_unique<SotwProxy>(load.get(), i));
+    }
     vs_affected += proxies.back()->watches_vs();
     eds_affected += proxies.back()->watches_eds();
   }
@@ -1336,6 +1729,7 @@ Result RunLoad(const Options& o, const Target& target, Capture* capture) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   res.failed = load->failed.load();
+  res.nacks = load->nacks.load();
   if (load->done.load() < o.proxies) {
     std::fprintf(stderr, "  %s: %d streams did not end; leaking them\n", target.name.c_str(),
                  o.proxies - load->done.load());
@@ -1449,9 +1843,9 @@ void PrintTable(const Options& o, const Result& m, const Result& f, int argc, ch
   };
   std::printf(
       "\nxDS load: N=%d proxies, S=%d services × E=%d endpoints, K=%d watched, V=%d VS, "
-      "%d namespaces, %d streams/channel, %d changes each, mode %s (State of the World)%s\n\n",
+      "%d namespaces, %d streams/channel, %d changes each, mode %s (%s)%s\n\n",
       o.proxies, o.services, o.endpoints, o.watch, o.virtual_services, o.namespaces,
-      o.streams_per_channel, o.changes, o.mode.c_str(),
+      o.streams_per_channel, o.changes, o.mode.c_str(), o.delta ? "Delta" : "State of the World",
       o.sidecar_scope ? ", Sidecar per namespace (./*, istio-system/*)" : "");
   line({"metric", "meshd", "floor", "ratio", "target"});
   std::printf("|%s|%s|%s|%s|%s|\n", std::string(w[0] + 2, '-').c_str(),
@@ -1462,12 +1856,13 @@ void PrintTable(const Options& o, const Result& m, const Result& f, int argc, ch
   for (int i = 0; i < argc; ++i) cmd += (i ? " " : "") + ShellQuote(argv[i]);
   std::printf("\nreproduce: %s\n", cmd.c_str());
   std::printf(
-      "effective: --mode %s%s --proxies %d --services %d --endpoints %d --watch %d "
+      "effective: --mode %s%s%s --proxies %d --services %d --endpoints %d --watch %d "
       "--virtual-services %d --namespaces %d --streams-per-channel %d --changes %d "
       "--settle %g --meshd-log-level %s%s\n",
-      o.mode.c_str(), o.sidecar_scope ? " --sidecar-scope" : "", o.proxies, o.services, o.endpoints,
-      o.watch, o.virtual_services, o.namespaces, o.streams_per_channel, o.changes, o.settle_s,
-      o.meshd_log_level.c_str(), o.floor ? "" : " --no-floor");
+      o.mode.c_str(), o.delta ? " --delta" : "", o.sidecar_scope ? " --sidecar-scope" : "",
+      o.proxies, o.services, o.endpoints, o.watch, o.virtual_services, o.namespaces,
+      o.streams_per_channel, o.changes, o.settle_s, o.meshd_log_level.c_str(),
+      o.floor ? "" : " --no-floor");
   std::fflush(stdout);
 }
 
@@ -1530,7 +1925,10 @@ int Main(int argc, char** argv) {
   bool ready = false;
   while (Clock::now() - t_spawn < std::chrono::seconds(120)) {
     if (!Alive(meshd)) break;
-    if (HttpStatus(http_port, "/ready") == 200) {
+    // meshd answers /ready once its config is synced, which can be before its gRPC port is
+    // bound (the CA starts in between); a stream started then fails at once (no
+    // wait_for_ready), so the gRPC port must accept connections too.
+    if (HttpStatus(http_port, "/ready") == 200 && Accepting(grpc_port)) {
       ready = true;
       break;
     }
@@ -1593,9 +1991,12 @@ int Main(int argc, char** argv) {
     }
   }
   PrintTable(o, m, f, argc, argv);
-  bool ok = m.converged && meshd_alive && floor_ok && m.vs_missed == 0 && m.eds_missed == 0;
-  std::printf("result: %s (meshd %d/%d converged, %d+%d change receipts missed%s)\n",
-              ok ? "PASS" : "FAIL", m.ready, o.proxies, m.vs_missed, m.eds_missed,
+  bool ok = m.converged && meshd_alive && floor_ok && m.vs_missed == 0 && m.eds_missed == 0 &&
+            m.nacks == 0 && f.nacks == 0;
+  std::string nacks =
+      o.delta ? ", " + std::to_string(m.nacks) + "+" + std::to_string(f.nacks) + " NACKs" : "";
+  std::printf("result: %s (meshd %d/%d converged, %d+%d change receipts missed%s%s)\n",
+              ok ? "PASS" : "FAIL", m.ready, o.proxies, m.vs_missed, m.eds_missed, nacks.c_str(),
               o.floor ? (floor_ok ? "; floor ok" : "; floor FAILED") : "");
   if (!o.keep && ok) {
     std::string rm = "rm -rf " + ShellQuote(work);

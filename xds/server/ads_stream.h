@@ -114,6 +114,7 @@ class AdsStream : public grpc::ServerBidiReactor<Request, Response>,
       absl::MutexLock lock(&mu_);
       done_ = true;
       writes_.clear();
+      queued_bytes_ = 0;
       AccountLocked();
       self = std::move(self_);
       owed = std::exchange(push_wait_, PushWait{});
@@ -141,6 +142,27 @@ class AdsStream : public grpc::ServerBidiReactor<Request, Response>,
       }
     }
     this->Finish(status);
+  }
+
+  // A response waiting in the write queue, with its serialized size measured once, when it was
+  // queued: the write budget's accounting then costs O(1) per write, not a pass over the queue.
+  struct QueuedWrite {
+    Response response;
+    int64_t bytes = 0;
+  };
+
+  // The write queue is changed only through these two, which keep queued_bytes_ exact.
+  void AppendWriteLocked(Response response) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    const auto bytes = static_cast<int64_t>(response.ByteSizeLong());
+    queued_bytes_ += bytes;
+    writes_.push_back(QueuedWrite{std::move(response), bytes});
+  }
+  void ReplaceWriteLocked(QueuedWrite& queued, Response response)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    const auto bytes = static_cast<int64_t>(response.ByteSizeLong());
+    queued_bytes_ += bytes - queued.bytes;
+    queued.response = std::move(response);
+    queued.bytes = bytes;
   }
 
   // Starts writing what the subclass queued in writes_, unless a write is in flight.
@@ -225,7 +247,7 @@ class AdsStream : public grpc::ServerBidiReactor<Request, Response>,
 
   absl::Mutex push_mu_;  // one Push at a time per stream
   mutable absl::Mutex mu_;
-  std::deque<Response> writes_ ABSL_GUARDED_BY(mu_);
+  std::deque<QueuedWrite> writes_ ABSL_GUARDED_BY(mu_);  // see AppendWriteLocked
   bool finishing_ ABSL_GUARDED_BY(mu_) = false;
   bool done_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t nonce_counter_ ABSL_GUARDED_BY(mu_) = 0;
@@ -235,19 +257,19 @@ class AdsStream : public grpc::ServerBidiReactor<Request, Response>,
  private:
   bool NextWriteLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (write_in_flight_ || writes_.empty()) return false;
-    current_write_ = std::move(writes_.front());
+    current_write_ = std::move(writes_.front().response);
+    in_flight_bytes_ = writes_.front().bytes;
+    queued_bytes_ -= writes_.front().bytes;
     writes_.pop_front();
     write_in_flight_ = true;
     write_started_ = absl::Now();
-    in_flight_bytes_ = static_cast<int64_t>(current_write_.ByteSizeLong());
     return true;
   }
 
   // Brings this stream's share of the write budget to the bytes it holds now: the write in
-  // flight plus the queue.
+  // flight plus the queue, both measured when queued (O(1)).
   void AccountLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    int64_t total = in_flight_bytes_;
-    for (const auto& w : writes_) total += static_cast<int64_t>(w.ByteSizeLong());
+    const int64_t total = in_flight_bytes_ + queued_bytes_;
     if (total != accounted_) {
       AddToWriteBudget(WriteBudgetOf(server_), total - accounted_);
       accounted_ = total;
@@ -258,6 +280,7 @@ class AdsStream : public grpc::ServerBidiReactor<Request, Response>,
   Response current_write_;  // stable while write_in_flight_
   bool write_in_flight_ ABSL_GUARDED_BY(mu_) = false;
   int64_t in_flight_bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t queued_bytes_ ABSL_GUARDED_BY(mu_) = 0;  // sum of writes_[i].bytes
   absl::Time write_started_ ABSL_GUARDED_BY(mu_);
   int64_t accounted_ ABSL_GUARDED_BY(mu_) = 0;  // this stream's bytes in the write budget
   std::optional<grpc::Status> finish_after_write_ ABSL_GUARDED_BY(mu_);

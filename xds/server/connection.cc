@@ -72,7 +72,7 @@ void Connection::HandleRequest(const DiscoveryRequest& request) {
     {
       absl::MutexLock lock(&mu_);
       if (finishing_ || done_) return;
-      writes_.push_back(SynczResponse(all, id_, absl::StrCat(id_, "-", ++nonce_counter_)));
+      AppendWriteLocked(SynczResponse(all, id_, absl::StrCat(id_, "-", ++nonce_counter_)));
     }
     KickWrites();
   }
@@ -152,7 +152,8 @@ void Connection::Push() {
         // A response of the type still queued would be replaced by this one (one unsent
         // response per type), taking its changes with it: then this one is full.
         bool queued_eds = false;
-        for (const auto& w : writes_) queued_eds = queued_eds || w.type_url() == kEndpointType;
+        for (const auto& w : writes_)
+          queued_eds = queued_eds || w.response.type_url() == kEndpointType;
         const bool full = job.force || !st.progress.sent || queued_eds;
         if (full) st.held.clear();
         Resources changed;
@@ -203,12 +204,12 @@ void Connection::Push() {
 void Connection::QueueWriteLocked(DiscoveryResponse response) {
   // A newer response of a type replaces an unsent older one: bounded memory per client.
   for (auto& queued : writes_) {
-    if (queued.type_url() == response.type_url()) {
-      queued = std::move(response);
+    if (queued.response.type_url() == response.type_url()) {
+      ReplaceWriteLocked(queued, std::move(response));
       return;
     }
   }
-  writes_.push_back(std::move(response));
+  AppendWriteLocked(std::move(response));
 }
 
 void Connection::OnClosed() {

@@ -8,6 +8,7 @@
 #include "xds/server/ads_server.h"
 #include "xds/server/node.h"
 #include "xds/server/resource_cache.h"
+#include "xds/server/syncz.h"
 
 namespace meshd::xds {
 namespace {
@@ -22,6 +23,7 @@ std::string VersionOf(const Resource& r) { return absl::StrFormat("%016x", r.has
 void DeltaConnection::HandleRequest(const DeltaDiscoveryRequest& request) {
   std::shared_ptr<Stream> self = shared_from_this();
   bool respond = false;
+  bool syncz = false;
   bool first = false;
   std::optional<grpc::Status> reject;
   PushWait done;  // the pushes this reply finished answering
@@ -30,7 +32,11 @@ void DeltaConnection::HandleRequest(const DeltaDiscoveryRequest& request) {
     if (finishing_) return;
     reject = AcceptNodeLocked(request.has_node(), request.node(), "DeltaDiscoveryRequest", &first);
     const std::string& type = request.type_url();
-    if (!reject && RoleOf(type, id_, proxy_->id) == TypeRole::kServed) {
+    if (!reject && type == kSynczType) {
+      // A debug request (istioctl proxy-status), answered below as on a SotW stream: outside
+      // the bookkeeping, and its ACK (a nonce) is not answered again.
+      syncz = request.response_nonce().empty();
+    } else if (!reject && RoleOf(type, id_, proxy_->id) == TypeRole::kServed) {
       auto [it, created] = types_.try_emplace(type);
       TypeState& st = it->second;
       // The same classification as State of the World; a Delta request's names are a diff,
@@ -73,6 +79,17 @@ void DeltaConnection::HandleRequest(const DeltaDiscoveryRequest& request) {
   }
   ResolveWait(done);
   if (first) server_->Register(self);
+  if (syncz) {
+    // Status() locks every connection, this one included: built without holding mu_.
+    std::vector<ConnectionStatus> all = server_->Status();
+    {
+      absl::MutexLock lock(&mu_);
+      if (finishing_ || done_) return;
+      AppendWriteLocked(
+          SynczDeltaResponse(all, id_, absl::StrCat("d", id_, "-", ++nonce_counter_)));
+    }
+    KickWrites();
+  }
   if (respond && self) server_->queue().Enqueue(self);
 }
 
@@ -202,8 +219,9 @@ void DeltaConnection::Push() {
 
 void DeltaConnection::QueueWriteLocked(DeltaDiscoveryResponse response) {
   // At most one unsent response per type; a newer one merges into it.
-  for (auto& queued : writes_) {
-    if (queued.type_url() != response.type_url()) continue;
+  for (auto& slot : writes_) {
+    if (slot.response.type_url() != response.type_url()) continue;
+    DeltaDiscoveryResponse queued = std::move(slot.response);
     std::map<std::string, envoy::service::discovery::v3::Resource> by_name;
     for (auto& r : *queued.mutable_resources()) by_name[r.name()] = std::move(r);
     std::set<std::string> removed(queued.removed_resources().begin(),
@@ -222,9 +240,10 @@ void DeltaConnection::QueueWriteLocked(DeltaDiscoveryResponse response) {
     for (const auto& name : removed) queued.add_removed_resources(name);
     queued.set_nonce(response.nonce());
     queued.set_system_version_info(response.system_version_info());
+    ReplaceWriteLocked(slot, std::move(queued));
     return;
   }
-  writes_.push_back(std::move(response));
+  AppendWriteLocked(std::move(response));
 }
 
 ConnectionStatus DeltaConnection::Status() const {

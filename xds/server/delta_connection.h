@@ -3,7 +3,8 @@
 // subscribe/unsubscribe lists, a version per resource (the hash of its serialized form), only
 // changed resources sent, removed ones named in removed_resources, and the client's
 // initial_resource_versions honoured on reconnect. A NACK (a nonce with error_detail) is
-// recorded and logged; an ACK clears it. The reactor plumbing is AdsStream's.
+// recorded and logged; an ACK clears it. An `istio.io/debug/syncz` request is answered as on
+// a SotW stream (syncz.h), outside this bookkeeping. The reactor plumbing is AdsStream's.
 //
 // HandleRequest runs on gRPC's threads, Push() on a PushQueue worker; state is guarded by mu_.
 #pragma once

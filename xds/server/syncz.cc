@@ -1,21 +1,19 @@
 #include "xds/server/syncz.h"
 
-#include "envoy/service/status/v3/csds.pb.h"
+#include "absl/hash/hash.h"
+#include "absl/strings/str_format.h"
 
 namespace meshd::xds {
 
 using envoy::service::status::v3::ClientConfig;
 using envoy::service::status::v3::ConfigStatus;
 
-envoy::service::discovery::v3::DiscoveryResponse SynczResponse(
-    const std::vector<ConnectionStatus>& connections, uint64_t self, const std::string& nonce) {
-  envoy::service::discovery::v3::DiscoveryResponse response;
-  response.set_type_url(kSynczType);
-  response.set_nonce(nonce);
-  response.mutable_control_plane()->set_identifier("meshd");
+std::vector<ClientConfig> SynczClientConfigs(const std::vector<ConnectionStatus>& connections,
+                                             uint64_t self) {
+  std::vector<ClientConfig> out;
   for (const auto& c : connections) {
     if (c.id == self || c.proxy_id.empty()) continue;
-    ClientConfig cc;
+    ClientConfig& cc = out.emplace_back();
     cc.mutable_node()->set_id(c.proxy_id);
     for (const auto& t : c.types) {
       auto* g = cc.add_generic_xds_configs();
@@ -33,7 +31,33 @@ envoy::service::discovery::v3::DiscoveryResponse SynczResponse(
       }
       g->set_config_status(status);
     }
+  }
+  return out;
+}
+
+envoy::service::discovery::v3::DiscoveryResponse SynczResponse(
+    const std::vector<ConnectionStatus>& connections, uint64_t self, const std::string& nonce) {
+  envoy::service::discovery::v3::DiscoveryResponse response;
+  response.set_type_url(kSynczType);
+  response.set_nonce(nonce);
+  response.mutable_control_plane()->set_identifier("meshd");
+  for (const auto& cc : SynczClientConfigs(connections, self)) {
     response.add_resources()->PackFrom(cc);
+  }
+  return response;
+}
+
+envoy::service::discovery::v3::DeltaDiscoveryResponse SynczDeltaResponse(
+    const std::vector<ConnectionStatus>& connections, uint64_t self, const std::string& nonce) {
+  envoy::service::discovery::v3::DeltaDiscoveryResponse response;
+  response.set_type_url(kSynczType);
+  response.set_nonce(nonce);
+  response.mutable_control_plane()->set_identifier("meshd");
+  for (const auto& cc : SynczClientConfigs(connections, self)) {
+    auto* r = response.add_resources();
+    r->set_name(cc.node().id());
+    r->mutable_resource()->PackFrom(cc);
+    r->set_version(absl::StrFormat("%016x", absl::HashOf(r->resource().value())));
   }
   return response;
 }

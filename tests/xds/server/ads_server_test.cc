@@ -456,3 +456,170 @@ TEST_CASE("istio.io/debug/syncz over ADS: one ClientConfig per proxy, bookkeepin
 
 }  // namespace
 }  // namespace meshd::xds
+
+namespace meshd::xds {
+namespace {
+
+// Waits until no response is queued or in flight on any stream (their bytes are back in the
+// write budget).
+bool BudgetDrained(AdsServer& ads) {
+  for (int i = 0; i < 400; ++i) {
+    if (ads.write_budget().used() == 0) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return false;
+}
+
+TEST_CASE("istio.io/debug/syncz over Delta: the same ClientConfigs as State of the World",
+          "[ads][debugz]") {
+  Fixture f;
+  // A proxy on a SotW stream (RDS, ACKed) and one on a Delta stream (EDS, not ACKed).
+  grpc::ClientContext sotw_ctx;
+  auto sotw = f.stub->StreamAggregatedResources(&sotw_ctx);
+  DiscoveryRequest req;
+  SetNode(req.mutable_node());
+  req.set_type_url(kRouteType);
+  req.add_resource_names("outbound|9080||reviews.default.svc.cluster.local");
+  REQUIRE(sotw->Write(req));
+  DiscoveryResponse resp;
+  REQUIRE(sotw->Read(&resp));
+  req.clear_node();
+  req.set_version_info(resp.version_info());
+  req.set_response_nonce(resp.nonce());
+  REQUIRE(sotw->Write(req));
+  grpc::ClientContext delta_ctx;
+  auto delta = f.stub->DeltaAggregatedResources(&delta_ctx);
+  DeltaDiscoveryRequest dreq;
+  SetNode(dreq.mutable_node());
+  dreq.mutable_node()->set_id("sidecar~10.0.0.8~other.default~default.svc.cluster.local");
+  dreq.set_type_url(kEndpointType);
+  dreq.add_resource_names_subscribe("outbound|9080|v1|reviews.default.svc.cluster.local");
+  REQUIRE(delta->Write(dreq));
+  DeltaDiscoveryResponse dresp;
+  REQUIRE(delta->Read(&dresp));
+  auto settled = [&f] {
+    bool rds_acked = false, eds_sent = false;
+    for (const auto& c : f.ads.Status()) {
+      for (const auto& t : c.types) {
+        rds_acked = rds_acked || (t.type_url == kRouteType && t.version_acked == "1");
+        eds_sent = eds_sent || (t.type_url == kEndpointType && t.version_sent == "1");
+      }
+    }
+    return rds_acked && eds_sent;
+  };
+  for (int i = 0; i < 200 && !settled(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  REQUIRE(settled());
+
+  // istioctl's request over Delta, on a stream of its own.
+  DeltaDiscoveryResponse synced;
+  {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    auto debug = f.stub->DeltaAggregatedResources(&ctx);
+    DeltaDiscoveryRequest sreq;
+    sreq.mutable_node()->set_id("istioctl~0.0.0.0~istioctl.default~default.svc.cluster.local");
+    sreq.set_type_url(kSynczType);
+    REQUIRE(debug->Write(sreq));
+    REQUIRE(debug->Read(&synced));
+    // Its ACK is not answered, and the debug stream tracks no type.
+    DeltaDiscoveryRequest ack;
+    ack.set_type_url(kSynczType);
+    ack.set_response_nonce(synced.nonce());
+    REQUIRE(debug->Write(ack));
+    for (const auto& c : f.ads.Status()) {
+      if (c.proxy_id.rfind("istioctl~", 0) == 0) CHECK(c.types.empty());
+    }
+    ctx.TryCancel();
+  }
+  CHECK(synced.type_url() == kSynczType);
+  CHECK_FALSE(synced.nonce().empty());
+  REQUIRE(synced.resources_size() == 2);  // both proxies, not the asking stream
+  std::map<std::string, envoy::service::status::v3::ClientConfig> by_name;
+  for (const auto& r : synced.resources()) {
+    envoy::service::status::v3::ClientConfig cc;
+    REQUIRE(r.resource().UnpackTo(&cc));
+    CHECK(r.name() == cc.node().id());
+    CHECK_FALSE(r.version().empty());
+    by_name[r.name()] = cc;
+  }
+  const auto& rds = by_name["sidecar~10.0.0.9~client.default~default.svc.cluster.local"];
+  REQUIRE(rds.generic_xds_configs_size() == 1);
+  CHECK(rds.generic_xds_configs(0).type_url() == kRouteType);
+  CHECK(rds.generic_xds_configs(0).config_status() == envoy::service::status::v3::SYNCED);
+  const auto& eds = by_name["sidecar~10.0.0.8~other.default~default.svc.cluster.local"];
+  REQUIRE(eds.generic_xds_configs_size() == 1);
+  CHECK(eds.generic_xds_configs(0).type_url() == kEndpointType);
+  CHECK(eds.generic_xds_configs(0).config_status() == envoy::service::status::v3::STALE);
+
+  // The SotW answer, once the Delta debug stream is gone, carries the same ClientConfigs.
+  for (int i = 0; i < 400 && f.ads.connections() != 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  REQUIRE(f.ads.connections() == 2);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  auto debug = f.stub->StreamAggregatedResources(&ctx);
+  DiscoveryRequest sreq;
+  sreq.mutable_node()->set_id("istioctl~0.0.0.0~istioctl.default~default.svc.cluster.local");
+  sreq.set_type_url(kSynczType);
+  REQUIRE(debug->Write(sreq));
+  DiscoveryResponse sotw_synced;
+  REQUIRE(debug->Read(&sotw_synced));
+  REQUIRE(sotw_synced.resources_size() == synced.resources_size());
+  for (int i = 0; i < sotw_synced.resources_size(); ++i) {
+    envoy::service::status::v3::ClientConfig cc;
+    REQUIRE(sotw_synced.resources(i).UnpackTo(&cc));
+    REQUIRE(by_name.count(cc.node().id()) == 1);
+    CHECK(by_name[cc.node().id()].SerializeAsString() == cc.SerializeAsString());
+  }
+  ctx.TryCancel();
+  sotw_ctx.TryCancel();
+  delta_ctx.TryCancel();
+}
+
+TEST_CASE(
+    "Write budget: every response's bytes are counted while queued and released once "
+    "written",
+    "[ads][write_budget]") {
+  Fixture f;
+  CHECK(f.ads.write_budget().used() == 0);
+  grpc::ClientContext ctx;
+  auto stream = f.stub->DeltaAggregatedResources(&ctx);
+  DeltaDiscoveryRequest req;
+  SetNode(req.mutable_node());
+  req.set_type_url(kEndpointType);
+  req.add_resource_names_subscribe("outbound|9080|v2|reviews.default.svc.cluster.local");
+  REQUIRE(stream->Write(req));
+  DeltaDiscoveryResponse resp;
+  REQUIRE(stream->Read(&resp));
+  req.clear_node();
+  req.set_type_url(kClusterType);  // wildcard: every cluster
+  req.clear_resource_names_subscribe();
+  REQUIRE(stream->Write(req));
+  REQUIRE(stream->Read(&resp));
+  REQUIRE(BudgetDrained(f.ads));
+  CHECK(f.ads.write_budget().peak() >= static_cast<int64_t>(resp.ByteSizeLong()));
+  // Changes while nothing is read: responses queue (a newer EDS merges into an unsent one),
+  // and all of their bytes come back once the client reads them.
+  for (int v = 2; v < 6; ++v) {
+    model::PushRequest eds;
+    eds.endpoint_hosts.insert("reviews.default.svc.cluster.local");
+    f.ads.OnSnapshot(
+        testing::SnapshotFromYaml(Mesh(80, "10.0.0." + std::to_string(v % 2 ? 3 : 4)), v), eds);
+  }
+  do {
+    REQUIRE(stream->Read(&resp));
+  } while (resp.system_version_info() != "5");
+  CHECK(BudgetDrained(f.ads));
+  // A change queued for a client that goes away is released with the stream.
+  model::PushRequest eds;
+  eds.endpoint_hosts.insert("reviews.default.svc.cluster.local");
+  f.ads.OnSnapshot(testing::SnapshotFromYaml(Mesh(80, "10.0.0.7"), 6), eds);
+  ctx.TryCancel();
+  CHECK(BudgetDrained(f.ads));
+}
+
+}  // namespace
+}  // namespace meshd::xds
