@@ -438,8 +438,13 @@ void ValidateWorkloadEntry(const net::WorkloadEntry& we, const std::string& path
   if (we.address().empty()) {
     if (we.network().empty()) errors->Add(P(path, "address"), "required field is missing");
   } else if (uds) {
-    if (we.address().size() == strlen("unix://")) {
+    const absl::string_view socket = absl::string_view(we.address()).substr(strlen("unix://"));
+    if (socket.empty()) {
       errors->Add(P(path, "address"), "a unix:// address needs a socket path");
+    } else if (socket[0] != '@' && (socket[0] != '/' || socket.back() == '/')) {
+      // istiod: an abstract socket (@name) or an absolute path to a file.
+      errors->Add(P(path, "address"),
+                  absl::StrCat("\"", socket, "\" is not an absolute path to a file"));
     }
     if (!we.ports().empty()) {
       errors->Add(P(path, "ports"), "a unix:// endpoint must not have ports");
@@ -675,6 +680,16 @@ void ValidateAuthorizationPolicy(const sec::AuthorizationPolicy& ap, const std::
   if (ap.has_provider() && ap.provider().name().empty()) {
     errors->Add(P(path, "provider.name"), "required field is missing");
   }
+  // istiod: a DENY or CUSTOM policy without rules never triggers (`rules: [{}]` matches
+  // every request), so it is refused rather than silently doing nothing.
+  if ((ap.action() == sec::AuthorizationPolicy::DENY ||
+       ap.action() == sec::AuthorizationPolicy::CUSTOM) &&
+      ap.rules().empty()) {
+    errors->Add(P(path, "rules"),
+                absl::StrCat("action ", sec::AuthorizationPolicy::Action_Name(ap.action()),
+                             " without rules never triggers; add an empty rule {} to match "
+                             "every request"));
+  }
   for (int i = 0; i < ap.rules_size(); ++i) {
     const auto& rule = ap.rules(i);
     std::string rp = I(P(path, "rules"), i);
@@ -784,6 +799,9 @@ void ValidateRequestAuthentication(const sec::RequestAuthentication& ra, const s
 // namespace is a DNS label, "*", "." or "~" and host is a host name or wildcard.
 void CheckNamespacedHost(const std::string& value, bool namespace_required, const std::string& path,
                          FieldErrors* errors) {
+  // Sidecar hosts are namespace/host and may name no namespace ("~"); a Gateway's namespace
+  // is optional and "~" is refused (istiod allows it only on Gateway API conversions).
+  const bool is_sidecar = namespace_required;
   std::vector<std::string> parts = absl::StrSplit(value, absl::MaxSplits('/', 1));
   if (parts.size() == 1) {
     if (namespace_required) {
@@ -793,7 +811,7 @@ void CheckNamespacedHost(const std::string& value, bool namespace_required, cons
     parts.insert(parts.begin(), "*");
   }
   const std::string& ns = parts[0];
-  if (ns != "*" && ns != "." && ns != "~" && !IsDns1123Label(ns)) {
+  if (ns != "*" && ns != "." && (ns != "~" || !is_sidecar) && !IsDns1123Label(ns)) {
     errors->Add(path, absl::StrCat("\"", ns, "\" is not a valid namespace"));
   }
   if (parts[1].empty() || !IsValidHost(parts[1])) {
@@ -816,8 +834,11 @@ void ValidateGateway(const net::Gateway& gw, const std::string& path, FieldError
       errors->Add(P(sp, "port"), "required field is missing");
     } else {
       CheckPort(s.port().number(), P(sp, "port.number"), errors);
-      if (!s.port().protocol().empty() &&
-          Protocols().count(absl::AsciiStrToUpper(s.port().protocol())) == 0) {
+      // istiod: a server's port has a name and a protocol it knows.
+      if (s.port().name().empty()) errors->Add(P(sp, "port.name"), "required field is missing");
+      if (s.port().protocol().empty()) {
+        errors->Add(P(sp, "port.protocol"), "required field is missing");
+      } else if (Protocols().count(absl::AsciiStrToUpper(s.port().protocol())) == 0) {
         errors->Add(P(sp, "port.protocol"),
                     absl::StrCat("unknown protocol \"", s.port().protocol(), "\""));
       }
@@ -829,6 +850,26 @@ void ValidateGateway(const net::Gateway& gw, const std::string& path, FieldError
         errors->Add(P(sp, "tls"), absl::StrCat("a server with protocol ", s.port().protocol(),
                                                " requires TLS settings"));
       }
+      if (s.port().target_port() != 0) {
+        errors->Add(P(sp, "port.targetPort"), "targetPort has no effect on a Gateway");
+      }
+      // istiod: TLS settings on a plain-text server are refused, except an HTTP server's
+      // httpsRedirect (mode left PASSTHROUGH, no certificates).
+      if (s.has_tls() && !s.port().protocol().empty() && !IsTlsProtocol(s.port().protocol())) {
+        const auto& tls = s.tls();
+        const std::string p = absl::AsciiStrToUpper(s.port().protocol());
+        const bool http = p == "HTTP" || p == "HTTP2" || p == "GRPC" || p == "GRPC-WEB";
+        const bool passthrough = tls.mode() == net::ServerTLSSettings::PASSTHROUGH ||
+                                 tls.mode() == net::ServerTLSSettings::AUTO_PASSTHROUGH;
+        if (!http) {
+          errors->Add(P(sp, "tls"), absl::StrCat("a server with protocol ", s.port().protocol(),
+                                                 " cannot have TLS settings"));
+        } else if (!passthrough || !tls.server_certificate().empty() ||
+                   !tls.private_key().empty() || !tls.ca_certificates().empty()) {
+          errors->Add(P(sp, "tls"), absl::StrCat("a server with protocol ", s.port().protocol(),
+                                                 " can only have tls.httpsRedirect"));
+        }
+      }
     }
     if (s.hosts().empty()) errors->Add(P(sp, "hosts"), "at least one host is required");
     for (int j = 0; j < s.hosts_size(); ++j) {
@@ -837,6 +878,18 @@ void ValidateGateway(const net::Gateway& gw, const std::string& path, FieldError
     if (s.has_tls()) {
       const auto& tls = s.tls();
       std::string tp = P(sp, "tls");
+      if (tls.mode() == net::ServerTLSSettings::ISTIO_MUTUAL) {
+        // The mesh certificate is used: istiod refuses certificates named beside it.
+        for (const auto& [field, value] : {std::pair<const char*, const std::string*>{
+                                               "serverCertificate", &tls.server_certificate()},
+                                           {"privateKey", &tls.private_key()},
+                                           {"caCertificates", &tls.ca_certificates()},
+                                           {"credentialName", &tls.credential_name()}}) {
+          if (!value->empty()) {
+            errors->Add(P(tp, field), "mode ISTIO_MUTUAL uses the mesh certificate; must be empty");
+          }
+        }
+      }
       if ((tls.mode() == net::ServerTLSSettings::SIMPLE ||
            tls.mode() == net::ServerTLSSettings::MUTUAL ||
            tls.mode() == net::ServerTLSSettings::OPTIONAL_MUTUAL) &&
@@ -862,10 +915,13 @@ void ValidateGateway(const net::Gateway& gw, const std::string& path, FieldError
   CheckLabels(gw.selector(), P(path, "selector"), errors);
 }
 
-void ValidateSidecar(const net::Sidecar& sc, const std::string& path, FieldErrors* errors) {
+void ValidateSidecar(const net::Sidecar& sc, const std::string& path, FieldErrors* errors,
+                     FieldErrors* warnings) {
   if (sc.has_workload_selector()) {
-    if (sc.workload_selector().labels().empty()) {
-      errors->Add(P(path, "workloadSelector.labels"), "a workload selector needs labels");
+    // istiod accepts it (a warning): the Sidecar applies to every workload of the namespace.
+    if (sc.workload_selector().labels().empty() && warnings != nullptr) {
+      warnings->Add(P(path, "workloadSelector.labels"),
+                    "a workload selector without labels selects every workload in the namespace");
     }
     CheckLabels(sc.workload_selector().labels(), P(path, "workloadSelector.labels"), errors);
   }
@@ -1232,7 +1288,7 @@ bool IsValidHost(absl::string_view host) {
 }
 
 void ValidateSpec(Kind kind, const google::protobuf::Message& spec, const std::string& ns,
-                  const std::string& path, FieldErrors* errors) {
+                  const std::string& path, FieldErrors* errors, FieldErrors* warnings) {
   switch (kind) {
     case Kind::kVirtualService:
       ValidateVirtualService(static_cast<const net::VirtualService&>(spec), path, errors);
@@ -1250,7 +1306,7 @@ void ValidateSpec(Kind kind, const google::protobuf::Message& spec, const std::s
       ValidateWorkloadEntry(static_cast<const net::WorkloadEntry&>(spec), path, false, errors);
       break;
     case Kind::kSidecar:
-      ValidateSidecar(static_cast<const net::Sidecar&>(spec), path, errors);
+      ValidateSidecar(static_cast<const net::Sidecar&>(spec), path, errors, warnings);
       break;
     case Kind::kPeerAuthentication:
       ValidatePeerAuthentication(static_cast<const sec::PeerAuthentication&>(spec), path, errors);
