@@ -533,6 +533,27 @@ void ValidateTargetRef(const istio::type::v1beta1::PolicyTargetReference& ref,
   if (ref.name().empty()) errors->Add(P(path, "name"), "required field is missing");
 }
 
+// What a policy (AuthorizationPolicy, RequestAuthentication, Telemetry, WasmPlugin) may target,
+// as istiod: a Service, a ServiceEntry or a Gateway API Gateway, in the policy's own namespace.
+void ValidatePolicyTargetRef(const istio::type::v1beta1::PolicyTargetReference& ref,
+                             const std::string& path, FieldErrors* errors) {
+  ValidateTargetRef(ref, path, errors);
+  if (!ref.namespace_().empty()) {
+    errors->Add(P(path, "namespace"),
+                "must be empty: cross-namespace references are not supported");
+  }
+  const std::string group = ref.group().empty() ? "core" : ref.group();
+  const bool allowed = (group == "core" && ref.kind() == "Service") ||
+                       (group == "networking.istio.io" && ref.kind() == "ServiceEntry") ||
+                       (group == "gateway.networking.k8s.io" && ref.kind() == "Gateway");
+  if (!ref.kind().empty() && !allowed) {
+    errors->Add(P(path, "kind"),
+                absl::StrCat("must be a Service, a networking.istio.io ServiceEntry or a "
+                             "gateway.networking.k8s.io Gateway, not ",
+                             group, "/", ref.kind()));
+  }
+}
+
 // The policy kinds select workloads either by labels or by target references, never both
 // (istiod: "only one of targetRefs or workloadSelector can be set").
 template <typename Spec>
@@ -546,9 +567,9 @@ void ValidatePolicyScope(const Spec& spec, const std::string& path, const char* 
   }
   if (has_ref && has_refs) errors->Add(path, "only one of targetRef or targetRefs may be set");
   if (has_selector) ValidateSelector(spec.selector(), P(path, selector_field), errors);
-  if (has_ref) ValidateTargetRef(spec.target_ref(), P(path, "targetRef"), errors);
+  if (has_ref) ValidatePolicyTargetRef(spec.target_ref(), P(path, "targetRef"), errors);
   for (int i = 0; i < spec.target_refs_size(); ++i) {
-    ValidateTargetRef(spec.target_refs(i), I(P(path, "targetRefs"), i), errors);
+    ValidatePolicyTargetRef(spec.target_refs(i), I(P(path, "targetRefs"), i), errors);
   }
 }
 
@@ -690,6 +711,12 @@ void ValidateAuthorizationPolicy(const sec::AuthorizationPolicy& ap, const std::
                              " without rules never triggers; add an empty rule {} to match "
                              "every request"));
   }
+  const bool custom = ap.action() == sec::AuthorizationPolicy::CUSTOM;
+  // istiod: the ext_authz filter a CUSTOM policy becomes runs before the identity checks, so
+  // its rules cannot match on peer or request identities.
+  auto custom_unsupported = [custom, errors](const std::string& field_path) {
+    if (custom) errors->Add(field_path, "is not supported with action CUSTOM");
+  };
   for (int i = 0; i < ap.rules_size(); ++i) {
     const auto& rule = ap.rules(i);
     std::string rp = I(P(path, "rules"), i);
@@ -701,6 +728,12 @@ void ValidateAuthorizationPolicy(const sec::AuthorizationPolicy& ap, const std::
       }
       const sec::Source& src = rule.from(j).source();
       if (src.ByteSizeLong() == 0) errors->Add(sp, "a source must set at least one field");
+      if (!src.principals().empty()) custom_unsupported(P(sp, "principals"));
+      if (!src.not_principals().empty()) custom_unsupported(P(sp, "notPrincipals"));
+      if (!src.request_principals().empty()) custom_unsupported(P(sp, "requestPrincipals"));
+      if (!src.not_request_principals().empty()) custom_unsupported(P(sp, "notRequestPrincipals"));
+      if (!src.namespaces().empty()) custom_unsupported(P(sp, "namespaces"));
+      if (!src.not_namespaces().empty()) custom_unsupported(P(sp, "notNamespaces"));
       CheckIpBlocks(src.ip_blocks(), P(sp, "ipBlocks"), errors);
       CheckIpBlocks(src.not_ip_blocks(), P(sp, "notIpBlocks"), errors);
       CheckIpBlocks(src.remote_ip_blocks(), P(sp, "remoteIpBlocks"), errors);
@@ -736,6 +769,9 @@ void ValidateAuthorizationPolicy(const sec::AuthorizationPolicy& ap, const std::
         errors->Add(P(cp, "key"), "required field is missing");
       } else if (!IsKnownConditionKey(c.key())) {
         errors->Add(P(cp, "key"), absl::StrCat("unknown attribute \"", c.key(), "\""));
+      } else if (c.key() == "source.namespace" || c.key() == "source.principal" ||
+                 absl::StartsWith(c.key(), "request.auth.")) {
+        custom_unsupported(P(cp, "key"));
       }
       if (c.values().empty() && c.not_values().empty())
         errors->Add(cp, "one of values or notValues is required");
@@ -915,6 +951,41 @@ void ValidateGateway(const net::Gateway& gw, const std::string& path, FieldError
   CheckLabels(gw.selector(), P(path, "selector"), errors);
 }
 
+// A Sidecar listener's port: the name, when set, is a DNS label; the protocol one istiod knows.
+template <typename Port>
+void CheckSidecarPort(const Port& port, const std::string& path, FieldErrors* errors) {
+  if (!port.name().empty() && !IsDns1123Label(port.name())) {
+    errors->Add(P(path, "name"), absl::StrCat("\"", port.name(), "\" is not a valid port name"));
+  }
+  if (!port.protocol().empty() && Protocols().count(absl::AsciiStrToUpper(port.protocol())) == 0) {
+    errors->Add(P(path, "protocol"), absl::StrCat("unknown protocol \"", port.protocol(), "\""));
+  }
+}
+
+// istiod: 127.0.0.1:<port>, 0.0.0.0:<port>, [::1]:<port>, [::]:<port> (or :<port>), or
+// unix://<absolute path or @abstract name>.
+void CheckDefaultEndpoint(const std::string& value, const std::string& path, FieldErrors* errors) {
+  absl::string_view v = value;
+  if (absl::ConsumePrefix(&v, "unix://")) {
+    if (v.empty() || (v[0] != '@' && (v[0] != '/' || v.back() == '/'))) {
+      errors->Add(path, absl::StrCat("\"", v, "\" is not an absolute path to a file"));
+    }
+    return;
+  }
+  const size_t colon = v.rfind(':');
+  const absl::string_view host = colon == absl::string_view::npos ? v : v.substr(0, colon);
+  uint32_t port = 0;
+  const bool port_ok = colon != absl::string_view::npos &&
+                       absl::SimpleAtoi(v.substr(colon + 1), &port) && port >= 1 && port <= 65535;
+  const bool host_ok =
+      host.empty() || host == "127.0.0.1" || host == "0.0.0.0" || host == "[::1]" || host == "[::]";
+  if (!port_ok || !host_ok) {
+    errors->Add(path, absl::StrCat("\"", value,
+                                   "\" must be 127.0.0.1:<port>, 0.0.0.0:<port>, [::1]:<port>, "
+                                   "[::]:<port> or unix://<path>"));
+  }
+}
+
 void ValidateSidecar(const net::Sidecar& sc, const std::string& path, FieldErrors* errors,
                      FieldErrors* warnings) {
   if (sc.has_workload_selector()) {
@@ -935,10 +1006,37 @@ void ValidateSidecar(const net::Sidecar& sc, const std::string& path, FieldError
       errors->Add(P(ip, "port"), "required field is missing");
       continue;
     }
-    CheckPort(sc.ingress(i).port().number(), P(ip, "port.number"), errors);
-    if (!ports.insert(sc.ingress(i).port().number()).second) {
-      errors->Add(P(ip, "port.number"), absl::StrCat("port ", sc.ingress(i).port().number(),
+    const auto& in = sc.ingress(i);
+    CheckPort(in.port().number(), P(ip, "port.number"), errors);
+    if (!ports.insert(in.port().number()).second) {
+      errors->Add(P(ip, "port.number"), absl::StrCat("port ", in.port().number(),
                                                      " is used by another ingress listener"));
+    }
+    CheckSidecarPort(in.port(), P(ip, "port"), errors);
+    if (!in.bind().empty() && !IsIp(in.bind())) {
+      errors->Add(P(ip, "bind"), absl::StrCat("\"", in.bind(), "\" is not an IP address"));
+    }
+    if (!in.default_endpoint().empty()) {
+      CheckDefaultEndpoint(in.default_endpoint(), P(ip, "defaultEndpoint"), errors);
+    }
+    if (in.has_tls()) {
+      const auto& tls = in.tls();
+      const std::string tp = P(ip, "tls");
+      if (!tls.subject_alt_names().empty()) {
+        errors->Add(P(tp, "subjectAltNames"), "is not supported on a Sidecar ingress listener");
+      }
+      if (tls.https_redirect()) {
+        errors->Add(P(tp, "httpsRedirect"), "is not supported on a Sidecar ingress listener");
+      }
+      if (!tls.credential_name().empty()) {
+        errors->Add(P(tp, "credentialName"), "is not supported on a Sidecar ingress listener");
+      }
+      if (tls.mode() == net::ServerTLSSettings::ISTIO_MUTUAL ||
+          tls.mode() == net::ServerTLSSettings::AUTO_PASSTHROUGH) {
+        errors->Add(P(tp, "mode"),
+                    absl::StrCat("mode ", net::ServerTLSSettings::TLSmode_Name(tls.mode()),
+                                 " is not allowed on a Sidecar ingress listener"));
+      }
     }
   }
   ports.clear();
@@ -954,6 +1052,10 @@ void ValidateSidecar(const net::Sidecar& sc, const std::string& path, FieldError
       if (!ports.insert(e.port().number()).second) {
         errors->Add(P(ep, "port.number"), absl::StrCat("port ", e.port().number(),
                                                        " is used by another egress listener"));
+      }
+      CheckSidecarPort(e.port(), P(ep, "port"), errors);
+      if (!e.bind().empty() && !IsIp(e.bind())) {
+        errors->Add(P(ep, "bind"), absl::StrCat("\"", e.bind(), "\" is not an IP address"));
       }
     }
     if (e.hosts().empty()) errors->Add(P(ep, "hosts"), "at least one host is required");

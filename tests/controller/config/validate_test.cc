@@ -308,6 +308,54 @@ TEST_CASE("Sidecar: istiod refuses duplicate listener ports", "[validate]") {
 )") == "spec.ingress[1].port.number: port 80 is used by another ingress listener");
 }
 
+TEST_CASE("Sidecar: defaultEndpoint is a loopback or any address with a port, or unix://",
+          "[validate]") {
+  for (const char* ok : {"127.0.0.1:8080", "0.0.0.0:8080", "[::1]:8080", "[::]:8080", ":8080",
+                         "unix:///var/run/app.sock", "unix://@app"}) {
+    CAPTURE(ok);
+    CHECK(Sidecar(absl::StrCat("  ingress:\n  - port: {number: 80, protocol: HTTP, name: h}\n"
+                               "    defaultEndpoint: \"",
+                               ok, "\"\n")) == "");
+  }
+  CHECK(Sidecar("  ingress:\n  - port: {number: 80, protocol: HTTP, name: h}\n"
+                "    defaultEndpoint: 10.0.0.1:8080\n") ==
+        "spec.ingress[0].defaultEndpoint: \"10.0.0.1:8080\" must be 127.0.0.1:<port>, "
+        "0.0.0.0:<port>, [::1]:<port>, [::]:<port> or unix://<path>");
+  CHECK(Sidecar("  ingress:\n  - port: {number: 80, protocol: HTTP, name: h}\n"
+                "    defaultEndpoint: 127.0.0.1\n") ==
+        "spec.ingress[0].defaultEndpoint: \"127.0.0.1\" must be 127.0.0.1:<port>, "
+        "0.0.0.0:<port>, [::1]:<port>, [::]:<port> or unix://<path>");
+  CHECK(Sidecar("  ingress:\n  - port: {number: 80, protocol: HTTP, name: h}\n"
+                "    defaultEndpoint: unix://app.sock\n") ==
+        "spec.ingress[0].defaultEndpoint: \"app.sock\" is not an absolute path to a file");
+}
+
+TEST_CASE("Sidecar: istiod refuses a bind that is not an IP, bad port names and protocols",
+          "[validate]") {
+  CHECK(Sidecar("  ingress:\n  - port: {number: 80, protocol: HTTP, name: h}\n    bind: "
+                "localhost\n") == "spec.ingress[0].bind: \"localhost\" is not an IP address");
+  CHECK(Sidecar("  egress:\n  - port: {number: 80, protocol: HTTP, name: h}\n    bind: "
+                "127.0.0.2\n    hosts: [\"./*\"]\n") == "");
+  CHECK(Sidecar("  egress:\n  - port: {number: 80, protocol: HTTP, name: Web_1}\n    hosts: "
+                "[\"./*\"]\n") == "spec.egress[0].port.name: \"Web_1\" is not a valid port name");
+  CHECK(Sidecar("  ingress:\n  - port: {number: 80, protocol: SMTP, name: h}\n") ==
+        "spec.ingress[0].port.protocol: unknown protocol \"SMTP\"");
+}
+
+TEST_CASE("Sidecar: istiod refuses ingress TLS it cannot serve", "[validate]") {
+  const std::string head = "  ingress:\n  - port: {number: 8443, protocol: HTTPS, name: h}\n";
+  CHECK(Sidecar(head +
+                "    tls: {mode: SIMPLE, serverCertificate: /c.pem, privateKey: /k.pem}\n") == "");
+  CHECK(Sidecar(head + "    tls: {mode: SIMPLE, credentialName: c}\n") ==
+        "spec.ingress[0].tls.credentialName: is not supported on a Sidecar ingress listener");
+  CHECK(Sidecar(head + "    tls: {mode: ISTIO_MUTUAL}\n") ==
+        "spec.ingress[0].tls.mode: mode ISTIO_MUTUAL is not allowed on a Sidecar ingress "
+        "listener");
+  CHECK(Sidecar(head + "    tls: {mode: SIMPLE, serverCertificate: /c.pem, privateKey: /k.pem, "
+                       "subjectAltNames: [a]}\n") ==
+        "spec.ingress[0].tls.subjectAltNames: is not supported on a Sidecar ingress listener");
+}
+
 TEST_CASE("Sidecar: istiod refuses an ingress listener without a port", "[validate]") {
   CHECK(Sidecar("  ingress:\n  - defaultEndpoint: 127.0.0.1:8080\n") ==
         "spec.ingress[0].port: required field is missing");
@@ -396,7 +444,8 @@ TEST_CASE("AuthorizationPolicy: istiod refuses a CUSTOM provider without a name"
 }
 
 TEST_CASE("AuthorizationPolicy: istiod refuses targetRef together with targetRefs", "[validate]") {
-  CHECK(Ap("  targetRef: {kind: Gateway, name: a}\n  targetRefs: [{kind: Gateway, name: b}]\n") ==
+  CHECK(Ap("  targetRef: {group: gateway.networking.k8s.io, kind: Gateway, name: a}\n  targetRefs: "
+           "[{group: gateway.networking.k8s.io, kind: Gateway, name: b}]\n") ==
         "spec: only one of targetRef or targetRefs may be set");
   CHECK(Ap("  targetRefs: [{name: b}]\n") == "spec.targetRefs[0].kind: required field is missing");
 }
@@ -410,10 +459,39 @@ TEST_CASE("AuthorizationPolicy: istiod refuses bad remote IP blocks and notPorts
         "spec.rules[0].when[0].key: unknown attribute \"request.headers[]\"");
 }
 
+TEST_CASE("AuthorizationPolicy: targetRef names a Service, ServiceEntry or Gateway API Gateway",
+          "[validate]") {
+  CHECK(Ap("  targetRefs:\n  - {kind: Service, name: a}\n  - {group: networking.istio.io, kind: "
+           "ServiceEntry, name: b}\n  - {group: gateway.networking.k8s.io, kind: Gateway, name: "
+           "c}\n") == "");
+  CHECK(Ap("  targetRef: {kind: Gateway, name: gw}\n") ==
+        "spec.targetRef.kind: must be a Service, a networking.istio.io ServiceEntry or a "
+        "gateway.networking.k8s.io Gateway, not core/Gateway");
+  CHECK(Ap("  targetRef: {group: networking.istio.io, kind: Gateway, name: gw}\n") ==
+        "spec.targetRef.kind: must be a Service, a networking.istio.io ServiceEntry or a "
+        "gateway.networking.k8s.io Gateway, not networking.istio.io/Gateway");
+}
+
+TEST_CASE("AuthorizationPolicy: istiod refuses a targetRef into another namespace", "[validate]") {
+  CHECK(Ap("  targetRef: {kind: Service, name: a, namespace: other}\n") ==
+        "spec.targetRef.namespace: must be empty: cross-namespace references are not supported");
+}
+
+TEST_CASE("AuthorizationPolicy: istiod refuses identity matches in a CUSTOM policy", "[validate]") {
+  const std::string head = "  action: CUSTOM\n  provider: {name: ext}\n  rules:\n";
+  CHECK(Ap(head + "  - to: [{operation: {paths: [/admin]}}]\n") == "");
+  CHECK(Ap(head + "  - from: [{source: {principals: [a], namespaces: [b]}}]\n") ==
+        "spec.rules[0].from[0].source.principals: is not supported with action CUSTOM; "
+        "spec.rules[0].from[0].source.namespaces: is not supported with action CUSTOM");
+  CHECK(Ap(head + "  - when: [{key: \"request.auth.claims[iss]\", values: [x]}]\n") ==
+        "spec.rules[0].when[0].key: is not supported with action CUSTOM");
+  CHECK(Ap(head + "  - from: [{source: {ipBlocks: [10.0.0.0/8]}}]\n") == "");
+}
+
 TEST_CASE("AuthorizationPolicy: istiod refuses selector together with targetRef", "[validate]") {
-  CHECK(Ap("  selector: {matchLabels: {app: a}}\n  targetRef: {kind: Gateway, name: gw}\n") ==
+  CHECK(Ap("  selector: {matchLabels: {app: a}}\n  targetRef: {kind: Service, name: gw}\n") ==
         "spec: only one of selector or targetRef(s) may be set");
-  CHECK(Ap("  targetRef: {kind: Gateway}\n") == "spec.targetRef.name: required field is missing");
+  CHECK(Ap("  targetRef: {kind: Service}\n") == "spec.targetRef.name: required field is missing");
 }
 
 TEST_CASE("AuthorizationPolicy: istiod refuses empty or missing sources and operations",
@@ -487,7 +565,7 @@ TEST_CASE("RequestAuthentication: istiod refuses empty audiences and token locat
 
 TEST_CASE("RequestAuthentication: istiod refuses selector together with targetRef(s)",
           "[validate]") {
-  CHECK(Ra("  selector: {matchLabels: {app: a}}\n  targetRefs: [{kind: Gateway, name: gw}]\n") ==
+  CHECK(Ra("  selector: {matchLabels: {app: a}}\n  targetRefs: [{kind: Service, name: gw}]\n") ==
         "spec: only one of selector or targetRef(s) may be set");
   CHECK(Ra("  selector: {matchLabels: {\"a b\": x}}\n") ==
         "spec.selector.matchLabels[a b]: \"a b\" is not a valid label key");
@@ -713,9 +791,9 @@ TEST_CASE("Telemetry: tracing, metrics and access logging are accepted", "[valid
 }
 
 TEST_CASE("Telemetry: istiod refuses selector together with targetRef(s)", "[validate]") {
-  CHECK(Tel("  selector: {matchLabels: {app: a}}\n  targetRefs: [{kind: Gateway, name: g}]\n") ==
+  CHECK(Tel("  selector: {matchLabels: {app: a}}\n  targetRefs: [{kind: Service, name: g}]\n") ==
         "spec: only one of selector or targetRef(s) may be set");
-  CHECK(Tel("  targetRef: {kind: Gateway, name: g}\n  targetRefs: [{kind: Gateway, name: h}]\n") ==
+  CHECK(Tel("  targetRef: {kind: Service, name: g}\n  targetRefs: [{kind: Service, name: h}]\n") ==
         "spec: only one of targetRef or targetRefs may be set");
 }
 
