@@ -4,7 +4,7 @@
 
 namespace meshd::kube {
 
-LeaderLoop::LeaderLoop(Round round) : round_(std::move(round)) {}
+LeaderLoop::LeaderLoop(Round round, const Clock* clock) : round_(std::move(round)), clock_(clock) {}
 
 LeaderLoop::~LeaderLoop() { Stop(); }
 
@@ -38,6 +38,11 @@ void LeaderLoop::Kick() {
   if (running_) kicked_ = true;
 }
 
+void LeaderLoop::Wake() {
+  absl::MutexLock lock(&mu_);
+  woken_ = true;
+}
+
 bool LeaderLoop::running() const {
   absl::MutexLock lock(&mu_);
   return running_;
@@ -54,21 +59,41 @@ uint64_t LeaderLoop::rounds() const {
 }
 
 bool LeaderLoop::WaitUnlessStopped(absl::Duration d) {
-  absl::MutexLock lock(&mu_);
-  return !mu_.AwaitWithTimeout(absl::Condition(&stopping_), d);
+  return WaitUntilUnlessStopped(clock_->Now() + d);
 }
 
-void LeaderLoop::Run(absl::Duration wait) {
+bool LeaderLoop::WaitUntilUnlessStopped(absl::Time deadline) {
+  absl::MutexLock lock(&mu_);
+  return WaitLocked(deadline, nullptr);
+}
+
+bool LeaderLoop::WaitLocked(absl::Time deadline, const bool* also) {
+  while (!stopping_ && !(also != nullptr && *also)) {
+    const absl::Duration left = deadline - clock_->Now();
+    if (left <= absl::ZeroDuration()) break;
+    woken_ = false;
+    // Real time bounds the wait; a FakeClock that moves says so through Wake().
+    auto ready = [this, also]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return stopping_ || woken_ || (also != nullptr && *also);
+    };
+    mu_.AwaitWithTimeout(absl::Condition(&ready), left);
+  }
+  return !stopping_;
+}
+
+void LeaderLoop::Run(absl::Duration first_wait) {
+  // The next round is due `wait` after the last one started (after Start for the first).
+  absl::Time due = clock_->Now() + first_wait;
   while (true) {
+    absl::Time started;
     {
       absl::MutexLock lock(&mu_);
-      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_ || kicked_; };
-      mu_.AwaitWithTimeout(absl::Condition(&ready), wait);
-      if (stopping_) return;
+      if (!WaitLocked(due, &kicked_)) return;
       kicked_ = false;
       rounds_++;
+      started = clock_->Now();
     }
-    wait = round_();
+    due = started + round_();  // + InfiniteDuration() is InfiniteFuture(): until a Kick
   }
 }
 

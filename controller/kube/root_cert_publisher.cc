@@ -27,7 +27,7 @@ RootCertPublisher::RootCertPublisher(KubeClient* client, const Clock* clock,
       clock_(clock),
       bundle_pem_(std::move(bundle_pem)),
       options_(std::move(options)),
-      loop_([this] { return Round(); }) {}
+      loop_([this] { return Round(); }, clock) {}
 
 RootCertPublisher::~RootCertPublisher() { Stop(); }
 

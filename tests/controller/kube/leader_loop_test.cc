@@ -7,6 +7,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "controller/common/clock.h"
 
 namespace meshd::kube {
 namespace {
@@ -64,6 +65,54 @@ TEST_CASE("LeaderLoop: the next round follows the wait the round returned", "[le
   LeaderLoop loop([&r] { return r.Round(); });
   loop.Start();
   CHECK(r.WaitFor(5));  // no Kick: the loop comes back by itself
+}
+
+TEST_CASE("LeaderLoop: waits are measured on the injected clock", "[leader_loop]") {
+  FakeClock clock;
+  Rounds r;
+  {
+    absl::MutexLock lock(&r.mu);
+    r.next = absl::Seconds(10);  // of fake time: the test would time out waiting for real
+  }
+  LeaderLoop loop([&r] { return r.Round(); }, &clock);
+  loop.Start();
+  REQUIRE(r.WaitFor(1));
+  clock.Advance(absl::Seconds(4));
+  loop.Wake();
+  clock.Advance(absl::Seconds(6));
+  loop.Wake();
+  CHECK(r.WaitFor(2, absl::Seconds(5)));
+
+  // A round's own wait too.
+  absl::Mutex mu;
+  bool waiting = false;
+  bool waited = false;
+  LeaderLoop* self = nullptr;
+  LeaderLoop retry(
+      [&] {
+        const absl::Time deadline = clock.Now() + absl::Minutes(1);  // before the test moves it
+        {
+          absl::MutexLock lock(&mu);
+          waiting = true;
+        }
+        bool w = self->WaitUntilUnlessStopped(deadline);
+        absl::MutexLock lock(&mu);
+        waited = w;
+        return absl::InfiniteDuration();
+      },
+      &clock);
+  self = &retry;
+  retry.Start();
+  {
+    absl::MutexLock lock(&mu);
+    REQUIRE(mu.AwaitWithTimeout(absl::Condition(&waiting), absl::Seconds(10)));
+  }
+  clock.Advance(absl::Minutes(1));
+  retry.Wake();
+  {
+    absl::MutexLock lock(&mu);
+    CHECK(mu.AwaitWithTimeout(absl::Condition(&waited), absl::Seconds(5)));
+  }
 }
 
 TEST_CASE("LeaderLoop: first_wait delays the first round; a Kick cuts it short", "[leader_loop]") {
