@@ -23,6 +23,7 @@
 #include "istio/networking/v1beta1/proxy_config.pb.h"
 #include "istio/security/v1beta1/security.pb.h"
 #include "istio/telemetry/v1alpha1/telemetry.pb.h"
+#include "nlohmann/json.hpp"
 #include "re2/re2.h"
 
 namespace meshd::config {
@@ -819,6 +820,20 @@ void ValidateRequestAuthentication(const sec::RequestAuthentication& ra, const s
         errors->Add(I(P(rp, "fromParams"), j), "a query parameter name must not be empty");
       }
     }
+    for (int j = 0; j < rule.from_cookies_size(); ++j) {
+      if (rule.from_cookies(j).empty()) {
+        errors->Add(I(P(rp, "fromCookies"), j), "a cookie name must not be empty");
+      }
+    }
+    if (!rule.jwks().empty()) {
+      // istiod parses it as a JWK Set (or one JWK): a JSON object, its `keys` a list.
+      nlohmann::json jwks = nlohmann::json::parse(rule.jwks(), nullptr, false);
+      if (jwks.is_discarded() || !jwks.is_object() ||
+          (jwks.contains("keys") && !jwks["keys"].is_array())) {
+        errors->Add(P(rp, "jwks"), "is not a JSON Web Key Set");
+      }
+    }
+    if (rule.has_timeout()) CheckDuration(rule.timeout(), P(rp, "timeout"), errors);
     for (int j = 0; j < rule.output_claim_to_headers_size(); ++j) {
       const auto& ch = rule.output_claim_to_headers(j);
       std::string hp = I(P(rp, "outputClaimToHeaders"), j);
@@ -866,6 +881,10 @@ void ValidateGateway(const net::Gateway& gw, const std::string& path, FieldError
   for (int i = 0; i < gw.servers_size(); ++i) {
     const auto& s = gw.servers(i);
     std::string sp = I(P(path, "servers"), i);
+    // istiod: a bind is an IP address or a unix:// socket.
+    if (!s.bind().empty() && !absl::StartsWith(s.bind(), "unix://") && !IsIp(s.bind())) {
+      errors->Add(P(sp, "bind"), absl::StrCat("\"", s.bind(), "\" is not an IP address"));
+    }
     if (!s.has_port()) {
       errors->Add(P(sp, "port"), "required field is missing");
     } else {

@@ -213,6 +213,19 @@ TEST_CASE("Gateway: istiod refuses TLS settings on a plain-text server, except h
 )") == "spec.servers[0].tls: a server with protocol TCP cannot have TLS settings");
 }
 
+TEST_CASE("Gateway: istiod refuses a bind that is neither an IP nor unix://", "[validate]") {
+  CHECK(Gateway(R"(  servers:
+  - port: {number: 80, name: http, protocol: HTTP}
+    bind: 10.0.0.1
+    hosts: [a]
+)") == "");
+  CHECK(Gateway(R"(  servers:
+  - port: {number: 80, name: http, protocol: HTTP}
+    bind: gateway.local
+    hosts: [a]
+)") == "spec.servers[0].bind: \"gateway.local\" is not an IP address");
+}
+
 TEST_CASE("Gateway: istiod refuses a targetPort on a server", "[validate]") {
   CHECK(Gateway(R"(  servers:
   - port: {number: 80, name: http, protocol: HTTP, targetPort: 8080}
@@ -569,6 +582,24 @@ TEST_CASE("RequestAuthentication: istiod refuses selector together with targetRe
         "spec: only one of selector or targetRef(s) may be set");
   CHECK(Ra("  selector: {matchLabels: {\"a b\": x}}\n") ==
         "spec.selector.matchLabels[a b]: \"a b\" is not a valid label key");
+}
+
+TEST_CASE("RequestAuthentication: istiod refuses inline jwks that is not a JWK Set", "[validate]") {
+  CHECK(Ra("  jwtRules:\n  - issuer: i\n    jwks: '{\"keys\": [{\"kty\": \"RSA\", \"e\": \"AQAB\", "
+           "\"n\": \"x\"}]}'\n") == "");
+  CHECK(Ra("  jwtRules:\n  - issuer: i\n    jwks: not-json\n") ==
+        "spec.jwtRules[0].jwks: is not a JSON Web Key Set");
+  CHECK(Ra("  jwtRules:\n  - issuer: i\n    jwks: '{\"keys\": 1}'\n") ==
+        "spec.jwtRules[0].jwks: is not a JSON Web Key Set");
+}
+
+TEST_CASE("RequestAuthentication: istiod refuses empty cookie names and a bad timeout",
+          "[validate]") {
+  CHECK(Ra("  jwtRules:\n  - issuer: i\n    fromCookies: [session, \"\"]\n") ==
+        "spec.jwtRules[0].fromCookies[1]: a cookie name must not be empty");
+  CHECK(Ra("  jwtRules:\n  - issuer: i\n    timeout: 0s\n") ==
+        "spec.jwtRules[0].timeout: duration must be at least 1ms");
+  CHECK(Ra("  jwtRules:\n  - issuer: i\n    timeout: 5s\n") == "");
 }
 
 TEST_CASE("RequestAuthentication: istiod refuses bad claim-to-header outputs", "[validate]") {
