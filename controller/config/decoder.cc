@@ -211,7 +211,7 @@ absl::StatusOr<model::ConfigPtr> DecodeObject(const json& object, const DecodeOp
     // Like istiod, fields the schema does not know are ignored with a warning.
     JsonToProto(object["spec"], "spec", spec.get(), &errors, &warnings, MatchMessages());
   }
-  if (errors.empty()) ValidateSpec(*kind, *spec, ns, "spec", &errors);
+  if (errors.empty()) ValidateSpec(*kind, *spec, ns, "spec", &errors, &warnings);
   if (!errors.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(object_name, ": ", errors.ToString()));
   }

@@ -24,6 +24,7 @@
 #include "istio/networking/v1beta1/proxy_config.pb.h"
 #include "istio/security/v1beta1/security.pb.h"
 #include "istio/telemetry/v1alpha1/telemetry.pb.h"
+#include "nlohmann/json.hpp"
 #include "re2/re2.h"
 
 namespace meshd::config {
@@ -439,8 +440,13 @@ void ValidateWorkloadEntry(const net::WorkloadEntry& we, const std::string& path
   if (we.address().empty()) {
     if (we.network().empty()) errors->Add(P(path, "address"), "required field is missing");
   } else if (uds) {
-    if (we.address().size() == strlen("unix://")) {
+    const absl::string_view socket = absl::string_view(we.address()).substr(strlen("unix://"));
+    if (socket.empty()) {
       errors->Add(P(path, "address"), "a unix:// address needs a socket path");
+    } else if (socket[0] != '@' && (socket[0] != '/' || socket.back() == '/')) {
+      // istiod: an abstract socket (@name) or an absolute path to a file.
+      errors->Add(P(path, "address"),
+                  absl::StrCat("\"", socket, "\" is not an absolute path to a file"));
     }
     if (!we.ports().empty()) {
       errors->Add(P(path, "ports"), "a unix:// endpoint must not have ports");
@@ -529,6 +535,27 @@ void ValidateTargetRef(const istio::type::v1beta1::PolicyTargetReference& ref,
   if (ref.name().empty()) errors->Add(P(path, "name"), "required field is missing");
 }
 
+// What a policy (AuthorizationPolicy, RequestAuthentication, Telemetry, WasmPlugin) may target,
+// as istiod: a Service, a ServiceEntry or a Gateway API Gateway, in the policy's own namespace.
+void ValidatePolicyTargetRef(const istio::type::v1beta1::PolicyTargetReference& ref,
+                             const std::string& path, FieldErrors* errors) {
+  ValidateTargetRef(ref, path, errors);
+  if (!ref.namespace_().empty()) {
+    errors->Add(P(path, "namespace"),
+                "must be empty: cross-namespace references are not supported");
+  }
+  const std::string group = ref.group().empty() ? "core" : ref.group();
+  const bool allowed = (group == "core" && ref.kind() == "Service") ||
+                       (group == "networking.istio.io" && ref.kind() == "ServiceEntry") ||
+                       (group == "gateway.networking.k8s.io" && ref.kind() == "Gateway");
+  if (!ref.kind().empty() && !allowed) {
+    errors->Add(P(path, "kind"),
+                absl::StrCat("must be a Service, a networking.istio.io ServiceEntry or a "
+                             "gateway.networking.k8s.io Gateway, not ",
+                             group, "/", ref.kind()));
+  }
+}
+
 // The policy kinds select workloads either by labels or by target references, never both
 // (istiod: "only one of targetRefs or workloadSelector can be set").
 template <typename Spec>
@@ -542,9 +569,9 @@ void ValidatePolicyScope(const Spec& spec, const std::string& path, const char* 
   }
   if (has_ref && has_refs) errors->Add(path, "only one of targetRef or targetRefs may be set");
   if (has_selector) ValidateSelector(spec.selector(), P(path, selector_field), errors);
-  if (has_ref) ValidateTargetRef(spec.target_ref(), P(path, "targetRef"), errors);
+  if (has_ref) ValidatePolicyTargetRef(spec.target_ref(), P(path, "targetRef"), errors);
   for (int i = 0; i < spec.target_refs_size(); ++i) {
-    ValidateTargetRef(spec.target_refs(i), I(P(path, "targetRefs"), i), errors);
+    ValidatePolicyTargetRef(spec.target_refs(i), I(P(path, "targetRefs"), i), errors);
   }
 }
 
@@ -676,6 +703,22 @@ void ValidateAuthorizationPolicy(const sec::AuthorizationPolicy& ap, const std::
   if (ap.has_provider() && ap.provider().name().empty()) {
     errors->Add(P(path, "provider.name"), "required field is missing");
   }
+  // istiod: a DENY or CUSTOM policy without rules never triggers (`rules: [{}]` matches
+  // every request), so it is refused rather than silently doing nothing.
+  if ((ap.action() == sec::AuthorizationPolicy::DENY ||
+       ap.action() == sec::AuthorizationPolicy::CUSTOM) &&
+      ap.rules().empty()) {
+    errors->Add(P(path, "rules"),
+                absl::StrCat("action ", sec::AuthorizationPolicy::Action_Name(ap.action()),
+                             " without rules never triggers; add an empty rule {} to match "
+                             "every request"));
+  }
+  const bool custom = ap.action() == sec::AuthorizationPolicy::CUSTOM;
+  // istiod: the ext_authz filter a CUSTOM policy becomes runs before the identity checks, so
+  // its rules cannot match on peer or request identities.
+  auto custom_unsupported = [custom, errors](const std::string& field_path) {
+    if (custom) errors->Add(field_path, "is not supported with action CUSTOM");
+  };
   for (int i = 0; i < ap.rules_size(); ++i) {
     const auto& rule = ap.rules(i);
     std::string rp = I(P(path, "rules"), i);
@@ -687,6 +730,12 @@ void ValidateAuthorizationPolicy(const sec::AuthorizationPolicy& ap, const std::
       }
       const sec::Source& src = rule.from(j).source();
       if (src.ByteSizeLong() == 0) errors->Add(sp, "a source must set at least one field");
+      if (!src.principals().empty()) custom_unsupported(P(sp, "principals"));
+      if (!src.not_principals().empty()) custom_unsupported(P(sp, "notPrincipals"));
+      if (!src.request_principals().empty()) custom_unsupported(P(sp, "requestPrincipals"));
+      if (!src.not_request_principals().empty()) custom_unsupported(P(sp, "notRequestPrincipals"));
+      if (!src.namespaces().empty()) custom_unsupported(P(sp, "namespaces"));
+      if (!src.not_namespaces().empty()) custom_unsupported(P(sp, "notNamespaces"));
       CheckIpBlocks(src.ip_blocks(), P(sp, "ipBlocks"), errors);
       CheckIpBlocks(src.not_ip_blocks(), P(sp, "notIpBlocks"), errors);
       CheckIpBlocks(src.remote_ip_blocks(), P(sp, "remoteIpBlocks"), errors);
@@ -722,6 +771,9 @@ void ValidateAuthorizationPolicy(const sec::AuthorizationPolicy& ap, const std::
         errors->Add(P(cp, "key"), "required field is missing");
       } else if (!IsKnownConditionKey(c.key())) {
         errors->Add(P(cp, "key"), absl::StrCat("unknown attribute \"", c.key(), "\""));
+      } else if (c.key() == "source.namespace" || c.key() == "source.principal" ||
+                 absl::StartsWith(c.key(), "request.auth.")) {
+        custom_unsupported(P(cp, "key"));
       }
       if (c.values().empty() && c.not_values().empty())
         errors->Add(cp, "one of values or notValues is required");
@@ -769,6 +821,20 @@ void ValidateRequestAuthentication(const sec::RequestAuthentication& ra, const s
         errors->Add(I(P(rp, "fromParams"), j), "a query parameter name must not be empty");
       }
     }
+    for (int j = 0; j < rule.from_cookies_size(); ++j) {
+      if (rule.from_cookies(j).empty()) {
+        errors->Add(I(P(rp, "fromCookies"), j), "a cookie name must not be empty");
+      }
+    }
+    if (!rule.jwks().empty()) {
+      // istiod parses it as a JWK Set (or one JWK): a JSON object, its `keys` a list.
+      nlohmann::json jwks = nlohmann::json::parse(rule.jwks(), nullptr, false);
+      if (jwks.is_discarded() || !jwks.is_object() ||
+          (jwks.contains("keys") && !jwks["keys"].is_array())) {
+        errors->Add(P(rp, "jwks"), "is not a JSON Web Key Set");
+      }
+    }
+    if (rule.has_timeout()) CheckDuration(rule.timeout(), P(rp, "timeout"), errors);
     for (int j = 0; j < rule.output_claim_to_headers_size(); ++j) {
       const auto& ch = rule.output_claim_to_headers(j);
       std::string hp = I(P(rp, "outputClaimToHeaders"), j);
@@ -785,6 +851,9 @@ void ValidateRequestAuthentication(const sec::RequestAuthentication& ra, const s
 // namespace is a DNS label, "*", "." or "~" and host is a host name or wildcard.
 void CheckNamespacedHost(const std::string& value, bool namespace_required, const std::string& path,
                          FieldErrors* errors) {
+  // Sidecar hosts are namespace/host and may name no namespace ("~"); a Gateway's namespace
+  // is optional and "~" is refused (istiod allows it only on Gateway API conversions).
+  const bool is_sidecar = namespace_required;
   std::vector<std::string> parts = absl::StrSplit(value, absl::MaxSplits('/', 1));
   if (parts.size() == 1) {
     if (namespace_required) {
@@ -794,7 +863,7 @@ void CheckNamespacedHost(const std::string& value, bool namespace_required, cons
     parts.insert(parts.begin(), "*");
   }
   const std::string& ns = parts[0];
-  if (ns != "*" && ns != "." && ns != "~" && !IsDns1123Label(ns)) {
+  if (ns != "*" && ns != "." && (ns != "~" || !is_sidecar) && !IsDns1123Label(ns)) {
     errors->Add(path, absl::StrCat("\"", ns, "\" is not a valid namespace"));
   }
   if (parts[1].empty() || !IsValidHost(parts[1])) {
@@ -813,12 +882,19 @@ void ValidateGateway(const net::Gateway& gw, const std::string& path, FieldError
   for (int i = 0; i < gw.servers_size(); ++i) {
     const auto& s = gw.servers(i);
     std::string sp = I(P(path, "servers"), i);
+    // istiod: a bind is an IP address or a unix:// socket.
+    if (!s.bind().empty() && !absl::StartsWith(s.bind(), "unix://") && !IsIp(s.bind())) {
+      errors->Add(P(sp, "bind"), absl::StrCat("\"", s.bind(), "\" is not an IP address"));
+    }
     if (!s.has_port()) {
       errors->Add(P(sp, "port"), "required field is missing");
     } else {
       CheckPort(s.port().number(), P(sp, "port.number"), errors);
-      if (!s.port().protocol().empty() &&
-          Protocols().count(absl::AsciiStrToUpper(s.port().protocol())) == 0) {
+      // istiod: a server's port has a name and a protocol it knows.
+      if (s.port().name().empty()) errors->Add(P(sp, "port.name"), "required field is missing");
+      if (s.port().protocol().empty()) {
+        errors->Add(P(sp, "port.protocol"), "required field is missing");
+      } else if (Protocols().count(absl::AsciiStrToUpper(s.port().protocol())) == 0) {
         errors->Add(P(sp, "port.protocol"),
                     absl::StrCat("unknown protocol \"", s.port().protocol(), "\""));
       }
@@ -830,6 +906,26 @@ void ValidateGateway(const net::Gateway& gw, const std::string& path, FieldError
         errors->Add(P(sp, "tls"), absl::StrCat("a server with protocol ", s.port().protocol(),
                                                " requires TLS settings"));
       }
+      if (s.port().target_port() != 0) {
+        errors->Add(P(sp, "port.targetPort"), "targetPort has no effect on a Gateway");
+      }
+      // istiod: TLS settings on a plain-text server are refused, except an HTTP server's
+      // httpsRedirect (mode left PASSTHROUGH, no certificates).
+      if (s.has_tls() && !s.port().protocol().empty() && !IsTlsProtocol(s.port().protocol())) {
+        const auto& tls = s.tls();
+        const std::string p = absl::AsciiStrToUpper(s.port().protocol());
+        const bool http = p == "HTTP" || p == "HTTP2" || p == "GRPC" || p == "GRPC-WEB";
+        const bool passthrough = tls.mode() == net::ServerTLSSettings::PASSTHROUGH ||
+                                 tls.mode() == net::ServerTLSSettings::AUTO_PASSTHROUGH;
+        if (!http) {
+          errors->Add(P(sp, "tls"), absl::StrCat("a server with protocol ", s.port().protocol(),
+                                                 " cannot have TLS settings"));
+        } else if (!passthrough || !tls.server_certificate().empty() ||
+                   !tls.private_key().empty() || !tls.ca_certificates().empty()) {
+          errors->Add(P(sp, "tls"), absl::StrCat("a server with protocol ", s.port().protocol(),
+                                                 " can only have tls.httpsRedirect"));
+        }
+      }
     }
     if (s.hosts().empty()) errors->Add(P(sp, "hosts"), "at least one host is required");
     for (int j = 0; j < s.hosts_size(); ++j) {
@@ -838,6 +934,18 @@ void ValidateGateway(const net::Gateway& gw, const std::string& path, FieldError
     if (s.has_tls()) {
       const auto& tls = s.tls();
       std::string tp = P(sp, "tls");
+      if (tls.mode() == net::ServerTLSSettings::ISTIO_MUTUAL) {
+        // The mesh certificate is used: istiod refuses certificates named beside it.
+        for (const auto& [field, value] : {std::pair<const char*, const std::string*>{
+                                               "serverCertificate", &tls.server_certificate()},
+                                           {"privateKey", &tls.private_key()},
+                                           {"caCertificates", &tls.ca_certificates()},
+                                           {"credentialName", &tls.credential_name()}}) {
+          if (!value->empty()) {
+            errors->Add(P(tp, field), "mode ISTIO_MUTUAL uses the mesh certificate; must be empty");
+          }
+        }
+      }
       if ((tls.mode() == net::ServerTLSSettings::SIMPLE ||
            tls.mode() == net::ServerTLSSettings::MUTUAL ||
            tls.mode() == net::ServerTLSSettings::OPTIONAL_MUTUAL) &&
@@ -863,10 +971,48 @@ void ValidateGateway(const net::Gateway& gw, const std::string& path, FieldError
   CheckLabels(gw.selector(), P(path, "selector"), errors);
 }
 
-void ValidateSidecar(const net::Sidecar& sc, const std::string& path, FieldErrors* errors) {
+// A Sidecar listener's port: the name, when set, is a DNS label; the protocol one istiod knows.
+template <typename Port>
+void CheckSidecarPort(const Port& port, const std::string& path, FieldErrors* errors) {
+  if (!port.name().empty() && !IsDns1123Label(port.name())) {
+    errors->Add(P(path, "name"), absl::StrCat("\"", port.name(), "\" is not a valid port name"));
+  }
+  if (!port.protocol().empty() && Protocols().count(absl::AsciiStrToUpper(port.protocol())) == 0) {
+    errors->Add(P(path, "protocol"), absl::StrCat("unknown protocol \"", port.protocol(), "\""));
+  }
+}
+
+// istiod: 127.0.0.1:<port>, 0.0.0.0:<port>, [::1]:<port>, [::]:<port> (or :<port>), or
+// unix://<absolute path or @abstract name>.
+void CheckDefaultEndpoint(const std::string& value, const std::string& path, FieldErrors* errors) {
+  absl::string_view v = value;
+  if (absl::ConsumePrefix(&v, "unix://")) {
+    if (v.empty() || (v[0] != '@' && (v[0] != '/' || v.back() == '/'))) {
+      errors->Add(path, absl::StrCat("\"", v, "\" is not an absolute path to a file"));
+    }
+    return;
+  }
+  const size_t colon = v.rfind(':');
+  const absl::string_view host = colon == absl::string_view::npos ? v : v.substr(0, colon);
+  uint32_t port = 0;
+  const bool port_ok = colon != absl::string_view::npos &&
+                       absl::SimpleAtoi(v.substr(colon + 1), &port) && port >= 1 && port <= 65535;
+  const bool host_ok =
+      host.empty() || host == "127.0.0.1" || host == "0.0.0.0" || host == "[::1]" || host == "[::]";
+  if (!port_ok || !host_ok) {
+    errors->Add(path, absl::StrCat("\"", value,
+                                   "\" must be 127.0.0.1:<port>, 0.0.0.0:<port>, [::1]:<port>, "
+                                   "[::]:<port> or unix://<path>"));
+  }
+}
+
+void ValidateSidecar(const net::Sidecar& sc, const std::string& path, FieldErrors* errors,
+                     FieldErrors* warnings) {
   if (sc.has_workload_selector()) {
-    if (sc.workload_selector().labels().empty()) {
-      errors->Add(P(path, "workloadSelector.labels"), "a workload selector needs labels");
+    // istiod accepts it (a warning): the Sidecar applies to every workload of the namespace.
+    if (sc.workload_selector().labels().empty() && warnings != nullptr) {
+      warnings->Add(P(path, "workloadSelector.labels"),
+                    "a workload selector without labels selects every workload in the namespace");
     }
     CheckLabels(sc.workload_selector().labels(), P(path, "workloadSelector.labels"), errors);
   }
@@ -880,10 +1026,37 @@ void ValidateSidecar(const net::Sidecar& sc, const std::string& path, FieldError
       errors->Add(P(ip, "port"), "required field is missing");
       continue;
     }
-    CheckPort(sc.ingress(i).port().number(), P(ip, "port.number"), errors);
-    if (!ports.insert(sc.ingress(i).port().number()).second) {
-      errors->Add(P(ip, "port.number"), absl::StrCat("port ", sc.ingress(i).port().number(),
+    const auto& in = sc.ingress(i);
+    CheckPort(in.port().number(), P(ip, "port.number"), errors);
+    if (!ports.insert(in.port().number()).second) {
+      errors->Add(P(ip, "port.number"), absl::StrCat("port ", in.port().number(),
                                                      " is used by another ingress listener"));
+    }
+    CheckSidecarPort(in.port(), P(ip, "port"), errors);
+    if (!in.bind().empty() && !IsIp(in.bind())) {
+      errors->Add(P(ip, "bind"), absl::StrCat("\"", in.bind(), "\" is not an IP address"));
+    }
+    if (!in.default_endpoint().empty()) {
+      CheckDefaultEndpoint(in.default_endpoint(), P(ip, "defaultEndpoint"), errors);
+    }
+    if (in.has_tls()) {
+      const auto& tls = in.tls();
+      const std::string tp = P(ip, "tls");
+      if (!tls.subject_alt_names().empty()) {
+        errors->Add(P(tp, "subjectAltNames"), "is not supported on a Sidecar ingress listener");
+      }
+      if (tls.https_redirect()) {
+        errors->Add(P(tp, "httpsRedirect"), "is not supported on a Sidecar ingress listener");
+      }
+      if (!tls.credential_name().empty()) {
+        errors->Add(P(tp, "credentialName"), "is not supported on a Sidecar ingress listener");
+      }
+      if (tls.mode() == net::ServerTLSSettings::ISTIO_MUTUAL ||
+          tls.mode() == net::ServerTLSSettings::AUTO_PASSTHROUGH) {
+        errors->Add(P(tp, "mode"),
+                    absl::StrCat("mode ", net::ServerTLSSettings::TLSmode_Name(tls.mode()),
+                                 " is not allowed on a Sidecar ingress listener"));
+      }
     }
   }
   ports.clear();
@@ -899,6 +1072,10 @@ void ValidateSidecar(const net::Sidecar& sc, const std::string& path, FieldError
       if (!ports.insert(e.port().number()).second) {
         errors->Add(P(ep, "port.number"), absl::StrCat("port ", e.port().number(),
                                                        " is used by another egress listener"));
+      }
+      CheckSidecarPort(e.port(), P(ep, "port"), errors);
+      if (!e.bind().empty() && !IsIp(e.bind())) {
+        errors->Add(P(ep, "bind"), absl::StrCat("\"", e.bind(), "\" is not an IP address"));
       }
     }
     if (e.hosts().empty()) errors->Add(P(ep, "hosts"), "at least one host is required");
@@ -1233,7 +1410,7 @@ bool IsValidHost(absl::string_view host) {
 }
 
 void ValidateSpec(Kind kind, const google::protobuf::Message& spec, const std::string& ns,
-                  const std::string& path, FieldErrors* errors) {
+                  const std::string& path, FieldErrors* errors, FieldErrors* warnings) {
   // The casts below are checked here, once: `spec` must be the kind's generated message.
   std::unique_ptr<google::protobuf::Message> want = NewSpec(kind);
   if (want == nullptr || spec.GetReflection() != want->GetReflection()) {
@@ -1259,7 +1436,7 @@ void ValidateSpec(Kind kind, const google::protobuf::Message& spec, const std::s
       ValidateWorkloadEntry(static_cast<const net::WorkloadEntry&>(spec), path, false, errors);
       break;
     case Kind::kSidecar:
-      ValidateSidecar(static_cast<const net::Sidecar&>(spec), path, errors);
+      ValidateSidecar(static_cast<const net::Sidecar&>(spec), path, errors, warnings);
       break;
     case Kind::kPeerAuthentication:
       ValidatePeerAuthentication(static_cast<const sec::PeerAuthentication&>(spec), path, errors);

@@ -1,6 +1,7 @@
 // Semantic validation of Istio specs, after decoding: the rules Istio's validating webhook
 // applies, plus what the real xDS clients would otherwise NACK (e.g. RE2 regexes). Every
-// error is added with its field path. Thread-safe (stateless).
+// error is added with its field path; what istiod accepts with a warning goes to `warnings`
+// (when given). Thread-safe (stateless).
 #pragma once
 
 #include <string>
@@ -13,7 +14,7 @@
 namespace meshd::config {
 
 void ValidateSpec(model::Kind kind, const google::protobuf::Message& spec, const std::string& ns,
-                  const std::string& path, FieldErrors* errors);
+                  const std::string& path, FieldErrors* errors, FieldErrors* warnings = nullptr);
 
 bool IsDns1123Label(absl::string_view s);
 bool IsDns1123Subdomain(absl::string_view s);

@@ -26,7 +26,8 @@ RootCertPublisher::RootCertPublisher(KubeClient* client, const Clock* clock,
     : client_(client),
       clock_(clock),
       bundle_pem_(std::move(bundle_pem)),
-      options_(std::move(options)) {}
+      options_(std::move(options)),
+      loop_([this] { return Round(); }, clock) {}
 
 RootCertPublisher::~RootCertPublisher() { Stop(); }
 
@@ -89,21 +90,31 @@ absl::Status RootCertPublisher::Publish(const std::string& ns) {
 }
 
 void RootCertPublisher::Enqueue(const std::string& ns) {
-  absl::MutexLock lock(&mu_);
-  if (!running_) return;
-  known_.insert(ns);
-  pending_.insert(ns);
+  {
+    absl::MutexLock lock(&mu_);
+    if (!running_) return;
+    known_.insert(ns);
+    pending_.insert(ns);
+  }
+  loop_.Kick();
 }
 
 void RootCertPublisher::Recheck(const std::string& ns) {
-  absl::MutexLock lock(&mu_);
-  if (running_ && known_.count(ns) > 0) pending_.insert(ns);
+  {
+    absl::MutexLock lock(&mu_);
+    if (!running_ || known_.count(ns) == 0) return;
+    pending_.insert(ns);
+  }
+  loop_.Kick();
 }
 
 void RootCertPublisher::OnRootChange() {
-  absl::MutexLock lock(&mu_);
-  if (!running_) return;
-  pending_.insert(known_.begin(), known_.end());
+  {
+    absl::MutexLock lock(&mu_);
+    if (!running_) return;
+    pending_.insert(known_.begin(), known_.end());
+  }
+  loop_.Kick();
 }
 
 bool RootCertPublisher::Running() const {
@@ -113,11 +124,10 @@ bool RootCertPublisher::Running() const {
 
 void RootCertPublisher::Start() {
   absl::MutexLock start(&start_mu_);
-  if (thread_.joinable()) return;
+  if (loop_.running()) return;
   {
     absl::MutexLock lock(&mu_);
     running_ = true;
-    stopping_ = false;
     known_.clear();
     pending_.clear();
   }
@@ -146,57 +156,47 @@ void RootCertPublisher::Start() {
   cm_handler.on_delete = [this](const json& obj) { Recheck(Informer::NamespaceOf(obj)); };
   configmaps_->AddHandler(std::move(cm_handler));
   configmaps_->Start();
-  thread_ = std::thread([this] { Run(); });
+  loop_.Start();  // the first round publishes what the informers queued before it
   spdlog::info("kube: publishing configmap {} in every namespace (leader)", options_.name);
 }
 
 void RootCertPublisher::Stop() {
   absl::MutexLock start(&start_mu_);
-  if (!thread_.joinable()) return;
+  if (!loop_.running()) return;
   {
     absl::MutexLock lock(&mu_);
     running_ = false;
-    stopping_ = true;
   }
   informer_->Stop();
   configmaps_->Stop();
-  thread_.join();
-  thread_ = std::thread();
+  loop_.Stop();
   informer_.reset();
   configmaps_.reset();
   spdlog::info("kube: stopped publishing configmap {}", options_.name);
 }
 
-void RootCertPublisher::Run() {
-  while (true) {
-    std::set<std::string> batch;
-    {
-      absl::MutexLock lock(&mu_);
-      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-        return stopping_ || !pending_.empty();
-      };
-      mu_.Await(absl::Condition(&ready));
-      if (stopping_) return;
-      batch.swap(pending_);
-    }
-    std::vector<std::string> failed;
-    for (const std::string& ns : batch) {
-      {
-        absl::MutexLock lock(&mu_);
-        if (stopping_) return;
-      }
-      if (absl::Status s = Publish(ns); !s.ok()) {
-        spdlog::warn("kube: configmap {}/{} not published (will retry): {}", ns, options_.name,
-                     s.ToString());
-        failed.push_back(ns);
-      }
-    }
-    if (!failed.empty()) {
-      absl::MutexLock lock(&mu_);
-      if (mu_.AwaitWithTimeout(absl::Condition(&stopping_), options_.retry)) return;
-      pending_.insert(failed.begin(), failed.end());
+absl::Duration RootCertPublisher::Round() {
+  std::set<std::string> batch;
+  {
+    absl::MutexLock lock(&mu_);
+    batch.swap(pending_);
+  }
+  std::vector<std::string> failed;
+  for (const std::string& ns : batch) {
+    if (loop_.stopping() || !Running()) return absl::ZeroDuration();  // Stop() has begun
+    if (absl::Status s = Publish(ns); !s.ok()) {
+      spdlog::warn("kube: configmap {}/{} not published (will retry): {}", ns, options_.name,
+                   s.ToString());
+      failed.push_back(ns);
     }
   }
+  if (!failed.empty()) {
+    if (!loop_.WaitUnlessStopped(options_.retry)) return absl::ZeroDuration();
+    absl::MutexLock lock(&mu_);
+    pending_.insert(failed.begin(), failed.end());
+  }
+  absl::MutexLock lock(&mu_);
+  return pending_.empty() ? absl::InfiniteDuration() : absl::ZeroDuration();
 }
 
 }  // namespace meshd::kube

@@ -16,7 +16,6 @@
 #include <memory>
 #include <set>
 #include <string>
-#include <thread>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
@@ -25,6 +24,7 @@
 #include "controller/common/clock.h"
 #include "controller/kube/informer.h"
 #include "controller/kube/kube_client.h"
+#include "controller/kube/leader_loop.h"
 
 namespace meshd::kube {
 
@@ -57,7 +57,9 @@ class RootCertPublisher {
   void Enqueue(const std::string& ns);
   // Re-publishes in `ns` if it is a known namespace (a ConfigMap event).
   void Recheck(const std::string& ns);
-  void Run();
+  // One round of the loop: publishes in the pending namespaces; failed ones are retried after
+  // `retry`. Waits for a Kick (a namespace queued) when nothing is left.
+  absl::Duration Round();
 
   KubeClient* const client_;
   const Clock* const clock_;
@@ -67,13 +69,12 @@ class RootCertPublisher {
   absl::Mutex start_mu_ ABSL_ACQUIRED_BEFORE(mu_);  // serialises Start/Stop
   std::unique_ptr<Informer> informer_ ABSL_GUARDED_BY(start_mu_);
   std::unique_ptr<Informer> configmaps_ ABSL_GUARDED_BY(start_mu_);
-  std::thread thread_ ABSL_GUARDED_BY(start_mu_);
 
   mutable absl::Mutex mu_;
-  bool running_ ABSL_GUARDED_BY(mu_) = false;
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool running_ ABSL_GUARDED_BY(mu_) = false;           // namespaces are queued only while running
   std::set<std::string> known_ ABSL_GUARDED_BY(mu_);    // namespaces seen
   std::set<std::string> pending_ ABSL_GUARDED_BY(mu_);  // namespaces to publish to
+  LeaderLoop loop_;  // last: its thread stops before the members it uses go
 };
 
 }  // namespace meshd::kube

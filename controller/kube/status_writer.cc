@@ -66,46 +66,24 @@ json IstioStatusJson(const DesiredStatus& d, const json& existing, const std::st
 }
 
 StatusWriter::StatusWriter(KubeClient* client, Options options, Source source)
-    : client_(client), options_(std::move(options)), source_(std::move(source)) {}
+    : client_(client), options_(std::move(options)), source_(std::move(source)), loop_([this] {
+        (void)WriteAll();  // failures are counted and logged per object; retried next round
+        return options_.interval;
+      }) {}
 
 StatusWriter::~StatusWriter() { Stop(); }
 
 void StatusWriter::Start() {
-  absl::MutexLock start(&start_mu_);
+  if (loop_.running()) return;
   {
-    absl::MutexLock lock(&mu_);
-    if (running_) return;
-    running_ = true;
-    stopping_ = false;
     // A new term may follow another leader's writes: look at every object again.
+    absl::MutexLock lock(&mu_);
     written_.clear();
   }
-  thread_ = std::thread([this] { Run(); });
+  loop_.Start(options_.interval);
 }
 
-void StatusWriter::Stop() {
-  absl::MutexLock start(&start_mu_);
-  {
-    absl::MutexLock lock(&mu_);
-    if (!running_) return;
-    stopping_ = true;
-  }
-  if (thread_.joinable()) thread_.join();
-  absl::MutexLock lock(&mu_);
-  running_ = false;
-}
-
-void StatusWriter::Run() {
-  while (true) {
-    {
-      absl::MutexLock lock(&mu_);
-      auto stop = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_; };
-      mu_.AwaitWithTimeout(absl::Condition(&stop), options_.interval);
-      if (stopping_) return;
-    }
-    (void)WriteAll();  // failures are counted and logged per object; retried next round
-  }
-}
+void StatusWriter::Stop() { loop_.Stop(); }
 
 std::string StatusWriter::Fingerprint(const DesiredStatus& d) {
   return IstioStatusJson(d, json(), "").dump();
@@ -119,8 +97,8 @@ absl::Status StatusWriter::WriteAll() {
     live.insert(d.path);
     std::string fp = Fingerprint(d);
     {
+      if (loop_.stopping()) return absl::CancelledError("status writer stopping");
       absl::MutexLock lock(&mu_);
-      if (stopping_) return absl::CancelledError("status writer stopping");
       auto it = written_.find(d.path);
       if (it != written_.end() && it->second == fp) continue;
     }

@@ -19,7 +19,6 @@
 #include <map>
 #include <set>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -27,6 +26,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "controller/kube/kube_client.h"
+#include "controller/kube/leader_loop.h"
 #include "nlohmann/json.hpp"
 
 namespace meshd::kube {
@@ -72,21 +72,19 @@ class StatusWriter {
   absl::Status Write(const DesiredStatus& desired);
 
  private:
-  void Run();
   static std::string Fingerprint(const DesiredStatus& desired);
 
   KubeClient* const client_;
   const Options options_;
   const Source source_;
 
-  absl::Mutex start_mu_ ABSL_ACQUIRED_BEFORE(mu_);
-  std::thread thread_ ABSL_GUARDED_BY(start_mu_);
   absl::Mutex mu_;
-  bool running_ ABSL_GUARDED_BY(mu_) = false;
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   // Per object path: the fingerprint of the last desired status written (or found in place).
   std::map<std::string, std::string> written_ ABSL_GUARDED_BY(mu_);
   std::set<std::string> error_logged_ ABSL_GUARDED_BY(mu_);
+  // Runs WriteAll every `interval` (the first after one interval) while leader. Last: its
+  // thread stops before the members it uses go.
+  LeaderLoop loop_;
 };
 
 }  // namespace meshd::kube

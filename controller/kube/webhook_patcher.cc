@@ -20,7 +20,8 @@ WebhookPatcher::WebhookPatcher(KubeClient* client, Options options,
     : client_(client),
       options_(std::move(options)),
       bundle_pem_(std::move(bundle_pem)),
-      serving_(std::move(serving)) {}
+      serving_(std::move(serving)),
+      loop_([this] { return Round(); }) {}
 
 WebhookPatcher::~WebhookPatcher() { Stop(); }
 
@@ -96,51 +97,18 @@ absl::Status WebhookPatcher::Patch(const std::string& collection, const std::str
   return absl::OkStatus();
 }
 
-void WebhookPatcher::Start() {
-  absl::MutexLock start(&start_mu_);
-  {
-    absl::MutexLock lock(&mu_);
-    if (running_) return;
-    running_ = true;
-    stopping_ = false;
-    kicked_ = true;
-  }
-  thread_ = std::thread([this] { Run(); });
-}
+void WebhookPatcher::Start() { loop_.Start(); }
 
-void WebhookPatcher::Stop() {
-  absl::MutexLock start(&start_mu_);
-  {
-    absl::MutexLock lock(&mu_);
-    if (!running_) return;
-    stopping_ = true;
-  }
-  if (thread_.joinable()) thread_.join();
-  absl::MutexLock lock(&mu_);
-  running_ = false;
-}
+void WebhookPatcher::Stop() { loop_.Stop(); }
 
-void WebhookPatcher::Kick() {
-  absl::MutexLock lock(&mu_);
-  kicked_ = true;
-}
+void WebhookPatcher::Kick() { loop_.Kick(); }
 
-void WebhookPatcher::Run() {
-  absl::Duration wait = absl::ZeroDuration();
-  while (true) {
-    {
-      absl::MutexLock lock(&mu_);
-      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_ || kicked_; };
-      mu_.AwaitWithTimeout(absl::Condition(&ready), wait);
-      if (stopping_) return;
-      kicked_ = false;
-    }
-    absl::Status s = PatchAll();
-    if (!s.ok()) {
-      spdlog::warn("kube: webhook configurations not patched (will retry): {}", s.ToString());
-    }
-    wait = s.ok() ? options_.resync : options_.retry;
+absl::Duration WebhookPatcher::Round() {
+  absl::Status s = PatchAll();
+  if (!s.ok()) {
+    spdlog::warn("kube: webhook configurations not patched (will retry): {}", s.ToString());
   }
+  return s.ok() ? options_.resync : options_.retry;
 }
 
 }  // namespace meshd::kube

@@ -14,13 +14,13 @@
 #include <functional>
 #include <set>
 #include <string>
-#include <thread>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "controller/kube/kube_client.h"
+#include "controller/kube/leader_loop.h"
 
 namespace meshd::kube {
 
@@ -49,20 +49,17 @@ class WebhookPatcher {
 
  private:
   absl::Status Patch(const std::string& collection, const std::string& name, bool validating);
-  void Run();
+  // One round of the loop: PatchAll, then wait `resync` (`retry` after a failure).
+  absl::Duration Round();
 
   KubeClient* const client_;
   const Options options_;
   const std::function<std::string()> bundle_pem_;
   const std::function<bool()> serving_;
 
-  absl::Mutex start_mu_ ABSL_ACQUIRED_BEFORE(mu_);
-  std::thread thread_ ABSL_GUARDED_BY(start_mu_);
   absl::Mutex mu_;
-  bool running_ ABSL_GUARDED_BY(mu_) = false;
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  bool kicked_ ABSL_GUARDED_BY(mu_) = false;
   std::set<std::string> missing_logged_ ABSL_GUARDED_BY(mu_);
+  LeaderLoop loop_;  // last: its thread stops before the members it uses go
 };
 
 }  // namespace meshd::kube

@@ -6,16 +6,13 @@ server's inbound listener and gRPC enforces them on real peers.
      Echo path; a DENY on header x-block=yes wins over the ALLOW.
   3. Policies removed: both clients pass again."""
 import argparse
-import json
 import os
-import subprocess
 import sys
 import time
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Client, Failure, check, free_port, log, main, spawn, write_atomic  # noqa: E402
-from mtls_test import MESH, AgentProc, MeshdProc  # noqa: E402
+from harness import Client, FakeApi, Failure, check, free_port, log, main, spawn, write_atomic  # noqa: E402
+from mtls_test import MESH, AgentProc, start_meshd  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -64,23 +61,10 @@ def until(fn, want, what, timeout=20):
 
 
 def test(workdir, args):
-    api = spawn([sys.executable, os.path.join(HERE, "../kube/fake_apiserver.py"), "--port", "0",
-                 "--exit-with-parent"], stderr=subprocess.DEVNULL)
-    api_port = int(api.stdout.readline().split()[1])
-    tokens = [{"token": f"tok-{sa}", "username": f"system:serviceaccount:default:{sa}",
-               "audiences": ["istio-ca"]} for sa in ("echo-server", "client-a", "client-b")]
-    req = urllib.request.Request(f"http://127.0.0.1:{api_port}/_fake/tokens",
-                                 data=json.dumps(tokens).encode(), method="POST",
-                                 headers={"Content-Type": "application/json"})
-    urllib.request.urlopen(req, timeout=5).read()
-    kubeconfig = os.path.join(workdir, "kubeconfig")
-    write_atomic(kubeconfig, f"""apiVersion: v1
-kind: Config
-clusters: [{{name: fake, cluster: {{server: "http://127.0.0.1:{api_port}"}}}}]
-contexts: [{{name: fake, context: {{cluster: fake, user: fake, namespace: istio-system}}}}]
-current-context: fake
-users: [{{name: fake, user: {{}}}}]
-""")
+    api = FakeApi(workdir)
+    api.add_tokens([{"token": f"tok-{sa}", "username": f"system:serviceaccount:default:{sa}",
+                     "audiences": ["istio-ca"]} for sa in ("echo-server", "client-a", "client-b")])
+    kubeconfig = api.write_kubeconfig(os.path.join(workdir, "kubeconfig"))
 
     port = free_port()
     config = os.path.join(workdir, "config")
@@ -88,7 +72,7 @@ users: [{{name: fake, user: {{}}}}]
     write_atomic(os.path.join(config, "mesh.yaml"), MESH.format(port=port))
     policy = os.path.join(config, "authz.yaml")
     write_atomic(policy, ALLOW_A)
-    meshd = MeshdProc(args.meshd, workdir, config, kubeconfig)
+    meshd = start_meshd(args.meshd, workdir, config, kubeconfig)
     meshd.wait_ready()
 
     agents = {name: AgentProc(args.agent, workdir, name, sa, labels, f"tok-{sa}", meshd)

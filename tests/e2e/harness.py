@@ -1,14 +1,18 @@
 """Shared pieces of the end-to-end tests: free ports, processes that stop with the test,
-meshd, echo backends, and the two real xDS clients (C++ and Node) driven over stdin."""
+waiting on a condition (wait_until), meshd (Meshd: its ports, start-up, restart on the same
+ports), the test API server (FakeApi: tokens, kubeconfig), echo backends, and the two real xDS
+clients (C++ and Node) driven over stdin."""
 import json
 import os
 import random
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 
 PROCS = []
@@ -80,46 +84,73 @@ def check(cond, msg):
     log("ok   " + msg)
 
 
+def wait_until(cond, what, timeout=20, interval=0.1, proc=None, tail=None):
+    """Polls cond() (an exception counts as not yet) until it holds, at most `timeout` seconds;
+    returns its last value or raises Failure naming `what`. A `proc` that exits meanwhile fails
+    at once; `tail()` (a log tail) is added to the failure."""
+    deadline = time.time() + timeout
+    last = None
+    while True:
+        if proc is not None and proc.poll() is not None:
+            raise Failure(f"{what}: process exited with {proc.returncode}"
+                          + (f"\n{tail()}" if tail else ""))
+        try:
+            last = cond()
+            if last:
+                return last
+        except Exception:  # a server that is not up yet, a file not written yet
+            last = None
+        if time.time() >= deadline:
+            raise Failure(f"{what}: not within {timeout} s" + (f"\n{tail()}" if tail else ""))
+        time.sleep(interval)
+
+
 def http_get(url, timeout=2):
     with urllib.request.urlopen(url, timeout=timeout) as r:
         return r.status, r.read().decode()
 
 
 class Meshd:
-    def __init__(self, binary, config_dir, workdir, extra=(), name="meshd", env=None):
-        """config_dir=None runs without --configDir (e.g. on --kubeconfig alone)."""
-        self.grpc = free_port()
-        self.http = free_port()
-        self.mon = free_port()
+    """One meshd process on ports of its own: plaintext xDS (`grpc`), TLS xDS and CA
+    (`secure`), HTTP (`http`, /ready), monitoring and debug (`mon`), admission webhooks
+    (`webhook`). Its output goes to <workdir>/<name>.log (appended: a restart keeps the first
+    run's lines)."""
+
+    def __init__(self, binary, config_dir, workdir, extra=(), name="meshd", env=None,
+                 ports=None):
+        """config_dir=None runs without --configDir (e.g. on --kubeconfig alone). `ports`
+        (another Meshd's ports()) restarts on the same ports."""
+        self.grpc, self.secure, self.http, self.mon, self.webhook = (
+            ports or [free_port() for _ in range(5)])
         self.log_path = os.path.join(workdir, f"{name}.log")
-        self.log_file = open(self.log_path, "w")
+        self.log_file = open(self.log_path, "a")
         source = ["--configDir", config_dir] if config_dir is not None else []
         # The admission webhooks (TLS) on a port of their own, unless the test chose one.
-        self.webhook = free_port()
         if "--webhookAddr" not in extra:
             source += ["--webhookAddr", f"127.0.0.1:{self.webhook}"]
         self.proc = spawn([binary, *source,
                            "--grpcAddr", f"127.0.0.1:{self.grpc}",
                            "--httpAddr", f"127.0.0.1:{self.http}",
                            "--monitoringAddr", f"127.0.0.1:{self.mon}",
-                           "--secureGRPCAddr", f"127.0.0.1:{free_port()}",
+                           "--secureGRPCAddr", f"127.0.0.1:{self.secure}",
                            "--caStateDir", os.path.join(workdir, "ca"), *extra],
                           stdout=self.log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                           env=env)
 
+    def ports(self):
+        return [self.grpc, self.secure, self.http, self.mon, self.webhook]
+
+    def wait(self, cond, what, timeout=30):
+        """wait_until(cond) while this meshd runs; its log tail on failure."""
+        return wait_until(cond, what, timeout=timeout, proc=self.proc, tail=self.log_tail)
+
     def wait_ready(self, timeout=20):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise Failure(f"meshd exited with {self.proc.returncode}:\n{self.log_tail()}")
-            try:
-                status, _ = http_get(f"http://127.0.0.1:{self.http}/ready")
-                if status == 200:
-                    return
-            except Exception:
-                pass
-            time.sleep(0.1)
-        raise Failure("meshd did not become ready:\n" + self.log_tail())
+        self.wait(lambda: http_get(f"http://127.0.0.1:{self.http}/ready")[0] == 200,
+                  "meshd ready", timeout=timeout)
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(10)
 
     def get_json(self, path):
         _, body = http_get(f"http://127.0.0.1:{self.mon}{path}")
@@ -136,6 +167,77 @@ class Meshd:
 
     def log_tail(self, n=40):
         return "\n".join(self.log_text().splitlines()[-n:])
+
+
+class FakeApi:
+    """The test API server (tests/kube/fake_apiserver.py) on a port it picks; kill() and
+    start() restart it on the same port (from `state_file`, when given)."""
+
+    SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "kube",
+                          "fake_apiserver.py")
+
+    def __init__(self, workdir, state_file=None, bookmark_secs=None):
+        self.workdir = workdir
+        self.state = state_file
+        self.bookmark_secs = bookmark_secs
+        self.port = 0
+        self.proc = None
+        self.start()
+
+    def start(self):
+        args = [sys.executable, self.SCRIPT, "--port", str(self.port), "--exit-with-parent"]
+        if self.bookmark_secs is not None:
+            args += ["--bookmark-secs", str(self.bookmark_secs)]
+        if self.state is not None:
+            args += ["--state-file", self.state]
+        self.log = open(os.path.join(self.workdir, "api.log"), "a")
+        self.proc = spawn(args, stderr=self.log, stdin=subprocess.DEVNULL)
+        line = self.proc.stdout.readline().split()
+        if len(line) != 2 or line[0] != "PORT":
+            raise Failure("fake API server did not start")
+        self.port = int(line[1])
+
+    def kill(self):
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+
+    def call(self, method, path, body=None):
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", data=data,
+                                     method=method, headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return json.loads(r.read().decode() or "null")
+
+    def get(self, path):
+        """(HTTP status, JSON body) without raising on 4xx."""
+        try:
+            return 200, self.call("GET", path)
+        except urllib.error.HTTPError as e:
+            return e.code, None
+
+    def add_tokens(self, tokens):
+        """Tokens the TokenReview endpoint accepts: [{token, username, audiences}]."""
+        self.call("POST", "/_fake/tokens", tokens)
+
+    def write_kubeconfig(self, path, namespace="istio-system", token=None):
+        """A kubeconfig for this server (meshd's --kubeconfig, kubectl's); returns `path`."""
+        user = f"{{token: {token}}}" if token else "{}"
+        write_atomic(path, f"""apiVersion: v1
+kind: Config
+clusters: [{{name: fake, cluster: {{server: "http://127.0.0.1:{self.port}"}}}}]
+contexts: [{{name: fake, context: {{cluster: fake, user: fake, namespace: {namespace}}}}}]
+current-context: fake
+users: [{{name: fake, user: {user}}}]
+""")
+        return path
+
+
+def private_copy(binary, workdir):
+    """A copy of `binary` in workdir, for tests that run long: other builds may relink it."""
+    copy = os.path.join(workdir, os.path.basename(binary))
+    shutil.copyfile(binary, copy)
+    os.chmod(copy, 0o755)
+    return copy
 
 
 def start_backend(binary, backend_id):

@@ -7,23 +7,18 @@ server kill + restart, compaction (410) and injected 500/429 leave meshd with ex
 API's state; two replicas elect exactly one leader, and when it dies the other takes over."""
 import argparse
 import base64
-import json
 import math
 import os
-import shutil
 import signal
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (Failure, Meshd, check, cpp_client, log, main, node_client,  # noqa: E402
-                     spawn, start_backend, write_bootstrap)
+from harness import (FakeApi, Failure, Meshd, check, cpp_client, log, main,  # noqa: E402
+                     node_client, private_copy, start_backend, write_bootstrap)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-FAKE = os.path.join(HERE, "..", "kube", "fake_apiserver.py")
 KUBECTL = os.environ.get("KUBECTL", "/usr/bin/kubectl")
 LEASE = {"--leaseDuration": "3s", "--renewDeadline": "2s", "--retryPeriod": "500ms"}
 
@@ -176,43 +171,12 @@ def within(count, total, share, sigmas=5):
     return abs(count - total * share) <= sigmas * sd
 
 
-class Api:
+class Api(FakeApi):
     """The fake API server process; restartable on the same port from its state file."""
 
     def __init__(self, workdir):
-        self.workdir = workdir
-        self.state = os.path.join(workdir, "api-state.json")
-        self.port = 0
-        self.proc = None
-        self.start()
-
-    def start(self):
-        self.log = open(os.path.join(self.workdir, "api.log"), "a")
-        self.proc = spawn([sys.executable, FAKE, "--port", str(self.port), "--bookmark-secs", "2",
-                           "--state-file", self.state, "--exit-with-parent"],
-                          stderr=self.log, stdin=subprocess.DEVNULL)
-        line = self.proc.stdout.readline().split()
-        if len(line) != 2 or line[0] != "PORT":
-            raise Failure("fake API server did not start")
-        self.port = int(line[1])
-
-    def kill(self):
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait()
-
-    def call(self, method, path, body=None):
-        data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", data=data, method=method,
-                                     headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=10) as r:
-            return json.loads(r.read().decode() or "null")
-
-    def get(self, path):
-        """(HTTP status, JSON body) without raising on 4xx."""
-        try:
-            return 200, self.call("GET", path)
-        except urllib.error.HTTPError as e:
-            return e.code, None
+        super().__init__(workdir, state_file=os.path.join(workdir, "api-state.json"),
+                         bookmark_secs=2)
 
     def names(self, path):
         return {(i["metadata"].get("namespace", ""), i["metadata"]["name"]): i
@@ -276,26 +240,16 @@ def split_of(client, n=1000):
 def test(workdir, args):
     t_start = time.time()
     # A private copy: other builds may relink the binary while the test runs.
-    binary = os.path.join(workdir, "meshd")
     deadline = time.time() + 120
     while time.time() < deadline:  # wait out a relink in progress
         st = os.stat(args.meshd)
         time.sleep(0.5)
         if os.access(args.meshd, os.X_OK) and os.stat(args.meshd).st_mtime == st.st_mtime:
             break
-    shutil.copyfile(args.meshd, binary)
-    os.chmod(binary, 0o755)
-    args.meshd = binary
+    args.meshd = private_copy(args.meshd, workdir)
     api = Api(workdir)
-    kubeconfig = os.path.join(workdir, "kubeconfig")
-    with open(kubeconfig, "w") as f:
-        f.write(f"""apiVersion: v1
-kind: Config
-clusters: [{{name: fake, cluster: {{server: "http://127.0.0.1:{api.port}"}}}}]
-contexts: [{{name: fake, context: {{cluster: fake, user: fake, namespace: default}}}}]
-current-context: fake
-users: [{{name: fake, user: {{token: fake-token}}}}]
-""")
+    kubeconfig = api.write_kubeconfig(os.path.join(workdir, "kubeconfig"), namespace="default",
+                                      token="fake-token")
 
     def kubectl_apply(text, name):
         path = os.path.join(workdir, name)
@@ -509,7 +463,10 @@ users: [{{name: fake, user: {{token: fake-token}}}}]
     env_c = dict(os.environ, POD_NAME="meshd-c")
     meshd_c = Meshd(args.meshd, None, workdir, extra=common + ["--caStateDir", os.path.join(workdir, "ca-c")], name="meshd-c", env=env_c)
     meshd_c.wait_ready()
-    time.sleep(1.0)
+    # Once it has read the lease (it names the holder), it must not hold it.
+    holder = other.get_json("/debug/leaderz")["identity"]
+    meshd_c.wait(lambda: meshd_c.get_json("/debug/leaderz").get("holder") == holder,
+                 f"the new replica sees the lease held by {holder}", timeout=10)
     check(not meshd_c.get_json("/debug/leaderz")["leader"], "a new replica does not take a held lease")
     t0 = time.time()
     other.proc.send_signal(signal.SIGKILL)

@@ -8,10 +8,9 @@ import json
 import os
 import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (Failure, Meshd, check, cpp_client, free_port, log, main,  # noqa: E402
+from harness import (Meshd, check, cpp_client, free_port, log, main,  # noqa: E402
                      start_backend, write_atomic, write_bootstrap)
 
 MESH = """\
@@ -78,15 +77,6 @@ def meshctl(binary, *args, addr=None):
     return p
 
 
-def wait_for(cond, timeout, what):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if cond():
-            return
-        time.sleep(0.1)
-    raise Failure(f"timed out waiting for {what}")
-
-
 def test(workdir, args):
     v1 = start_backend(args.echo_server, "v1")
     config = os.path.join(workdir, "config")
@@ -119,7 +109,7 @@ def test(workdir, args):
         sync = meshd.get_json("/debug/syncz")
         return len(sync) == 1 and all(t.get("version_acked") == t.get("version_sent")
                                       for t in sync[0]["types"].values())
-    wait_for(synced, 15, "the client to ACK everything")
+    meshd.wait(synced, "the client to ACK everything", timeout=15)
 
     p = meshctl(args.meshctl, "proxy-status", addr=addr)
     lines = p.stdout.splitlines()

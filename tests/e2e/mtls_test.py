@@ -7,15 +7,13 @@ with no failures, across a restart of meshd that keeps the same root."""
 import argparse
 import json
 import os
-import subprocess
 import sys
 import threading
 import time
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (Client, Failure, check, free_port, http_get, log, main, spawn,  # noqa: E402
-                     write_atomic)
+from harness import (Client, FakeApi, Failure, Meshd, check, free_port, log, main,  # noqa: E402
+                     spawn, write_atomic)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TD = "cluster.local"
@@ -49,45 +47,12 @@ spec:
 """
 
 
-class MeshdProc:
-    def __init__(self, binary, workdir, config, kubeconfig, ports=None):
-        self.grpc, self.secure, self.http, self.mon = ports or [free_port() for _ in range(4)]
-        self.log_path = os.path.join(workdir, "meshd.log")
-        self.log_file = open(self.log_path, "a")
-        self.proc = spawn([binary, "--configDir", config,
-                           "--grpcAddr", f"127.0.0.1:{self.grpc}",
-                           "--secureGRPCAddr", f"127.0.0.1:{self.secure}",
-                           "--httpAddr", f"127.0.0.1:{self.http}",
-                           "--monitoringAddr", f"127.0.0.1:{self.mon}",
-                           "--caStateDir", os.path.join(workdir, "ca"),
-                           "--cacertsDir", os.path.join(workdir, "no-cacerts"),
-                           "--kubeconfig", kubeconfig],
-                          stdout=self.log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-
-    def ports(self):
-        return [self.grpc, self.secure, self.http, self.mon]
-
-    def wait_ready(self, timeout=20):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise Failure(f"meshd exited with {self.proc.returncode}:\n{self.tail()}")
-            try:
-                if http_get(f"http://127.0.0.1:{self.http}/ready")[0] == 200:
-                    return
-            except Exception:
-                pass
-            time.sleep(0.1)
-        raise Failure("meshd did not become ready:\n" + self.tail())
-
-    def stop(self):
-        self.proc.terminate()
-        self.proc.wait(10)
-
-    def tail(self, n=30):
-        self.log_file.flush()
-        with open(self.log_path) as f:
-            return "\n".join(f.read().splitlines()[-n:])
+def start_meshd(binary, workdir, config, kubeconfig, ports=None):
+    """meshd on the config directory, with --kubeconfig for TokenReview; no cacerts (its
+    self-signed root). `ports` restarts it on the same ports."""
+    return Meshd(binary, config, workdir, ports=ports,
+                 extra=["--cacertsDir", os.path.join(workdir, "no-cacerts"),
+                        "--kubeconfig", kubeconfig])
 
 
 class AgentProc:
@@ -133,31 +98,18 @@ def read(path):
 
 def test(workdir, args):
     # The test API server, for TokenReview.
-    api = spawn([sys.executable, os.path.join(HERE, "../kube/fake_apiserver.py"), "--port", "0",
-                 "--exit-with-parent"], stderr=subprocess.DEVNULL)
-    api_port = int(api.stdout.readline().split()[1])
-    tokens = [{"token": "tok-server", "username": "system:serviceaccount:default:echo-server",
-               "audiences": ["istio-ca"]},
-              {"token": "tok-client", "username": "system:serviceaccount:default:client",
-               "audiences": ["istio-ca"]}]
-    req = urllib.request.Request(f"http://127.0.0.1:{api_port}/_fake/tokens",
-                                 data=json.dumps(tokens).encode(), method="POST",
-                                 headers={"Content-Type": "application/json"})
-    urllib.request.urlopen(req, timeout=5).read()
-    kubeconfig = os.path.join(workdir, "kubeconfig")
-    write_atomic(kubeconfig, f"""apiVersion: v1
-kind: Config
-clusters: [{{name: fake, cluster: {{server: "http://127.0.0.1:{api_port}"}}}}]
-contexts: [{{name: fake, context: {{cluster: fake, user: fake, namespace: istio-system}}}}]
-current-context: fake
-users: [{{name: fake, user: {{}}}}]
-""")
+    api = FakeApi(workdir)
+    api.add_tokens([{"token": "tok-server", "username": "system:serviceaccount:default:echo-server",
+                     "audiences": ["istio-ca"]},
+                    {"token": "tok-client", "username": "system:serviceaccount:default:client",
+                     "audiences": ["istio-ca"]}])
+    kubeconfig = api.write_kubeconfig(os.path.join(workdir, "kubeconfig"))
 
     port = free_port()
     config = os.path.join(workdir, "config")
     os.makedirs(config)
     write_atomic(os.path.join(config, "mesh.yaml"), MESH.format(port=port))
-    meshd = MeshdProc(args.meshd, workdir, config, kubeconfig)
+    meshd = start_meshd(args.meshd, workdir, config, kubeconfig)
     meshd.wait_ready()
     root_path = os.path.join(workdir, "ca", "root", "root-cert.pem")
     check(os.path.exists(root_path), "meshd created and persisted a self-signed root")
@@ -204,7 +156,7 @@ users: [{{name: fake, user: {{}}}}]
         if not restarted and time.time() - start > 5:
             ports = meshd.ports()
             meshd.stop()
-            meshd = MeshdProc(args.meshd, workdir, config, kubeconfig, ports)
+            meshd = start_meshd(args.meshd, workdir, config, kubeconfig, ports)
             meshd.wait_ready()
             restarted = True
             log("     meshd restarted")

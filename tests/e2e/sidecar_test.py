@@ -13,19 +13,16 @@ import argparse
 import json
 import os
 import queue
-import shutil
 import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Failure, check, free_port, http_get, log, main, spawn, write_atomic  # noqa: E402
+from harness import (FakeApi, Failure, Meshd, check, log, main, private_copy, spawn,  # noqa: E402
+                     write_atomic)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-FAKE = os.path.join(HERE, "..", "kube", "fake_apiserver.py")
 AGENT = os.path.join(HERE, "pilot_agent.js")
 NODE_IP = "10.1.0.1"  # productpage-v1-0, the simulated sidecar's pod
 PRODUCTPAGE = {"namespace": "default", "pod": "productpage-v1-0", "ip": NODE_IP,
@@ -102,58 +99,8 @@ def istio_objects():
     ]
 
 
-class Api:
-    def __init__(self, workdir):
-        self.proc = spawn([sys.executable, FAKE, "--port", "0", "--exit-with-parent"],
-                          stderr=open(os.path.join(workdir, "api.log"), "w"),
-                          stdin=subprocess.DEVNULL)
-        line = self.proc.stdout.readline().split()
-        if len(line) != 2 or line[0] != "PORT":
-            raise Failure("fake API server did not start")
-        self.port = int(line[1])
-
-    def call(self, method, path, body=None):
-        data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", data=data,
-                                     method=method, headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=10) as r:
-            return json.loads(r.read().decode() or "null")
-
-
-class MeshdProc:
-    def __init__(self, binary, workdir, kubeconfig):
-        self.grpc, self.secure, self.http, self.mon = (free_port() for _ in range(4))
-        self.log_path = os.path.join(workdir, "meshd.log")
-        self.log_file = open(self.log_path, "w")
-        self.proc = spawn([binary, "--kubeconfig", kubeconfig,
-                           "--grpcAddr", f"127.0.0.1:{self.grpc}",
-                           "--secureGRPCAddr", f"127.0.0.1:{self.secure}",
-                           "--httpAddr", f"127.0.0.1:{self.http}",
-                           "--monitoringAddr", f"127.0.0.1:{self.mon}",
-                           "--caStateDir", os.path.join(workdir, "ca"),
-                           "--cacertsDir", os.path.join(workdir, "no-cacerts")],
-                          stdout=self.log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-
-    def tail(self, n=40):
-        self.log_file.flush()
-        with open(self.log_path) as f:
-            return "\n".join(f.read().splitlines()[-n:])
-
-    def wait(self, cond, what, timeout=30):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise Failure(f"meshd exited with {self.proc.returncode}:\n{self.tail()}")
-            try:
-                if cond():
-                    return
-            except Exception:
-                pass
-            time.sleep(0.1)
-        raise Failure(f"{what}: not within {timeout} s\n{self.tail()}")
-
-    def configz(self):
-        return json.loads(http_get(f"http://127.0.0.1:{self.mon}/debug/configz")[1])
+def configz(meshd):
+    return meshd.get_json("/debug/configz")
 
 
 class Agent:
@@ -223,31 +170,24 @@ def expect_complete(name, code, s, validate, out):
 def test(workdir, args):
     t_start = time.time()
     # A private copy: other builds may relink the binary while the test runs.
-    binary = os.path.join(workdir, "meshd")
-    shutil.copyfile(args.meshd, binary)
-    os.chmod(binary, 0o755)
+    binary = private_copy(args.meshd, workdir)
 
-    api = Api(workdir)
+    api = FakeApi(workdir)
     api.call("POST", "/_fake/objects", {"items": k8s_objects() + istio_objects()})
-    api.call("POST", "/_fake/tokens", [
+    api.add_tokens([
         {"token": "tok-productpage", "username": "system:serviceaccount:default:bookinfo-productpage",
          "audiences": ["istio-ca"], "pod_name": "productpage-v1-0"},
         {"token": "tok-mysqldb", "username": "system:serviceaccount:db:mysqldb",
          "audiences": ["istio-ca"], "pod_name": "mysqldb-v1-0"}])
-    kubeconfig = os.path.join(workdir, "kubeconfig")
-    write_atomic(kubeconfig, f"""apiVersion: v1
-kind: Config
-clusters: [{{name: fake, cluster: {{server: "http://127.0.0.1:{api.port}"}}}}]
-contexts: [{{name: fake, context: {{cluster: fake, user: fake, namespace: istio-system}}}}]
-current-context: fake
-users: [{{name: fake, user: {{}}}}]
-""")
+    kubeconfig = api.write_kubeconfig(os.path.join(workdir, "kubeconfig"))
 
-    meshd = MeshdProc(binary, workdir, kubeconfig)
-    meshd.wait(lambda: http_get(f"http://127.0.0.1:{meshd.http}/ready")[0] == 200, "meshd ready")
+    meshd = Meshd(binary, None, workdir,
+                  extra=["--kubeconfig", kubeconfig,
+                         "--cacertsDir", os.path.join(workdir, "no-cacerts")])
+    meshd.wait_ready(timeout=30)
 
     def synced():
-        z = meshd.configz()
+        z = configz(meshd)
         services = {s["hostname"]: s["endpoints"] for s in z.get("services", [])}
         kinds = {c["kind"] for c in z["configs"]}
         return (services.get("reviews.default.svc.cluster.local") == 3 and

@@ -7,7 +7,6 @@ clusters is named, with its error text, on the objects whose resources it refuse
 field path; /debug/configz shows the same status (file mode's view)."""
 import argparse
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -15,7 +14,8 @@ import time
 import yaml
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Failure, Meshd, check, cpp_client, log, main, start_backend, write_bootstrap  # noqa: E402
+from harness import (Failure, Meshd, check, cpp_client, log, main, private_copy,  # noqa: E402
+                     start_backend, write_bootstrap)
 from kube_test import HERE, KUBECTL, LEASE, MESH, VS, Api, pod, slice_yaml  # noqa: E402
 
 AGENT = os.path.join(HERE, "pilot_agent.js")
@@ -42,19 +42,10 @@ def condition(obj, ctype):
 
 
 def test(workdir, args):
-    binary = os.path.join(workdir, "meshd")
-    shutil.copyfile(args.meshd, binary)
-    os.chmod(binary, 0o755)
+    binary = private_copy(args.meshd, workdir)
     api = Api(workdir)
-    kubeconfig = os.path.join(workdir, "kubeconfig")
-    with open(kubeconfig, "w") as f:
-        f.write(f"""apiVersion: v1
-kind: Config
-clusters: [{{name: fake, cluster: {{server: "http://127.0.0.1:{api.port}"}}}}]
-contexts: [{{name: fake, context: {{cluster: fake, user: fake, namespace: default}}}}]
-current-context: fake
-users: [{{name: fake, user: {{token: fake-token}}}}]
-""")
+    kubeconfig = api.write_kubeconfig(os.path.join(workdir, "kubeconfig"), namespace="default",
+                                      token="fake-token")
 
     def kubectl(*argv):
         out = subprocess.run([KUBECTL, "--kubeconfig", kubeconfig, "--cache-dir",

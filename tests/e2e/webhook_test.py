@@ -11,13 +11,12 @@ import argparse
 import base64
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Failure, Meshd, check, free_port, log, main  # noqa: E402
+from harness import Failure, Meshd, check, free_port, log, main, private_copy  # noqa: E402
 from kube_test import Api, KUBECTL  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -75,23 +74,14 @@ spec:
 
 
 def test(workdir, args):
-    binary = os.path.join(workdir, "meshd")  # a private copy: builds may relink it
-    shutil.copyfile(args.meshd, binary)
-    os.chmod(binary, 0o755)
+    binary = private_copy(args.meshd, workdir)
     webhook_port = free_port()
     # The API server reaches istiod.istio-system.svc:443 at meshd's webhook port.
     os.environ["FAKE_APISERVER_WEBHOOK_HOSTS"] = \
         f"istiod.istio-system.svc:443=127.0.0.1:{webhook_port}"
     api = Api(workdir)
-    kubeconfig = os.path.join(workdir, "kubeconfig")
-    with open(kubeconfig, "w") as f:
-        f.write(f"""apiVersion: v1
-kind: Config
-clusters: [{{name: fake, cluster: {{server: "http://127.0.0.1:{api.port}"}}}}]
-contexts: [{{name: fake, context: {{cluster: fake, user: fake, namespace: default}}}}]
-current-context: fake
-users: [{{name: fake, user: {{token: fake-token}}}}]
-""")
+    kubeconfig = api.write_kubeconfig(os.path.join(workdir, "kubeconfig"), namespace="default",
+                                      token="fake-token")
 
     def kubectl(*argv, stdin=None):
         return subprocess.run([KUBECTL, "--kubeconfig", kubeconfig, "--cache-dir",

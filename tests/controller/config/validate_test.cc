@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "controller/config/decoder.h"
 #include "controller/config/yaml.h"
 
@@ -26,6 +27,19 @@ std::string Check(const std::string& api_version, const std::string& kind,
   std::string message(c.status().message());
   REQUIRE(message.rfind(prefix, 0) == 0);
   return message.substr(prefix.size());
+}
+
+// The warnings an accepted object carries, "; "-joined ("refused: ..." when it is refused).
+std::string Warnings(const std::string& api_version, const std::string& kind,
+                     const std::string& spec) {
+  std::string yaml = absl::StrCat("apiVersion: ", api_version, "\nkind: ", kind,
+                                  "\nmetadata: {name: x, namespace: ns}\nspec:\n", spec);
+  auto docs = ParseYamlDocuments(yaml);
+  REQUIRE(docs.ok());
+  REQUIRE(docs->size() == 1);
+  auto c = DecodeObject((*docs)[0].value, DecodeOptions{"test"});
+  if (!c.ok()) return absl::StrCat("refused: ", c.status().message());
+  return absl::StrJoin((*c)->warnings, "; ");
 }
 
 std::string Gateway(const std::string& spec) {
@@ -87,22 +101,31 @@ TEST_CASE("Gateway: istiod refuses a gateway without servers", "[validate]") {
 TEST_CASE("Gateway: istiod refuses a server without port or hosts", "[validate]") {
   CHECK(Gateway("  servers:\n  - hosts: [a.example.com]\n") ==
         "spec.servers[0].port: required field is missing");
-  CHECK(Gateway("  servers:\n  - port: {number: 80, protocol: HTTP}\n") ==
+  CHECK(Gateway("  servers:\n  - port: {number: 80, name: p, protocol: HTTP}\n") ==
         "spec.servers[0].hosts: at least one host is required");
 }
 
+TEST_CASE("Gateway: istiod refuses a server port without name or protocol", "[validate]") {
+  CHECK(Gateway("  servers:\n  - port: {number: 80, protocol: HTTP}\n    hosts: [a]\n") ==
+        "spec.servers[0].port.name: required field is missing");
+  CHECK(Gateway("  servers:\n  - port: {number: 80, name: http}\n    hosts: [a]\n") ==
+        "spec.servers[0].port.protocol: required field is missing");
+}
+
 TEST_CASE("Gateway: istiod refuses a bad port number or protocol", "[validate]") {
-  CHECK(Gateway("  servers:\n  - port: {number: 70000, protocol: HTTP}\n    hosts: [a]\n") ==
-        "spec.servers[0].port.number: port number 70000 must be in [1, 65535]");
-  CHECK(Gateway("  servers:\n  - port: {number: 80, protocol: SMTP}\n    hosts: [a]\n") ==
+  CHECK(
+      Gateway("  servers:\n  - port: {number: 70000, name: p, protocol: HTTP}\n    hosts: [a]\n") ==
+      "spec.servers[0].port.number: port number 70000 must be in [1, 65535]");
+  CHECK(Gateway("  servers:\n  - port: {number: 80, name: p, protocol: SMTP}\n    hosts: [a]\n") ==
         "spec.servers[0].port.protocol: unknown protocol \"SMTP\"");
 }
 
 TEST_CASE("Gateway: istiod refuses hosts that are not [namespace/]dnsName", "[validate]") {
-  CHECK(
-      Gateway("  servers:\n  - port: {number: 80, protocol: HTTP}\n    hosts: [\"Bad_NS/a\"]\n") ==
-      "spec.servers[0].hosts[0]: \"Bad_NS\" is not a valid namespace");
-  CHECK(Gateway("  servers:\n  - port: {number: 80, protocol: HTTP}\n    hosts: [\"ns/a..b\"]\n") ==
+  CHECK(Gateway("  servers:\n  - port: {number: 80, name: p, protocol: HTTP}\n    hosts: "
+                "[\"Bad_NS/a\"]\n") ==
+        "spec.servers[0].hosts[0]: \"Bad_NS\" is not a valid namespace");
+  CHECK(Gateway("  servers:\n  - port: {number: 80, name: p, protocol: HTTP}\n    hosts: "
+                "[\"ns/a..b\"]\n") ==
         "spec.servers[0].hosts[0]: \"a..b\" is not a valid host name");
 }
 
@@ -116,24 +139,110 @@ TEST_CASE("Gateway: istiod refuses duplicate server port names", "[validate]") {
 }
 
 TEST_CASE("Gateway: istiod refuses HTTPS/TLS servers without TLS settings", "[validate]") {
-  CHECK(Gateway("  servers:\n  - port: {number: 443, protocol: HTTPS}\n    hosts: [a]\n") ==
-        "spec.servers[0].tls: a server with protocol HTTPS requires TLS settings");
+  CHECK(
+      Gateway("  servers:\n  - port: {number: 443, name: p, protocol: HTTPS}\n    hosts: [a]\n") ==
+      "spec.servers[0].tls: a server with protocol HTTPS requires TLS settings");
 }
 
 TEST_CASE("Gateway: istiod refuses SIMPLE/MUTUAL TLS without certificates", "[validate]") {
   CHECK(Gateway(R"(  servers:
-  - port: {number: 443, protocol: HTTPS}
+  - port: {number: 443, name: p, protocol: HTTPS}
     hosts: [a]
     tls: {mode: SIMPLE}
 )") == "spec.servers[0].tls.serverCertificate: mode SIMPLE requires credentialName or "
        "serverCertificate; spec.servers[0].tls.privateKey: mode SIMPLE requires credentialName "
        "or privateKey");
   CHECK(Gateway(R"(  servers:
-  - port: {number: 443, protocol: HTTPS}
+  - port: {number: 443, name: p, protocol: HTTPS}
     hosts: [a]
     tls: {mode: MUTUAL, serverCertificate: /c.pem, privateKey: /k.pem}
 )") == "spec.servers[0].tls.caCertificates: mode MUTUAL requires credentialName or "
        "caCertificates");
+}
+
+TEST_CASE("Gateway: OPTIONAL_MUTUAL needs certificates as MUTUAL; credentialName stands for them",
+          "[validate]") {
+  CHECK(Gateway(R"(  servers:
+  - port: {number: 443, name: https, protocol: HTTPS}
+    hosts: [a]
+    tls: {mode: OPTIONAL_MUTUAL, serverCertificate: /c.pem, privateKey: /k.pem}
+)") == "spec.servers[0].tls.caCertificates: mode OPTIONAL_MUTUAL requires credentialName or "
+       "caCertificates");
+  CHECK(Gateway(R"(  servers:
+  - port: {number: 443, name: https, protocol: HTTPS}
+    hosts: [a]
+    tls: {mode: MUTUAL, credentialName: cert}
+)") == "");
+  CHECK(Gateway(R"(  servers:
+  - port: {number: 443, name: tls, protocol: TLS}
+    hosts: [a]
+    tls: {mode: PASSTHROUGH}
+)") == "");
+}
+
+TEST_CASE("Gateway: istiod refuses certificates on an ISTIO_MUTUAL server", "[validate]") {
+  CHECK(Gateway(R"(  servers:
+  - port: {number: 15443, name: tls, protocol: TLS}
+    hosts: ["*.local"]
+    tls: {mode: ISTIO_MUTUAL}
+)") == "");
+  CHECK(Gateway(R"(  servers:
+  - port: {number: 15443, name: tls, protocol: TLS}
+    hosts: ["*.local"]
+    tls: {mode: ISTIO_MUTUAL, credentialName: cert}
+)") == "spec.servers[0].tls.credentialName: mode ISTIO_MUTUAL uses the mesh certificate; must "
+       "be empty");
+}
+
+TEST_CASE("Gateway: istiod refuses TLS settings on a plain-text server, except httpsRedirect",
+          "[validate]") {
+  CHECK(Gateway(R"(  servers:
+  - port: {number: 80, name: http, protocol: HTTP}
+    hosts: [a]
+    tls: {httpsRedirect: true}
+)") == "");
+  CHECK(Gateway(R"(  servers:
+  - port: {number: 80, name: http, protocol: HTTP}
+    hosts: [a]
+    tls: {mode: SIMPLE, credentialName: cert}
+)") == "spec.servers[0].tls: a server with protocol HTTP can only have tls.httpsRedirect");
+  CHECK(Gateway(R"(  servers:
+  - port: {number: 3306, name: mysql, protocol: TCP}
+    hosts: [a]
+    tls: {mode: PASSTHROUGH}
+)") == "spec.servers[0].tls: a server with protocol TCP cannot have TLS settings");
+}
+
+TEST_CASE("Gateway: istiod refuses a bind that is neither an IP nor unix://", "[validate]") {
+  CHECK(Gateway(R"(  servers:
+  - port: {number: 80, name: http, protocol: HTTP}
+    bind: 10.0.0.1
+    hosts: [a]
+)") == "");
+  CHECK(Gateway(R"(  servers:
+  - port: {number: 80, name: http, protocol: HTTP}
+    bind: gateway.local
+    hosts: [a]
+)") == "spec.servers[0].bind: \"gateway.local\" is not an IP address");
+}
+
+TEST_CASE("Gateway: istiod refuses a targetPort on a server", "[validate]") {
+  CHECK(Gateway(R"(  servers:
+  - port: {number: 80, name: http, protocol: HTTP, targetPort: 8080}
+    hosts: [a]
+)") == "spec.servers[0].port.targetPort: targetPort has no effect on a Gateway");
+}
+
+TEST_CASE("Gateway: istiod refuses the ~ namespace in hosts (Sidecar only)", "[validate]") {
+  CHECK(Gateway("  servers:\n  - port: {number: 80, name: p, protocol: HTTP}\n    hosts: "
+                "[\"~/a.com\"]\n") == "spec.servers[0].hosts[0]: \"~\" is not a valid namespace");
+  CHECK(Sidecar("  egress:\n  - hosts: [\"~/*\"]\n") == "");
+}
+
+TEST_CASE("Gateway: istiod refuses invalid or wildcard selector labels", "[validate]") {
+  CHECK(Gateway("  selector: {istio: \"*\"}\n  servers:\n  - port: {number: 80, name: p, protocol: "
+                "HTTP}\n    hosts: [a]\n") ==
+        "spec.selector[istio]: \"*\" is not a valid label value");
 }
 
 // ---- Sidecar -------------------------------------------------------------------------------
@@ -148,9 +257,36 @@ TEST_CASE("Sidecar: istiod refuses an empty configuration", "[validate]") {
   CHECK(Sidecar("  {}\n") == "spec: one of egress, ingress or outboundTrafficPolicy is required");
 }
 
-TEST_CASE("Sidecar: istiod refuses a workload selector without labels", "[validate]") {
-  CHECK(Sidecar("  workloadSelector: {labels: {}}\n  egress:\n  - hosts: [\"./*\"]\n") ==
-        "spec.workloadSelector.labels: a workload selector needs labels");
+TEST_CASE("Sidecar: istiod accepts a workload selector without labels, with a warning",
+          "[validate]") {
+  // istiod: "workload selector specified without labels ... will be applied to all services
+  // in namespace" is a warning, not a rejection.
+  const std::string spec = "  workloadSelector: {labels: {}}\n  egress:\n  - hosts: [\"./*\"]\n";
+  CHECK(Sidecar(spec) == "");
+  CHECK(Warnings("networking.istio.io/v1", "Sidecar", spec) ==
+        "spec.workloadSelector.labels: a workload selector without labels selects every "
+        "workload in the namespace");
+  CHECK(Warnings("networking.istio.io/v1", "Sidecar", "  egress:\n  - hosts: [\"./*\"]\n") == "");
+}
+
+TEST_CASE("Sidecar: istiod refuses wildcard workload selector labels", "[validate]") {
+  CHECK(Sidecar("  workloadSelector: {labels: {app: \"*\"}}\n  egress:\n  - hosts: [\"./*\"]\n") ==
+        "spec.workloadSelector.labels[app]: \"*\" is not a valid label value");
+}
+
+TEST_CASE("Sidecar: istiod refuses an invalid namespace or host in egress hosts", "[validate]") {
+  CHECK(Sidecar("  egress:\n  - hosts: [\"Bad_NS/a.com\"]\n") ==
+        "spec.egress[0].hosts[0]: \"Bad_NS\" is not a valid namespace");
+  CHECK(Sidecar("  egress:\n  - hosts: [\"ns/\"]\n") ==
+        "spec.egress[0].hosts[0]: \"\" is not a valid host name");
+}
+
+TEST_CASE("Sidecar: istiod refuses listener port numbers out of range", "[validate]") {
+  CHECK(Sidecar(
+            "  egress:\n  - port: {number: 0, protocol: HTTP, name: h}\n    hosts: [\"./*\"]\n") ==
+        "spec.egress[0].port.number: port number 0 must be in [1, 65535]");
+  CHECK(Sidecar("  ingress:\n  - port: {number: 70000, protocol: HTTP, name: h}\n") ==
+        "spec.ingress[0].port.number: port number 70000 must be in [1, 65535]");
 }
 
 TEST_CASE("Sidecar: istiod refuses egress hosts without a namespace", "[validate]") {
@@ -185,6 +321,54 @@ TEST_CASE("Sidecar: istiod refuses duplicate listener ports", "[validate]") {
 )") == "spec.ingress[1].port.number: port 80 is used by another ingress listener");
 }
 
+TEST_CASE("Sidecar: defaultEndpoint is a loopback or any address with a port, or unix://",
+          "[validate]") {
+  for (const char* ok : {"127.0.0.1:8080", "0.0.0.0:8080", "[::1]:8080", "[::]:8080", ":8080",
+                         "unix:///var/run/app.sock", "unix://@app"}) {
+    CAPTURE(ok);
+    CHECK(Sidecar(absl::StrCat("  ingress:\n  - port: {number: 80, protocol: HTTP, name: h}\n"
+                               "    defaultEndpoint: \"",
+                               ok, "\"\n")) == "");
+  }
+  CHECK(Sidecar("  ingress:\n  - port: {number: 80, protocol: HTTP, name: h}\n"
+                "    defaultEndpoint: 10.0.0.1:8080\n") ==
+        "spec.ingress[0].defaultEndpoint: \"10.0.0.1:8080\" must be 127.0.0.1:<port>, "
+        "0.0.0.0:<port>, [::1]:<port>, [::]:<port> or unix://<path>");
+  CHECK(Sidecar("  ingress:\n  - port: {number: 80, protocol: HTTP, name: h}\n"
+                "    defaultEndpoint: 127.0.0.1\n") ==
+        "spec.ingress[0].defaultEndpoint: \"127.0.0.1\" must be 127.0.0.1:<port>, "
+        "0.0.0.0:<port>, [::1]:<port>, [::]:<port> or unix://<path>");
+  CHECK(Sidecar("  ingress:\n  - port: {number: 80, protocol: HTTP, name: h}\n"
+                "    defaultEndpoint: unix://app.sock\n") ==
+        "spec.ingress[0].defaultEndpoint: \"app.sock\" is not an absolute path to a file");
+}
+
+TEST_CASE("Sidecar: istiod refuses a bind that is not an IP, bad port names and protocols",
+          "[validate]") {
+  CHECK(Sidecar("  ingress:\n  - port: {number: 80, protocol: HTTP, name: h}\n    bind: "
+                "localhost\n") == "spec.ingress[0].bind: \"localhost\" is not an IP address");
+  CHECK(Sidecar("  egress:\n  - port: {number: 80, protocol: HTTP, name: h}\n    bind: "
+                "127.0.0.2\n    hosts: [\"./*\"]\n") == "");
+  CHECK(Sidecar("  egress:\n  - port: {number: 80, protocol: HTTP, name: Web_1}\n    hosts: "
+                "[\"./*\"]\n") == "spec.egress[0].port.name: \"Web_1\" is not a valid port name");
+  CHECK(Sidecar("  ingress:\n  - port: {number: 80, protocol: SMTP, name: h}\n") ==
+        "spec.ingress[0].port.protocol: unknown protocol \"SMTP\"");
+}
+
+TEST_CASE("Sidecar: istiod refuses ingress TLS it cannot serve", "[validate]") {
+  const std::string head = "  ingress:\n  - port: {number: 8443, protocol: HTTPS, name: h}\n";
+  CHECK(Sidecar(head +
+                "    tls: {mode: SIMPLE, serverCertificate: /c.pem, privateKey: /k.pem}\n") == "");
+  CHECK(Sidecar(head + "    tls: {mode: SIMPLE, credentialName: c}\n") ==
+        "spec.ingress[0].tls.credentialName: is not supported on a Sidecar ingress listener");
+  CHECK(Sidecar(head + "    tls: {mode: ISTIO_MUTUAL}\n") ==
+        "spec.ingress[0].tls.mode: mode ISTIO_MUTUAL is not allowed on a Sidecar ingress "
+        "listener");
+  CHECK(Sidecar(head + "    tls: {mode: SIMPLE, serverCertificate: /c.pem, privateKey: /k.pem, "
+                       "subjectAltNames: [a]}\n") ==
+        "spec.ingress[0].tls.subjectAltNames: is not supported on a Sidecar ingress listener");
+}
+
 TEST_CASE("Sidecar: istiod refuses an ingress listener without a port", "[validate]") {
   CHECK(Sidecar("  ingress:\n  - defaultEndpoint: 127.0.0.1:8080\n") ==
         "spec.ingress[0].port: required field is missing");
@@ -216,6 +400,11 @@ TEST_CASE("PeerAuthentication: istiod refuses an unknown mode", "[validate]") {
         "spec.mtls.mode: unknown value \"ON\", must be one of UNSET, DISABLE, PERMISSIVE, STRICT");
 }
 
+TEST_CASE("PeerAuthentication: portLevelMtls needs a selector with labels", "[validate]") {
+  CHECK(Pa("  selector: {matchLabels: {}}\n  portLevelMtls:\n    8080: {mode: DISABLE}\n") ==
+        "spec.portLevelMtls: portLevelMtls requires a workload selector");
+}
+
 TEST_CASE("PeerAuthentication: istiod refuses invalid selector labels", "[validate]") {
   CHECK(Pa("  selector: {matchLabels: {\"a b\": x}}\n") ==
         "spec.selector.matchLabels[a b]: \"a b\" is not a valid label key");
@@ -244,15 +433,78 @@ TEST_CASE(
     "AuthorizationPolicy: istiod refuses CUSTOM without a provider and a provider "
     "without CUSTOM",
     "[validate]") {
-  CHECK(Ap("  action: CUSTOM\n") == "spec.provider: action CUSTOM requires a provider");
-  CHECK(Ap("  action: DENY\n  provider: {name: ext}\n") ==
+  CHECK(Ap("  action: CUSTOM\n  rules: [{}]\n") ==
+        "spec.provider: action CUSTOM requires a provider");
+  CHECK(Ap("  action: DENY\n  provider: {name: ext}\n  rules: [{}]\n") ==
         "spec.provider: a provider may only be set with action CUSTOM");
 }
 
+TEST_CASE("AuthorizationPolicy: istiod refuses DENY and CUSTOM without rules", "[validate]") {
+  CHECK(Ap("  action: DENY\n") ==
+        "spec.rules: action DENY without rules never triggers; add an empty rule {} to match "
+        "every request");
+  CHECK(Ap("  action: DENY\n  rules: [{}]\n") == "");
+  CHECK(Ap("  action: CUSTOM\n  provider: {name: ext}\n") ==
+        "spec.rules: action CUSTOM without rules never triggers; add an empty rule {} to match "
+        "every request");
+  CHECK(Ap("  action: CUSTOM\n  provider: {name: ext}\n  rules: [{}]\n") == "");
+  CHECK(Ap("  action: ALLOW\n") == "");  // allow-nothing
+}
+
+TEST_CASE("AuthorizationPolicy: istiod refuses a CUSTOM provider without a name", "[validate]") {
+  CHECK(Ap("  action: CUSTOM\n  provider: {}\n  rules: [{}]\n") ==
+        "spec.provider.name: required field is missing");
+}
+
+TEST_CASE("AuthorizationPolicy: istiod refuses targetRef together with targetRefs", "[validate]") {
+  CHECK(Ap("  targetRef: {group: gateway.networking.k8s.io, kind: Gateway, name: a}\n  targetRefs: "
+           "[{group: gateway.networking.k8s.io, kind: Gateway, name: b}]\n") ==
+        "spec: only one of targetRef or targetRefs may be set");
+  CHECK(Ap("  targetRefs: [{name: b}]\n") == "spec.targetRefs[0].kind: required field is missing");
+}
+
+TEST_CASE("AuthorizationPolicy: istiod refuses bad remote IP blocks and notPorts", "[validate]") {
+  CHECK(Ap("  rules:\n  - from:\n    - source: {remoteIpBlocks: [\"1.2.3\"]}\n") ==
+        "spec.rules[0].from[0].source.remoteIpBlocks[0]: \"1.2.3\" is not an IP address or CIDR");
+  CHECK(Ap("  rules:\n  - to:\n    - operation: {notPorts: [\"0\"]}\n") ==
+        "spec.rules[0].to[0].operation.notPorts[0]: \"0\" is not a port number");
+  CHECK(Ap("  rules:\n  - when:\n    - key: request.headers[]\n      values: [a]\n") ==
+        "spec.rules[0].when[0].key: unknown attribute \"request.headers[]\"");
+}
+
+TEST_CASE("AuthorizationPolicy: targetRef names a Service, ServiceEntry or Gateway API Gateway",
+          "[validate]") {
+  CHECK(Ap("  targetRefs:\n  - {kind: Service, name: a}\n  - {group: networking.istio.io, kind: "
+           "ServiceEntry, name: b}\n  - {group: gateway.networking.k8s.io, kind: Gateway, name: "
+           "c}\n") == "");
+  CHECK(Ap("  targetRef: {kind: Gateway, name: gw}\n") ==
+        "spec.targetRef.kind: must be a Service, a networking.istio.io ServiceEntry or a "
+        "gateway.networking.k8s.io Gateway, not core/Gateway");
+  CHECK(Ap("  targetRef: {group: networking.istio.io, kind: Gateway, name: gw}\n") ==
+        "spec.targetRef.kind: must be a Service, a networking.istio.io ServiceEntry or a "
+        "gateway.networking.k8s.io Gateway, not networking.istio.io/Gateway");
+}
+
+TEST_CASE("AuthorizationPolicy: istiod refuses a targetRef into another namespace", "[validate]") {
+  CHECK(Ap("  targetRef: {kind: Service, name: a, namespace: other}\n") ==
+        "spec.targetRef.namespace: must be empty: cross-namespace references are not supported");
+}
+
+TEST_CASE("AuthorizationPolicy: istiod refuses identity matches in a CUSTOM policy", "[validate]") {
+  const std::string head = "  action: CUSTOM\n  provider: {name: ext}\n  rules:\n";
+  CHECK(Ap(head + "  - to: [{operation: {paths: [/admin]}}]\n") == "");
+  CHECK(Ap(head + "  - from: [{source: {principals: [a], namespaces: [b]}}]\n") ==
+        "spec.rules[0].from[0].source.principals: is not supported with action CUSTOM; "
+        "spec.rules[0].from[0].source.namespaces: is not supported with action CUSTOM");
+  CHECK(Ap(head + "  - when: [{key: \"request.auth.claims[iss]\", values: [x]}]\n") ==
+        "spec.rules[0].when[0].key: is not supported with action CUSTOM");
+  CHECK(Ap(head + "  - from: [{source: {ipBlocks: [10.0.0.0/8]}}]\n") == "");
+}
+
 TEST_CASE("AuthorizationPolicy: istiod refuses selector together with targetRef", "[validate]") {
-  CHECK(Ap("  selector: {matchLabels: {app: a}}\n  targetRef: {kind: Gateway, name: gw}\n") ==
+  CHECK(Ap("  selector: {matchLabels: {app: a}}\n  targetRef: {kind: Service, name: gw}\n") ==
         "spec: only one of selector or targetRef(s) may be set");
-  CHECK(Ap("  targetRef: {kind: Gateway}\n") == "spec.targetRef.name: required field is missing");
+  CHECK(Ap("  targetRef: {kind: Service}\n") == "spec.targetRef.name: required field is missing");
 }
 
 TEST_CASE("AuthorizationPolicy: istiod refuses empty or missing sources and operations",
@@ -324,6 +576,32 @@ TEST_CASE("RequestAuthentication: istiod refuses empty audiences and token locat
         "spec.jwtRules[0].fromParams[0]: a query parameter name must not be empty");
 }
 
+TEST_CASE("RequestAuthentication: istiod refuses selector together with targetRef(s)",
+          "[validate]") {
+  CHECK(Ra("  selector: {matchLabels: {app: a}}\n  targetRefs: [{kind: Service, name: gw}]\n") ==
+        "spec: only one of selector or targetRef(s) may be set");
+  CHECK(Ra("  selector: {matchLabels: {\"a b\": x}}\n") ==
+        "spec.selector.matchLabels[a b]: \"a b\" is not a valid label key");
+}
+
+TEST_CASE("RequestAuthentication: istiod refuses inline jwks that is not a JWK Set", "[validate]") {
+  CHECK(Ra("  jwtRules:\n  - issuer: i\n    jwks: '{\"keys\": [{\"kty\": \"RSA\", \"e\": \"AQAB\", "
+           "\"n\": \"x\"}]}'\n") == "");
+  CHECK(Ra("  jwtRules:\n  - issuer: i\n    jwks: not-json\n") ==
+        "spec.jwtRules[0].jwks: is not a JSON Web Key Set");
+  CHECK(Ra("  jwtRules:\n  - issuer: i\n    jwks: '{\"keys\": 1}'\n") ==
+        "spec.jwtRules[0].jwks: is not a JSON Web Key Set");
+}
+
+TEST_CASE("RequestAuthentication: istiod refuses empty cookie names and a bad timeout",
+          "[validate]") {
+  CHECK(Ra("  jwtRules:\n  - issuer: i\n    fromCookies: [session, \"\"]\n") ==
+        "spec.jwtRules[0].fromCookies[1]: a cookie name must not be empty");
+  CHECK(Ra("  jwtRules:\n  - issuer: i\n    timeout: 0s\n") ==
+        "spec.jwtRules[0].timeout: duration must be at least 1ms");
+  CHECK(Ra("  jwtRules:\n  - issuer: i\n    timeout: 5s\n") == "");
+}
+
 TEST_CASE("RequestAuthentication: istiod refuses bad claim-to-header outputs", "[validate]") {
   CHECK(
       Ra("  jwtRules:\n  - issuer: i\n    outputClaimToHeaders: [{header: \"a b\", claim: c}]\n") ==
@@ -354,6 +632,21 @@ TEST_CASE("WorkloadEntry: istiod refuses an address that is neither IP nor DNS n
 TEST_CASE("WorkloadEntry: istiod refuses ports on a unix socket", "[validate]") {
   CHECK(We("  address: unix:///a.sock\n  ports: {http: 80}\n") ==
         "spec.ports: a unix:// endpoint must not have ports");
+}
+
+TEST_CASE("WorkloadEntry: a unix:// address is an absolute path or an abstract socket",
+          "[validate]") {
+  CHECK(We("  address: \"unix://@envoy-admin\"\n") == "");
+  CHECK(We("  address: \"unix://\"\n") == "spec.address: a unix:// address needs a socket path");
+  CHECK(We("  address: \"unix://run/a.sock\"\n") ==
+        "spec.address: \"run/a.sock\" is not an absolute path to a file");
+  CHECK(We("  address: \"unix:///run/\"\n") ==
+        "spec.address: \"/run/\" is not an absolute path to a file");
+}
+
+TEST_CASE("WorkloadEntry: istiod refuses invalid labels", "[validate]") {
+  CHECK(We("  address: 10.0.0.1\n  labels: {app: \"a b\"}\n") ==
+        "spec.labels[app]: \"a b\" is not a valid label value");
 }
 
 TEST_CASE("WorkloadEntry: istiod refuses bad port names and numbers", "[validate]") {
@@ -529,9 +822,9 @@ TEST_CASE("Telemetry: tracing, metrics and access logging are accepted", "[valid
 }
 
 TEST_CASE("Telemetry: istiod refuses selector together with targetRef(s)", "[validate]") {
-  CHECK(Tel("  selector: {matchLabels: {app: a}}\n  targetRefs: [{kind: Gateway, name: g}]\n") ==
+  CHECK(Tel("  selector: {matchLabels: {app: a}}\n  targetRefs: [{kind: Service, name: g}]\n") ==
         "spec: only one of selector or targetRef(s) may be set");
-  CHECK(Tel("  targetRef: {kind: Gateway, name: g}\n  targetRefs: [{kind: Gateway, name: h}]\n") ==
+  CHECK(Tel("  targetRef: {kind: Service, name: g}\n  targetRefs: [{kind: Service, name: h}]\n") ==
         "spec: only one of targetRef or targetRefs may be set");
 }
 

@@ -119,6 +119,38 @@ clusters: [{name: c, cluster: {server: "https://a", certificate-authority-data: 
             .message() == "certificate-authority-data: not base64");
 }
 
+TEST_CASE("kubeconfig: a context whose user is not defined connects without credentials",
+          "[kubeconfig]") {
+  // client-go: a missing user entry is an empty AuthInfo, not an error.
+  TempDir dir;
+  auto c = LoadKubeConfig(dir.Write("nouser", R"(current-context: x
+contexts: [{name: x, context: {cluster: c, user: ghost}}]
+clusters: [{name: c, cluster: {server: "https://a"}}]
+)"));
+  REQUIRE(c.ok());
+  CHECK(c->server == "https://a");
+  CHECK(c->token.empty());
+  CHECK(c->token_file.empty());
+  CHECK(c->client_cert_file.empty());
+}
+
+TEST_CASE("kubeconfig: client credentials that are not base64 are an error naming the field",
+          "[kubeconfig]") {
+  TempDir dir;
+  const std::string head = R"(current-context: x
+contexts: [{name: x, context: {cluster: c, user: u}}]
+clusters: [{name: c, cluster: {server: "https://a"}}]
+)";
+  CHECK(LoadKubeConfig(dir.Write("cert", head + "users: [{name: u, user: "
+                                                "{client-certificate-data: \"%%%\"}}]\n"))
+            .status()
+            .message() == "client-certificate-data: not base64");
+  CHECK(LoadKubeConfig(dir.Write("key", head + "users: [{name: u, user: "
+                                               "{client-key-data: \"%%%\"}}]\n"))
+            .status()
+            .message() == "client-key-data: not base64");
+}
+
 TEST_CASE("kubeconfig: unreadable or malformed YAML is an error, not an exception",
           "[kubeconfig]") {
   TempDir dir;

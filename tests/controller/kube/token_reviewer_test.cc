@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include "nlohmann/json.hpp"
+#include "tests/controller/kube/fake_kube_client.h"
 
 namespace meshd::kube {
 namespace {
@@ -75,6 +76,40 @@ TEST_CASE("TokenReview response: wrongly typed fields never throw and never auth
   CHECK(r->error.empty());
   CHECK(r->groups.empty());
   CHECK(r->audiences.empty());
+}
+
+TEST_CASE("TokenReview response: entries of other types in groups and audiences are skipped",
+          "[token_reviewer]") {
+  auto r = KubeTokenReviewer::ParseResponse(
+      200, R"({"status":{"authenticated":true,"user":{"username":"u","groups":["a",1,null,"b"]},
+               "audiences":[{"x":1},"istio-ca"]}})");
+  REQUIRE(r.ok());
+  CHECK(r->authenticated);
+  CHECK(r->groups == std::vector<std::string>{"a", "b"});
+  CHECK(r->audiences == std::vector<std::string>{"istio-ca"});
+}
+
+TEST_CASE("TokenReview: Review POSTs to tokenreviews and reads the answer; transport errors pass",
+          "[token_reviewer]") {
+  auto kube = std::make_shared<testing::FakeKubeClient>();
+  std::string sent;
+  kube->on_request = [&sent](const std::string&, const std::string&, const std::string& body) {
+    sent = body;
+    return KubeResponse{201, R"({"status":{"authenticated":true,"user":{"username":"u"}}})"};
+  };
+  KubeTokenReviewer reviewer(kube);
+  auto r = reviewer.Review("tok", {"istio-ca"});
+  REQUIRE(r.ok());
+  CHECK(r->authenticated);
+  CHECK(r->username == "u");
+  REQUIRE(kube->requests.size() == 1);
+  CHECK(kube->requests[0] == "POST /apis/authentication.k8s.io/v1/tokenreviews");
+  CHECK(json::parse(sent)["spec"] == json{{"token", "tok"}, {"audiences", {"istio-ca"}}});
+
+  kube->on_request = nullptr;  // the fake answers "no server"
+  auto down = reviewer.Review("tok", {});
+  CHECK(down.status().code() == absl::StatusCode::kUnavailable);
+  CHECK(down.status().message() == "no server");
 }
 
 }  // namespace

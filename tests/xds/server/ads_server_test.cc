@@ -5,6 +5,9 @@
 #include <grpcpp/grpcpp.h>
 
 #include <catch2/catch.hpp>
+#include <map>
+#include <string>
+#include <vector>
 
 #include "envoy/config/cluster/v3/cluster.pb.h"
 #include "envoy/config/endpoint/v3/endpoint.pb.h"
@@ -88,62 +91,114 @@ void SetNode(envoy::config::core::v3::Node* node) {
   (*node->mutable_metadata()->mutable_fields())["GENERATOR"].set_string_value("grpc");
 }
 
+// A proxy on a raw SotW stream that knows when the server has handled what it sent. A
+// stream's requests are handled one at a time, in order; so once Sync()'s own request is
+// answered, every request written before it (an ACK, a NACK) is in the server's bookkeeping.
+// No test polls or sleeps for that.
+class SotwProxy {
+ public:
+  explicit SotwProxy(Fixture& f) : stream_(f.stub->StreamAggregatedResources(&ctx_)) {}
+  ~SotwProxy() { ctx_.TryCancel(); }
+
+  // Subscribes to `names` of `type` (replacing the type's names; the stream's first request
+  // carries the node) and returns the answer.
+  DiscoveryResponse Subscribe(const std::string& type, const std::vector<std::string>& names) {
+    DiscoveryRequest& req = requests_[type];
+    req.set_type_url(type);
+    req.clear_resource_names();
+    for (const auto& n : names) req.add_resource_names(n);
+    Write(req);
+    return Read();
+  }
+  // ACKs `resp` (NACKs it with `error`, keeping the last accepted version, as Envoy) and
+  // returns once the server has handled the reply.
+  void Reply(const DiscoveryResponse& resp, const std::string& error = "") {
+    DiscoveryRequest& req = requests_[resp.type_url()];
+    req.set_response_nonce(resp.nonce());
+    if (error.empty()) {
+      req.set_version_info(resp.version_info());
+      req.clear_error_detail();
+    } else {
+      req.mutable_error_detail()->set_message(error);
+    }
+    Write(req);
+    Sync();
+  }
+  DiscoveryResponse Read() {
+    DiscoveryResponse resp;
+    REQUIRE(stream_->Read(&resp));
+    return resp;
+  }
+  // Returns once the server has handled every request written before: it asks for
+  // istio.io/debug/syncz on this stream, which is answered while the request is handled and
+  // touches none of the stream's bookkeeping. The answer must be the next message on the
+  // stream (nothing else was pushed in between).
+  void Sync() {
+    DiscoveryRequest req;
+    req.set_type_url(kSynczType);
+    Write(req);
+    REQUIRE(Read().type_url() == kSynczType);
+  }
+
+ private:
+  void Write(DiscoveryRequest& req) {
+    if (first_) SetNode(req.mutable_node());
+    REQUIRE(stream_->Write(req));
+    req.clear_node();
+    first_ = false;
+  }
+  grpc::ClientContext ctx_;
+  std::unique_ptr<grpc::ClientReaderWriter<DiscoveryRequest, DiscoveryResponse>> stream_;
+  std::map<std::string, DiscoveryRequest> requests_;
+  bool first_ = true;
+};
+
+// What the server keeps about `type` on its only proxy connection (streams that named no
+// proxy, like istioctl's, are skipped).
+TypeStatus StatusOf(AdsServer& ads, const std::string& type) {
+  for (const auto& c : ads.Status()) {
+    if (c.proxy_id.rfind("sidecar~", 0) != 0) continue;
+    for (const auto& t : c.types) {
+      if (t.type_url == type) return t;
+    }
+  }
+  return TypeStatus{};
+}
+
+const char* kReviewsRoute = "outbound|9080||reviews.default.svc.cluster.local";
+
 TEST_CASE("SotW: subscribe, ACK, push on change, NACK recorded", "[ads]") {
   Fixture f;
-  grpc::ClientContext ctx;
-  auto stream = f.stub->StreamAggregatedResources(&ctx);
-  DiscoveryRequest req;
-  SetNode(req.mutable_node());
-  req.set_type_url(kRouteType);
-  req.add_resource_names("outbound|9080||reviews.default.svc.cluster.local");
-  REQUIRE(stream->Write(req));
-  DiscoveryResponse resp;
-  REQUIRE(stream->Read(&resp));
+  SotwProxy proxy(f);
+  DiscoveryResponse resp = proxy.Subscribe(kRouteType, {kReviewsRoute});
   CHECK(resp.type_url() == kRouteType);
   CHECK(resp.version_info() == "1");
   CHECK(resp.resources_size() == 1);
   // ACK, then a config change pushes a new version by itself.
-  req.clear_node();
-  req.set_version_info(resp.version_info());
-  req.set_response_nonce(resp.nonce());
-  REQUIRE(stream->Write(req));
-  auto acked = [&f](const std::string& v) {
-    for (int i = 0; i < 200; ++i) {
-      auto status = f.ads.Status();
-      if (!status.empty() && !status[0].types.empty() && status[0].types[0].version_acked == v) {
-        return true;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    return false;
-  };
-  REQUIRE(acked("1"));  // an ACK racing a newer push would be stale, as it should
+  proxy.Reply(resp);
+  REQUIRE(StatusOf(f.ads, kRouteType).version_acked == "1");
   f.ads.OnSnapshot(testing::SnapshotFromYaml(Mesh(50, "10.0.0.2"), 2), Fixture::Full());
-  REQUIRE(stream->Read(&resp));
+  resp = proxy.Read();
+  CHECK(resp.type_url() == kRouteType);
   CHECK(resp.version_info() == "2");
-  // NACK it: recorded in the status, nothing re-sent.
-  req.set_response_nonce(resp.nonce());
-  req.mutable_error_detail()->set_message("bad route");
-  REQUIRE(stream->Write(req));
-  for (int i = 0; i < 100; ++i) {
-    auto status = f.ads.Status();
-    if (!status.empty() && !status[0].types.empty() && status[0].types[0].nack_error == "bad route")
-      break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  auto status = f.ads.Status();
-  REQUIRE(status.size() == 1);
-  CHECK(status[0].types[0].nack_error == "bad route");
-  CHECK(status[0].types[0].version_acked == "1");
+  // NACK it: recorded in the status, nothing re-sent (Sync's answer is the next message).
+  proxy.Reply(resp, "bad route");
+  REQUIRE(f.ads.Status().size() == 1);
+  TypeStatus rds = StatusOf(f.ads, kRouteType);
+  CHECK(rds.nack_error == "bad route");
+  CHECK(rds.version_acked == "1");
   // The NACK keeps the names of the resources the refused response carried (what status on
   // the object attributes it by).
-  CHECK(status[0].types[0].nack_names ==
-        std::vector<std::string>{"outbound|9080||reviews.default.svc.cluster.local"});
-  // An endpoint-only change does not touch RDS: the stream stays quiet.
+  CHECK(rds.nack_names == std::vector<std::string>{kReviewsRoute});
+  // An endpoint-only change does not touch RDS: no push is queued for the proxy, and the
+  // stream stays quiet.
   model::PushRequest eds;
   eds.endpoint_hosts.insert("reviews.default.svc.cluster.local");
   f.ads.OnSnapshot(testing::SnapshotFromYaml(Mesh(50, "10.0.0.3"), 3), eds);
-  ctx.TryCancel();
+  CHECK(f.ads.history().Recent(1)[0].version == 3);
+  CHECK(f.ads.history().Recent(1)[0].proxies == 0);
+  proxy.Sync();
+  CHECK(StatusOf(f.ads, kRouteType).version_sent == "2");
 }
 
 TEST_CASE("SotW: a first request without node is refused", "[ads]") {
@@ -257,57 +312,35 @@ TEST_CASE("ClusterID: a token caller claiming another cluster is refused, as ist
 
 TEST_CASE("Push history: queued proxies, responses per type, ACK latency, NACK", "[ads]") {
   Fixture f;
-  grpc::ClientContext ctx;
-  auto stream = f.stub->StreamAggregatedResources(&ctx);
-  DiscoveryRequest req;
-  SetNode(req.mutable_node());
-  req.set_type_url(kRouteType);
-  req.add_resource_names("outbound|9080||reviews.default.svc.cluster.local");
-  REQUIRE(stream->Write(req));
-  DiscoveryResponse resp;
-  REQUIRE(stream->Read(&resp));
-  req.clear_node();
-  req.set_response_nonce(resp.nonce());
-  REQUIRE(stream->Write(req));
-  auto wait_for = [&f](auto pred) {
-    for (int i = 0; i < 400; ++i) {
-      auto r = f.ads.history().Recent(1);
-      if (!r.empty() && pred(r[0])) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    return false;
-  };
-  // Wait for the subscription's ACK before the change, so the push is the only thing owed.
-  for (int i = 0; i < 400; ++i) {
-    auto st = f.ads.Status();
-    if (!st.empty() && !st[0].types.empty() && st[0].types[0].version_acked == "1") break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
+  SotwProxy proxy(f);
+  // The subscription is ACKed (and handled) before the change, so the push is all it owes.
+  proxy.Reply(proxy.Subscribe(kRouteType, {kReviewsRoute}));
   model::PushRequest change = Fixture::Full();
   change.configs_updated.insert({model::Kind::kVirtualService, "default", "reviews"});
   f.ads.OnSnapshot(testing::SnapshotFromYaml(Mesh(50, "10.0.0.2"), 2), change);
-  REQUIRE(stream->Read(&resp));
-  REQUIRE(wait_for([](const PushRecord& p) { return p.version == 2 && p.targets_known; }));
+  DiscoveryResponse resp = proxy.Read();
+  // OnSnapshot names the targets before it returns; the response is counted before it is sent.
   PushRecord p = f.ads.history().Recent(1)[0];
+  CHECK(p.version == 2);
+  CHECK(p.targets_known);
   CHECK(p.proxies == 1);
   CHECK(p.pending());
   CHECK(p.responses.at("rds") == 1);
   CHECK(p.trigger.configs == std::vector<std::string>{"VirtualService/default/reviews"});
-  req.set_response_nonce(resp.nonce());
-  REQUIRE(stream->Write(req));
-  REQUIRE(wait_for([](const PushRecord& p) { return p.version == 2 && !p.pending(); }));
+  proxy.Reply(resp);
   p = f.ads.history().Recent(1)[0];
+  CHECK(p.version == 2);
+  CHECK_FALSE(p.pending());
   CHECK(p.acked == 1);
   CHECK(p.max > absl::ZeroDuration());
   // The next change is NACKed: counted as such, no latency.
   f.ads.OnSnapshot(testing::SnapshotFromYaml(Mesh(20, "10.0.0.2"), 3), Fixture::Full());
-  REQUIRE(stream->Read(&resp));
-  req.set_response_nonce(resp.nonce());
-  req.mutable_error_detail()->set_message("bad route");
-  REQUIRE(stream->Write(req));
-  REQUIRE(wait_for([](const PushRecord& p) { return p.version == 3 && !p.pending(); }));
-  CHECK(f.ads.history().Recent(1)[0].nacked == 1);
-  CHECK(f.ads.history().Recent(1)[0].acked == 0);
+  proxy.Reply(proxy.Read(), "bad route");
+  p = f.ads.history().Recent(1)[0];
+  CHECK(p.version == 3);
+  CHECK_FALSE(p.pending());
+  CHECK(p.nacked == 1);
+  CHECK(p.acked == 0);
   // A change the proxy does not subscribe to queues nobody.
   model::PushRequest other;
   other.endpoint_hosts.insert("ratings.default.svc.cluster.local");
@@ -316,7 +349,6 @@ TEST_CASE("Push history: queued proxies, responses per type, ACK latency, NACK",
   CHECK(last.version == 4);
   CHECK(last.proxies == 0);
   CHECK_FALSE(last.pending());
-  ctx.TryCancel();
 }
 
 }  // namespace
@@ -377,31 +409,9 @@ namespace {
 TEST_CASE("istio.io/debug/syncz over ADS: one ClientConfig per proxy, bookkeeping untouched",
           "[ads][debugz]") {
   Fixture f;
-  grpc::ClientContext ctx;
-  auto proxy = f.stub->StreamAggregatedResources(&ctx);
-  DiscoveryRequest req;
-  SetNode(req.mutable_node());
-  req.set_type_url(kRouteType);
-  req.add_resource_names("outbound|9080||reviews.default.svc.cluster.local");
-  REQUIRE(proxy->Write(req));
-  DiscoveryResponse resp;
-  REQUIRE(proxy->Read(&resp));
-  req.clear_node();
-  req.set_version_info(resp.version_info());
-  req.set_response_nonce(resp.nonce());
-  REQUIRE(proxy->Write(req));
-  auto rds_acked = [&f] {
-    for (const auto& c : f.ads.Status()) {
-      for (const auto& t : c.types) {
-        if (t.type_url == kRouteType && t.version_acked == "1") return true;
-      }
-    }
-    return false;
-  };
-  for (int i = 0; i < 200 && !rds_acked(); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  REQUIRE(rds_acked());
+  SotwProxy proxy(f);
+  proxy.Reply(proxy.Subscribe(kRouteType, {kReviewsRoute}));
+  REQUIRE(StatusOf(f.ads, kRouteType).version_acked == "1");
 
   // istioctl's request, on a stream of its own.
   grpc::ClientContext dctx;
@@ -423,35 +433,34 @@ TEST_CASE("istio.io/debug/syncz over ADS: one ClientConfig per proxy, bookkeepin
   CHECK(cc.generic_xds_configs(0).type_url() == kRouteType);
   CHECK(cc.generic_xds_configs(0).config_status() == envoy::service::status::v3::SYNCED);
   // The ACK of the syncz response is not answered, and the debug stream tracks no type.
+  sreq.clear_node();
   sreq.set_response_nonce(sresp.nonce());
   REQUIRE(debug->Write(sreq));
+  dctx.TryCancel();
+  size_t istioctl_streams = 0;
   for (const auto& c : f.ads.Status()) {
-    if (c.proxy_id.rfind("istioctl~", 0) == 0) CHECK(c.types.empty());
+    if (c.proxy_id.rfind("istioctl~", 0) != 0) continue;
+    istioctl_streams++;
+    CHECK(c.types.empty());
   }
-  CHECK(rds_acked());  // the proxy's bookkeeping is unchanged
+  CHECK(istioctl_streams <= 1);
+  CHECK(StatusOf(f.ads, kRouteType).version_acked == "1");  // the proxy's bookkeeping is unchanged
 
   // A NACK shows as ERROR with the proxy's message.
   f.ads.OnSnapshot(testing::SnapshotFromYaml(Mesh(50, "10.0.0.2"), 2), Fixture::Full());
-  REQUIRE(proxy->Read(&resp));
-  req.set_response_nonce(resp.nonce());
-  req.mutable_error_detail()->set_message("bad route");
-  REQUIRE(proxy->Write(req));
+  proxy.Reply(proxy.Read(), "bad route");
+  auto r = SynczResponse(f.ads.Status(), 0, "n");
   bool error = false;
-  for (int i = 0; i < 200 && !error; ++i) {
-    auto all = f.ads.Status();
-    auto r = SynczResponse(all, 0, "n");
-    for (const auto& any : r.resources()) {
-      envoy::service::status::v3::ClientConfig c;
-      if (any.UnpackTo(&c) && c.generic_xds_configs_size() == 1 &&
-          c.generic_xds_configs(0).config_status() == envoy::service::status::v3::ERROR) {
-        error = c.generic_xds_configs(0).error_state().details() == "bad route";
-      }
+  for (const auto& any : r.resources()) {
+    envoy::service::status::v3::ClientConfig c;
+    REQUIRE(any.UnpackTo(&c));
+    for (const auto& x : c.generic_xds_configs()) {
+      if (x.type_url() != kRouteType) continue;
+      CHECK(x.config_status() == envoy::service::status::v3::ERROR);
+      error = x.error_state().details() == "bad route";
     }
-    if (!error) std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   CHECK(error);
-  ctx.TryCancel();
-  dctx.TryCancel();
 }
 
 }  // namespace

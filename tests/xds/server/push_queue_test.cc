@@ -24,6 +24,7 @@ struct Board {
   int running ABSL_GUARDED_BY(mu) = 0;
   int max_running ABSL_GUARDED_BY(mu) = 0;
   bool open ABSL_GUARDED_BY(mu) = true;
+  std::vector<uint64_t> order ABSL_GUARDED_BY(mu);  // ids in the order their pushes ran
 
   int Pushes(uint64_t id) {
     absl::MutexLock l(&mu);
@@ -48,6 +49,7 @@ class FakeConnection : public Pushable {
     auto open = [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return board_->open; };
     board_->mu.Await(absl::Condition(&open));
     ++board_->pushes[id_];
+    board_->order.push_back(id_);
     --board_->running;
   }
 
@@ -121,6 +123,32 @@ TEST_CASE("push queue: no more pushes run at once than there are workers", "[pus
   q.Stop();
   absl::MutexLock l(&board.mu);
   CHECK(board.max_running == 2);
+}
+
+TEST_CASE("push queue: connections are pushed in the order they were first queued",
+          "[push_queue]") {
+  Board board;
+  {
+    absl::MutexLock l(&board.mu);
+    board.open = false;
+  }
+  PushQueue q(1);
+  std::map<uint64_t, std::shared_ptr<FakeConnection>> c;
+  for (uint64_t i : {1, 2, 3}) c[i] = std::make_shared<FakeConnection>(i, &board);
+  q.Start();
+  q.Enqueue(c[1]);
+  REQUIRE(board.WaitFor([&]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return board.running == 1; }));
+  q.Enqueue(c[3]);
+  q.Enqueue(c[2]);
+  q.Enqueue(c[3]);  // merges into 3's place, does not move it back
+  {
+    absl::MutexLock l(&board.mu);
+    board.open = true;
+  }
+  REQUIRE(board.WaitFor([&]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return board.order.size() == 3; }));
+  q.Stop();
+  absl::MutexLock l(&board.mu);
+  CHECK(board.order == std::vector<uint64_t>{1, 3, 2});
 }
 
 TEST_CASE("push queue: after Stop nothing is queued or pushed", "[push_queue]") {
