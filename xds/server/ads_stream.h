@@ -89,16 +89,20 @@ class AdsStream : public grpc::ServerBidiReactor<Request, Response>,
       in_flight_bytes_ = 0;
       current_write_ = Response();  // a sidecar's response can be MiBs: not kept once written
       AccountLocked();
-      if (!ok) {
-        finishing_ = true;  // the stream is broken; OnDone follows
-        return;
-      }
+      // A broken write (client gone, cancelled) must still end in Finish, exactly once: gRPC
+      // calls OnDone only after it. It finishes with the status a failed read left waiting for
+      // this write, else CANCELLED unless Finish was called already. (Returning without it
+      // left the reactor, and Server::Shutdown, waiting forever when the read failed during
+      // the write.)
       if (finish_after_write_) {
         finish = std::move(finish_after_write_);
         finish_after_write_.reset();
+      } else if (!ok) {
+        if (!finishing_) finish = grpc::Status(grpc::StatusCode::CANCELLED, "write failed");
       } else if (!finishing_) {
         start = NextWriteLocked();
       }
+      if (!ok) finishing_ = true;
     }
     if (finish) {
       this->Finish(*finish);
