@@ -449,8 +449,9 @@ model::DestinationRule ToModel(const net::DestinationRule& spec) {
 
 namespace {
 
+// Istio's protocol names are case-insensitive (istiod's protocol.Parse): "http" is HTTP.
 model::Port ToPort(const net::Port& p) {
-  return {p.number(), p.protocol(), p.name(), p.target_port()};
+  return {p.number(), absl::AsciiStrToUpper(p.protocol()), p.name(), p.target_port()};
 }
 
 model::ServerTls ToServerTls(const net::ServerTLSSettings& t) {
@@ -541,7 +542,8 @@ model::ServiceEntry ToModel(const net::ServiceEntry& spec) {
   out.hosts.assign(spec.hosts().begin(), spec.hosts().end());
   out.addresses.assign(spec.addresses().begin(), spec.addresses().end());
   for (const auto& p : spec.ports()) {
-    out.ports.push_back({p.number(), p.protocol(), p.name(), p.target_port()});
+    out.ports.push_back({p.number(), absl::AsciiStrToUpper(p.protocol()), p.name(),
+                         p.target_port()});
   }
   out.location = spec.location() == net::ServiceEntry::MESH_INTERNAL
                      ? model::ServiceEntry::Location::kMeshInternal

@@ -314,7 +314,7 @@ struct DestinationRule {
 // four fields.
 struct Port {
   uint32_t number = 0;
-  std::string protocol;  // as written ("HTTP", "http", "TLS"...; may be empty)
+  std::string protocol;  // upper-cased ("http" is HTTP, as istiod); may be empty
   std::string name;
   uint32_t target_port = 0;  // 0: unset
 

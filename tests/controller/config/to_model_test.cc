@@ -385,6 +385,29 @@ spec:
   CHECK(sc.egress.empty());
 }
 
+TEST_CASE("Port protocols are case-insensitive, as istiod's protocol.Parse: http is HTTP",
+          "[to_model]") {
+  const auto sc = Sc(Decode(R"(
+apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: {name: web, namespace: shop}
+spec:
+  workloadSelector: {labels: {app: web}}
+  ingress:
+  - port: {number: 9080, protocol: http, name: web}
+    defaultEndpoint: 127.0.0.1:8080
+  egress:
+  - port: {number: 9090, protocol: grpc, name: api}
+    hosts: ["./*"]
+)"));
+  REQUIRE(sc.ingress.size() == 1);
+  REQUIRE(sc.ingress[0].port.has_value());
+  CHECK(sc.ingress[0].port->protocol == "HTTP");
+  REQUIRE(sc.egress.size() == 1);
+  REQUIRE(sc.egress[0].port.has_value());
+  CHECK(sc.egress[0].port->protocol == "GRPC");
+}
+
 // ---- PeerAuthentication -----------------------------------------------------------------
 
 TEST_CASE("PeerAuthentication without mtls is UNSET: it inherits the namespace or mesh mode",
