@@ -90,7 +90,7 @@ spec:
 }
 
 TEST_CASE(
-    "ServiceEntry keeps hosts, addresses, ports (protocol as written), exportTo and "
+    "ServiceEntry keeps hosts, addresses, ports (protocol upper-cased), exportTo and "
     "subjectAltNames",
     "[to_model]") {
   const auto se = Se(Decode(R"(
@@ -110,7 +110,7 @@ spec:
   CHECK(se.hosts == std::vector<std::string>{"api.example.com", "api2.example.com"});
   CHECK(se.addresses == std::vector<std::string>{"240.0.0.1"});
   REQUIRE(se.ports.size() == 2);
-  CHECK(se.ports[0] == model::Port{80, "http", "http", 8080});  // the registry upper-cases
+  CHECK(se.ports[0] == model::Port{80, "HTTP", "http", 8080});
   CHECK(se.ports[1] == model::Port{443, "HTTPS", "https", 0});
   CHECK(se.export_to == std::vector<std::string>{".", "istio-system"});
   CHECK(se.subject_alt_names == std::vector<std::string>{"spiffe://cluster.local/ns/ext/sa/api"});
