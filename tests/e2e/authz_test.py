@@ -108,8 +108,13 @@ def test(workdir, args):
     check(r["ok"] == 1, "after editing the file (no restart): B with x-role=admin passes")
     r = b.run(3)
     check(r["codes"] == {"PERMISSION_DENIED": 3}, f"B without the header is refused ({r})")
-    r = a.run(3)
-    check(r["ok"] == 3, f"A on /meshd.test.Echo/Echo (POST) passes ({r})")
+    # The policy change replaced the server's listener, so gRPC drains the server's existing
+    # connections (gRFC A36): an RPC that races the GOAWAY fails UNAVAILABLE and the client
+    # reconnects. That is transport churn, not a decision: retry it, but never accept a denial.
+    seen = []
+    r = until(lambda: seen.append(a.run(3)) or seen[-1], lambda r: r["ok"] == 3, "A passes")
+    check(r["ok"] == 3 and not any("PERMISSION_DENIED" in x["codes"] for x in seen),
+          f"A on /meshd.test.Echo/Echo (POST) passes, never denied ({seen})")
     r = a.run(3, {"x-block": "yes"})
     check(r["codes"] == {"PERMISSION_DENIED": 3},
           f"the mesh-wide DENY on x-block wins over A's ALLOW ({r})")
@@ -118,7 +123,8 @@ def test(workdir, args):
 
     os.remove(policy)
     r = until(lambda: b.run(1), lambda r: r["ok"] == 1, "B with no policy")
-    check(r["ok"] == 1 and a.run(2)["ok"] == 2, "policies removed: A and B pass again")
+    ra = until(lambda: a.run(2), lambda r: r["ok"] == 2, "A with no policy")  # drain, as above
+    check(r["ok"] == 1 and ra["ok"] == 2, "policies removed: A and B pass again")
 
 
 if __name__ == "__main__":
