@@ -542,8 +542,8 @@ model::ServiceEntry ToModel(const net::ServiceEntry& spec) {
   out.hosts.assign(spec.hosts().begin(), spec.hosts().end());
   out.addresses.assign(spec.addresses().begin(), spec.addresses().end());
   for (const auto& p : spec.ports()) {
-    out.ports.push_back({p.number(), absl::AsciiStrToUpper(p.protocol()), p.name(),
-                         p.target_port()});
+    out.ports.push_back(
+        {p.number(), absl::AsciiStrToUpper(p.protocol()), p.name(), p.target_port()});
   }
   out.location = spec.location() == net::ServiceEntry::MESH_INTERNAL
                      ? model::ServiceEntry::Location::kMeshInternal
