@@ -184,7 +184,7 @@ Resources AdsServer::Generate(const std::string& type, const model::Proxy& proxy
     std::shared_ptr<const Resources> shared = cache_.Get(version, type, view, "*");
     if (shared == nullptr) {
       Resources all = Checked(type, proxy, generator.Generate(type, proxy, snapshot, {}));
-      cache_.Put(version, type, view, "*", all);
+      cache_.Put(version, type, view, "*", all, proxy.ns);
       if (own.empty()) return all;
       all.insert(all.end(), own.begin(), own.end());
       return all;
@@ -203,18 +203,40 @@ Resources AdsServer::Generate(const std::string& type, const model::Proxy& proxy
     }
     Resources generated = Checked(type, proxy, generator.Generate(type, proxy, snapshot, {name}));
     out.insert(out.end(), generated.begin(), generated.end());
-    cache_.Put(version, type, view, name, std::move(generated));
+    cache_.Put(version, type, view, name, std::move(generated), proxy.ns);
   }
   return out;
+}
+
+void AdsServer::AdvanceCacheLocked(const PushScope& scope, const model::Snapshot& next,
+                                   std::shared_ptr<const std::set<std::string>> keys) {
+  // Views hash the selected labels: when the set of selected label keys changes, every view
+  // changes and no entry can be reached again.
+  if (scope.all || cache_keys_ == nullptr || *cache_keys_ != *keys) {
+    cache_.Reset(next.version());
+    cache_keys_ = std::move(keys);
+    return;
+  }
+  // The entries the change cannot touch — by the same host test MarkForPush uses — stay: a
+  // push regenerates only the names of the changed hosts, not every name of the streams it
+  // visits.
+  const bool anything = !scope.hosts.empty() || !scope.endpoint_hosts.empty();
+  const std::string& domain = next.domain();
+  cache_.Advance(next.version(), [&](const std::string& type, const std::string& name,
+                                     const std::string& ns) {
+    if (name == "*") return !anything;
+    return !Affects(scope, type, HostsOf(type, {name}), ns, domain);
+  });
 }
 
 void AdsServer::OnSnapshot(model::SnapshotPtr snapshot, const model::PushRequest& request) {
   std::vector<std::shared_ptr<Stream>> targets;
   PushScope scope;
   {
+    std::shared_ptr<const std::set<std::string>> keys = LabelKeys(*snapshot);
     absl::MutexLock lock(&mu_);
-    cache_.Reset(snapshot->version());
     scope = ComputeScope(snapshot_.get(), *snapshot, request);
+    AdvanceCacheLocked(scope, *snapshot, std::move(keys));
     snapshot_ = snapshot;
     snapshot_time_ = absl::Now();
     for (const auto& [id, c] : connections_) targets.push_back(c);

@@ -134,6 +134,13 @@ class AdsServer final
 
   // SelectedLabelKeys of the newest snapshot seen by Generate, computed once per version.
   std::shared_ptr<const std::set<std::string>> LabelKeys(const model::Snapshot& snapshot);
+  // Moves cache_ to `next`, keeping what `scope` cannot have changed. `keys`: next's
+  // SelectedLabelKeys.
+  void AdvanceCacheLocked(const PushScope& scope, const model::Snapshot& next,
+                          std::shared_ptr<const std::set<std::string>> keys)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The SelectedLabelKeys the cache's views were computed with.
+  std::shared_ptr<const std::set<std::string>> cache_keys_ ABSL_GUARDED_BY(mu_);
   absl::Mutex keys_mu_;
   uint64_t keys_version_ ABSL_GUARDED_BY(keys_mu_) = 0;
   std::shared_ptr<const std::set<std::string>> keys_ ABSL_GUARDED_BY(keys_mu_);

@@ -82,18 +82,19 @@ std::shared_ptr<const Resources> ResourceCache::Get(uint64_t snapshot, const std
     return nullptr;
   }
   hits_++;
-  return it->second;
+  return it->second.resources;
 }
 
 void ResourceCache::Put(uint64_t snapshot, const std::string& type_url, uint64_t view,
-                        const std::string& name, Resources resources) {
+                        const std::string& name, Resources resources, const std::string& ns) {
   absl::MutexLock lock(&mu_);
   if (snapshot > snapshot_) {
     entries_.clear();
     snapshot_ = snapshot;
   }
   if (snapshot != snapshot_) return;  // generated from an older snapshot: not cached
-  entries_[Key(type_url, view, name)] = std::make_shared<const Resources>(std::move(resources));
+  entries_[Key(type_url, view, name)] =
+      Entry{std::make_shared<const Resources>(std::move(resources)), type_url, name, ns};
 }
 
 void ResourceCache::Reset(uint64_t snapshot) {
@@ -101,6 +102,20 @@ void ResourceCache::Reset(uint64_t snapshot) {
   if (snapshot <= snapshot_) return;  // snapshots only move forward
   entries_.clear();
   snapshot_ = snapshot;
+}
+
+void ResourceCache::Advance(uint64_t snapshot, const KeepFn& keep) {
+  absl::MutexLock lock(&mu_);
+  if (snapshot <= snapshot_) return;
+  snapshot_ = snapshot;
+  for (auto it = entries_.begin(); it != entries_.end();) {
+    const Entry& e = it->second;
+    if (keep(e.type_url, e.name, e.ns)) {
+      ++it;
+    } else {
+      entries_.erase(it++);
+    }
+  }
 }
 
 ResourceCache::Stats ResourceCache::stats() const {

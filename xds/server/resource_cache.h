@@ -1,11 +1,13 @@
 // ResourceCache: generated resources of the current snapshot, built once per (type, name,
 // proxy view) and shared by every connection whose proxy has that view. The key always holds
 // the snapshot version and the view, so an entry can never be served for another snapshot or
-// to a proxy that sees the config differently; a new snapshot drops the old entries.
-// Thread-safe.
+// to a proxy that sees the config differently. A new snapshot moves the cache forward
+// (Advance): entries the change cannot have touched are kept for the new version, the rest
+// are dropped. Thread-safe.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <set>
 #include <string>
@@ -46,10 +48,18 @@ class ResourceCache {
   // The resources generated for `name` ("*" for a wildcard request), or null.
   std::shared_ptr<const Resources> Get(uint64_t snapshot, const std::string& type_url,
                                        uint64_t view, const std::string& name);
+  // `ns` is the namespace of the proxy the entry was generated for (its view holds it too);
+  // Advance's `keep` reads it to resolve the name as that proxy would.
   void Put(uint64_t snapshot, const std::string& type_url, uint64_t view, const std::string& name,
-           Resources resources);
+           Resources resources, const std::string& ns = "");
   // Drops every entry of another snapshot version.
   void Reset(uint64_t snapshot);
+  // Moves the cache to `snapshot`, keeping the entries for which `keep(type_url, name, ns)`
+  // holds (they are the same in the new snapshot) and dropping the rest. Ignored for a
+  // version not newer than the current one.
+  using KeepFn = std::function<bool(const std::string& type_url, const std::string& name,
+                                    const std::string& ns)>;
+  void Advance(uint64_t snapshot, const KeepFn& keep);
   Stats stats() const;
 
  private:
@@ -57,7 +67,13 @@ class ResourceCache {
 
   mutable absl::Mutex mu_;
   uint64_t snapshot_ ABSL_GUARDED_BY(mu_) = 0;
-  absl::flat_hash_map<std::string, std::shared_ptr<const Resources>> entries_ ABSL_GUARDED_BY(mu_);
+  struct Entry {
+    std::shared_ptr<const Resources> resources;
+    std::string type_url;
+    std::string name;
+    std::string ns;
+  };
+  absl::flat_hash_map<std::string, Entry> entries_ ABSL_GUARDED_BY(mu_);
   uint64_t hits_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t misses_ ABSL_GUARDED_BY(mu_) = 0;
 };

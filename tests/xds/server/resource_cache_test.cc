@@ -89,5 +89,30 @@ TEST_CASE("entries never outlive their snapshot", "[cache]") {
   CHECK(cache.stats().entries == 1);
 }
 
+TEST_CASE("a new snapshot keeps the entries its change cannot touch", "[cache]") {
+  ResourceCache cache;
+  const std::string a = "outbound|9080||a.default.svc.cluster.local";
+  const std::string b = "outbound|9080||b.default.svc.cluster.local";
+  cache.Put(1, kRouteType, 7, a, One("a"), "default");
+  cache.Put(1, kRouteType, 7, b, One("b"), "default");
+  cache.Put(1, kClusterType, 7, "*", One("all"), "default");
+  std::vector<std::string> asked;
+  cache.Advance(2, [&](const std::string& type, const std::string& name, const std::string& ns) {
+    asked.push_back(name);
+    CHECK(ns == "default");
+    return type == kRouteType && name == b;
+  });
+  CHECK(asked.size() == 3);
+  CHECK(cache.Get(2, kRouteType, 7, a) == nullptr);
+  CHECK(cache.Get(2, kClusterType, 7, "*") == nullptr);
+  REQUIRE(cache.Get(2, kRouteType, 7, b) != nullptr);
+  CHECK((*cache.Get(2, kRouteType, 7, b))[0]->name == "b");
+  CHECK(cache.Get(1, kRouteType, 7, b) == nullptr);  // the old version is gone
+  cache.Advance(2, [](const std::string&, const std::string&, const std::string&) {
+    return false;
+  });  // not newer: ignored
+  CHECK(cache.stats().entries == 1);
+}
+
 }  // namespace
 }  // namespace meshd::xds
