@@ -517,9 +517,8 @@ Resources EnvoyGenerator::OutboundListeners(const model::Proxy& proxy,
     // ServiceEntries of the services.
     OriginSet origins;
     origins.Add(sidecar_origins);
-    for (const model::Service* svc : pl.sni_services.empty()
-                                         ? std::vector<const model::Service*>{pl.svc}
-                                         : pl.sni_services) {
+    for (const model::Service* svc :
+         pl.sni_services.empty() ? std::vector<const model::Service*>{pl.svc} : pl.sni_services) {
       origins.AddServiceOrigin(svc);
       if (svc == nullptr) continue;
       model::ConfigPtr vs = snapshot.VirtualServiceFor(svc->hostname, proxy.ns);

@@ -195,10 +195,9 @@ TEST_CASE("A NACKed route config blames only the VirtualServices whose virtual h
   model::ConfigPtr ratings = Object("VirtualService", "networking.istio.io", "default", "ratings",
                                     R"({"hosts": ["ratings"],
                                         "http": [{"route": [{"destination": {"host": "ratings"}}]}]})");
-  std::vector<ProxyState> proxies = {
-      Nacking("sidecar~10.0.0.1~a.default~x", "default", xds::kRouteType, "9080",
-              OriginsOf({reviews})),
-      Proxy("sidecar~10.0.0.2~b.default~x", "default")};
+  std::vector<ProxyState> proxies = {Nacking("sidecar~10.0.0.1~a.default~x", "default",
+                                             xds::kRouteType, "9080", OriginsOf({reviews})),
+                                     Proxy("sidecar~10.0.0.2~b.default~x", "default")};
   Distribution blamed = DistributionOf(*reviews, "istio-system", "cluster.local", proxies);
   CHECK(blamed.nacks.size() == 1);
   // The name heuristic would blame every mesh VirtualService for route "9080"; origins do not.
@@ -239,8 +238,8 @@ TEST_CASE("A NACKed inbound listener blames the PeerAuthentication and Authoriza
           "[bootstrap][status][origins]") {
   model::ConfigPtr pa = Object("PeerAuthentication", "security.istio.io", "default", "default",
                                R"({"mtls": {"mode": "STRICT"}})");
-  model::ConfigPtr ap = Object("AuthorizationPolicy", "security.istio.io", "default", "allow",
-                               R"({"rules": [{}]})");
+  model::ConfigPtr ap =
+      Object("AuthorizationPolicy", "security.istio.io", "default", "allow", R"({"rules": [{}]})");
   model::ConfigPtr unrelated = Object("AuthorizationPolicy", "security.istio.io", "default",
                                       "other", R"({"action": "DENY", "rules": [{}]})");
   std::vector<ProxyState> proxies = {
@@ -327,8 +326,7 @@ TEST_CASE("Status recompute at 10,000 proxies", "[.bench][bootstrap][status]") {
   std::vector<model::ConfigPtr> configs;
   for (int i = 0; i < 500; ++i) {
     std::string ns = "ns" + std::to_string(i % 50);
-    configs.push_back(Object("VirtualService", "networking.istio.io", ns,
-                             "vs" + std::to_string(i),
+    configs.push_back(Object("VirtualService", "networking.istio.io", ns, "vs" + std::to_string(i),
                              R"({"hosts": ["svc)" + std::to_string(i) + R"("],
                                  "http": [{"route": [{"destination": {"host": "svc"}}]}]})"));
     configs.push_back(Object("AuthorizationPolicy", "security.istio.io", ns,
@@ -344,8 +342,8 @@ TEST_CASE("Status recompute at 10,000 proxies", "[.bench][bootstrap][status]") {
     c.ns = "ns" + std::to_string(i % 50);
     c.labels = {{"app", "app" + std::to_string(i % 40)},
                 {"pod-template-hash", std::to_string(i % 200)}};
-    for (const char* type : {xds::kListenerType, xds::kRouteType, xds::kClusterType,
-                             xds::kEndpointType}) {
+    for (const char* type :
+         {xds::kListenerType, xds::kRouteType, xds::kClusterType, xds::kEndpointType}) {
       xds::TypeStatus t;
       t.type_url = type;
       t.version_sent = t.version_acked = "1";
@@ -364,8 +362,8 @@ TEST_CASE("Status recompute at 10,000 proxies", "[.bench][bootstrap][status]") {
   for (const auto& c : configs) {
     reconciled += DesiredStatusOf(c.get(), "istio-system", "cluster.local", summary).reconciled;
   }
-  double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
-                  .count();
+  double ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   WARN("status of " << configs.size() << " objects at 10000 proxies (100 NACKing, "
                     << summary.buckets.size() << " buckets): " << ms << " ms");
   CHECK(reconciled > 0);

@@ -548,8 +548,9 @@ std::vector<std::string> OriginsOf(const Resources& rs, const std::string& name)
   return {};
 }
 
-TEST_CASE("A route configuration records exactly the VirtualServices whose virtual hosts it carries",
-          "[envoy][origins]") {
+TEST_CASE(
+    "A route configuration records exactly the VirtualServices whose virtual hosts it carries",
+    "[envoy][origins]") {
   // details' VirtualService is exported to another namespace only; mysql's is TCP.
   auto snap = testing::SnapshotFromYaml(kBookinfo + R"(
 ---
@@ -570,8 +571,8 @@ spec:
 )");
   EnvoyGenerator gen;
   Resources routes = gen.Generate(kRouteType, Sidecar(), *snap, {"9080", "80"});
-  CHECK(OriginsOf(routes, "9080") ==
-        std::vector<std::string>{"VirtualService/default/ratings", "VirtualService/default/reviews"});
+  CHECK(OriginsOf(routes, "9080") == std::vector<std::string>{"VirtualService/default/ratings",
+                                                              "VirtualService/default/reviews"});
   // Recorded, and empty: no object shaped the port-80 routes (not "every VirtualService").
   CHECK(OriginsOf(routes, "80").empty());
 
@@ -601,9 +602,10 @@ TEST_CASE("A cluster and its endpoints record their DestinationRule and ServiceE
   CHECK(OriginsOf(eds, "outbound|9080|v2|reviews.default.svc.cluster.local") == reviews);
 }
 
-TEST_CASE("The inbound listener records the PeerAuthentications, AuthorizationPolicies and "
-          "RequestAuthentications that select the workload",
-          "[envoy][origins]") {
+TEST_CASE(
+    "The inbound listener records the PeerAuthentications, AuthorizationPolicies and "
+    "RequestAuthentications that select the workload",
+    "[envoy][origins]") {
   auto snap = testing::SnapshotFromYaml(kBookinfo + R"(
 ---
 apiVersion: security.istio.io/v1

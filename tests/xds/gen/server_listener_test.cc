@@ -23,9 +23,10 @@ TEST_CASE("inbound listener names", "[server_listener]") {
   CHECK_FALSE(ParseInboundListenerName("echo:9000", &ip, &port));
 }
 
-TEST_CASE("A gRPC server listener records the PeerAuthentication and AuthorizationPolicies "
-          "that select the workload",
-          "[server_listener][origins]") {
+TEST_CASE(
+    "A gRPC server listener records the PeerAuthentication and AuthorizationPolicies "
+    "that select the workload",
+    "[server_listener][origins]") {
   auto snap = testing::SnapshotFromYaml(R"(
 apiVersion: security.istio.io/v1
 kind: PeerAuthentication
