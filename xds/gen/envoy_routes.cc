@@ -267,6 +267,10 @@ void BuildAction(const model::HttpRoute& r, const std::string& config_ns,
       if (targets.size() == 1) {
         lb = EffectivePolicy(ctx.snapshot, ctx.proxy, host, dport, d.destination.subset)
                  .load_balancer;
+        // The DestinationRule whose consistent hash becomes the route's hash policy.
+        if (lb != nullptr && ctx.origins != nullptr) {
+          ctx.origins->Add(ctx.snapshot.DestinationRuleFor(host, ctx.proxy.ns, &ctx.proxy.labels));
+        }
       }
     }
     if (targets.empty()) {

@@ -585,6 +585,24 @@ spec:
   CHECK(OriginsOf(lds, "0.0.0.0_9080").empty());
 }
 
+TEST_CASE("A route configuration records the DestinationRule whose consistent hash it uses",
+          "[envoy][origins]") {
+  auto snap = testing::SnapshotFromYaml(kBookinfo + R"(
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: ratings, namespace: default}
+spec:
+  host: ratings
+  trafficPolicy: {loadBalancer: {consistentHash: {httpHeaderName: x-user}}}
+)");
+  EnvoyGenerator gen;
+  Resources routes = gen.Generate(kRouteType, Sidecar(), *snap, {"9080"});
+  CHECK(OriginsOf(routes, "9080") == std::vector<std::string>{"DestinationRule/default/ratings",
+                                                              "VirtualService/default/ratings",
+                                                              "VirtualService/default/reviews"});
+}
+
 TEST_CASE("A cluster and its endpoints record their DestinationRule and ServiceEntry",
           "[envoy][origins]") {
   auto snap = testing::SnapshotFromYaml(kBookinfo);
