@@ -60,9 +60,10 @@ std::vector<ProxyState> ProxyStates(const std::vector<xds::ConnectionStatus>& co
     ProxyState p;
     p.id = c.proxy_id;
     p.ns = c.ns;
+    p.labels = c.labels;
     for (const auto& t : c.types) {
       if (!t.nack_error.empty()) {
-        p.nacks.push_back({t.type_url, t.nack_error, t.nack_names});
+        p.nacks.push_back({t.type_url, t.nack_error, t.nack_names, t.nack_origins});
       } else if (t.version_acked != t.version_sent) {
         p.synced = false;
       }
@@ -94,13 +95,55 @@ bool Selects(const model::Config& c, const std::string& root_ns, const std::stri
   }
 }
 
+namespace {
+
+// The label selector of `c` (null: none, or one that selects by namespace only).
+const std::map<std::string, std::string>* SelectorOf(const model::Config& c) {
+  auto of = [](const std::optional<std::map<std::string, std::string>>& s) {
+    return s.has_value() && !s->empty() ? &*s : nullptr;
+  };
+  switch (c.key.kind) {
+    case model::Kind::kGateway:
+      return c.AsGateway() ? &c.AsGateway()->selector : nullptr;
+    case model::Kind::kSidecar:
+      return c.AsSidecar() ? of(c.AsSidecar()->workload_selector) : nullptr;
+    case model::Kind::kDestinationRule:
+      return c.AsDestinationRule() ? of(c.AsDestinationRule()->workload_selector) : nullptr;
+    case model::Kind::kPeerAuthentication:
+      return c.AsPeerAuthentication() ? of(c.AsPeerAuthentication()->selector) : nullptr;
+    case model::Kind::kAuthorizationPolicy:
+      return c.AsAuthorizationPolicy() ? of(c.AsAuthorizationPolicy()->selector) : nullptr;
+    case model::Kind::kRequestAuthentication:
+      return c.AsRequestAuthentication() ? of(c.AsRequestAuthentication()->selector) : nullptr;
+    default:
+      return nullptr;
+  }
+}
+
+}  // namespace
+
+bool HasSelector(const model::Config& c) { return SelectorOf(c) != nullptr; }
+
+bool Selects(const model::Config& c, const std::string& root_ns, const std::string& proxy_ns,
+             bool router, const std::map<std::string, std::string>& labels) {
+  if (!Selects(c, root_ns, proxy_ns, router)) return false;
+  if (labels.empty()) return true;  // unknown: by namespace and kind only
+  const std::map<std::string, std::string>* selector = SelectorOf(c);
+  if (selector == nullptr) return true;
+  // A DestinationRule's workloadSelector, like the security kinds', applies in its namespace
+  // (or everywhere from the root namespace); a Gateway's selector in every namespace.
+  return model::LabelsMatch(*selector, labels);
+}
+
 bool Selects(const model::Config& c, const std::string& root_ns, const ProxyState& p) {
-  return Selects(c, root_ns, p.ns, absl::StartsWith(p.id, "router~"));
+  return Selects(c, root_ns, p.ns, absl::StartsWith(p.id, "router~"), p.labels);
 }
 
 ProxySummary Summarize(const std::vector<ProxyState>& proxies) {
   ProxySummary out;
   std::map<std::pair<std::string, bool>, size_t> index;
+  // Per bucket, the label sets seen (index into by_labels).
+  std::vector<std::map<std::map<std::string, std::string>, size_t>> label_index;
   for (const auto& p : proxies) {
     if (!p.nacks.empty()) {
       out.nacking.push_back(p);
@@ -108,10 +151,22 @@ ProxySummary Summarize(const std::vector<ProxyState>& proxies) {
     }
     bool router = absl::StartsWith(p.id, "router~");
     auto [it, added] = index.emplace(std::make_pair(p.ns, router), out.buckets.size());
-    if (added) out.buckets.push_back({p.ns, router, 0, 0});
+    if (added) {
+      out.buckets.push_back({p.ns, router, 0, 0, {}});
+      label_index.emplace_back();
+    }
     ProxySummary::Bucket& b = out.buckets[it->second];
     b.total++;
     if (p.synced) b.synced++;
+    auto& groups = label_index[it->second];
+    auto lit = groups.find(p.labels);  // find first: most proxies share a label set
+    if (lit == groups.end()) {
+      lit = groups.emplace(p.labels, b.by_labels.size()).first;
+      b.by_labels.push_back({p.labels, 0, 0});
+    }
+    ProxySummary::LabelGroup& g = b.by_labels[lit->second];
+    g.total++;
+    if (p.synced) g.synced++;
   }
   return out;
 }
@@ -128,27 +183,45 @@ bool Carries(const model::Config& c, const std::string& domain, const std::strin
   return false;
 }
 
+bool Carries(const model::Config& c, const std::string& domain, const std::string& type_url,
+             const std::string& name, const xds::Origins& origins) {
+  if (origins == nullptr) return Carries(c, domain, type_url, name);
+  return std::binary_search(origins->begin(), origins->end(), c.key);
+}
+
+const ProxyNack* NackOf(const model::Config& c, const std::string& domain, const ProxyState& p) {
+  static const xds::Origins kNotRecorded;
+  for (const auto& n : p.nacks) {
+    for (size_t i = 0; i < n.names.size(); ++i) {
+      const xds::Origins& origins = i < n.origins.size() ? n.origins[i] : kNotRecorded;
+      if (Carries(c, domain, n.type_url, n.names[i], origins)) return &n;
+    }
+  }
+  return nullptr;
+}
+
 Distribution DistributionOf(const model::Config& c, const std::string& root_ns,
                             const std::string& domain, const ProxySummary& proxies) {
   Distribution d;
+  bool by_labels = HasSelector(c);
   for (const auto& b : proxies.buckets) {
     if (!Selects(c, root_ns, b.ns, b.router)) continue;
-    d.selecting += b.total;
-    d.applied += b.synced;
+    if (!by_labels) {
+      d.selecting += b.total;
+      d.applied += b.synced;
+      continue;
+    }
+    for (const auto& g : b.by_labels) {
+      if (!Selects(c, root_ns, b.ns, b.router, g.labels)) continue;
+      d.selecting += g.total;
+      d.applied += g.synced;
+    }
   }
   for (const auto& p : proxies.nacking) {
-    if (!Selects(c, root_ns, p)) continue;
+    const ProxyNack* nack = NackOf(c, domain, p);
+    // A proxy whose NACKed response carried the object selects it, whatever the rules say.
+    if (nack == nullptr && !Selects(c, root_ns, p)) continue;
     d.selecting++;
-    const ProxyNack* nack = nullptr;
-    for (const auto& n : p.nacks) {
-      for (const auto& name : n.names) {
-        if (Carries(c, domain, n.type_url, name)) {
-          nack = &n;
-          break;
-        }
-      }
-      if (nack) break;
-    }
     if (nack) {
       d.nacks.emplace_back(p.id, nack->error);
     } else if (p.synced) {

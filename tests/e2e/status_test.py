@@ -158,6 +158,11 @@ def test(workdir, args):
                                     "-o", "yaml"))
         check("NACKed" not in (condition(pa, "Reconciled") or {}).get("message", "x NACKed"),
               f"an object the NACKed response did not carry is not blamed ({condition(pa, 'Reconciled')})")
+        # The refused clusters name reviews, but were built from the DestinationRule (their
+        # origins), not from the VirtualService that routes to them: it is not blamed.
+        vs = yaml.safe_load(kubectl("get", "virtualservice", "reviews", "-o", "yaml"))
+        check("NACKed" not in (condition(vs, "Reconciled") or {}).get("message", "x NACKed"),
+              f"the VirtualService routing to the refused clusters is not blamed ({condition(vs, 'Reconciled')})")
     finally:
         agent.stdin.close()
         agent.wait(10)

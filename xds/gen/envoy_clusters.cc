@@ -416,9 +416,16 @@ std::string IstioSni(uint32_t port, const std::string& subset, const std::string
 Resources EnvoyGenerator::OutboundClusters(const model::Proxy& proxy,
                                            const model::Snapshot& snapshot) const {
   Resources out;
+  // A host's clusters (one per port and subset) share one origin set.
+  const model::Service* origins_of = nullptr;
+  Origins origins;
   for (const auto& k : OutboundKeys(proxy, snapshot)) {
     Cluster c = BuildOutboundCluster(k, proxy, snapshot);
-    out.push_back(PackResource(c.name(), c));
+    if (k.svc != origins_of) {
+      origins_of = k.svc;
+      origins = DestinationOrigins(snapshot, proxy, k.svc->hostname);
+    }
+    out.push_back(PackResource(c.name(), c, origins));
   }
   Cluster passthrough = OriginalDst(kPassthroughCluster, false);
   SetDownstreamProtocol(&passthrough);
@@ -489,12 +496,15 @@ Resources EnvoyGenerator::InboundClusters(const model::Proxy& proxy,
   if (proxy.IsRouter()) return out;
   SidecarScope scope = ScopeFor(proxy, snapshot);
   if (!scope.ingress.empty()) {
+    OriginSet sidecar;  // the Sidecar's ingress listeners define these clusters
+    sidecar.Add(scope.sidecar);
+    Origins origins = sidecar.Build();
     std::set<uint32_t> ports;
     for (const auto& in : scope.ingress) {
       if (!ports.insert(in.port).second) continue;
       Cluster c = IngressCluster(in, proxy);
       if (IsHttp2Protocol(in.protocol)) SetHttp2(&c);
-      out.push_back(PackResource(c.name(), c));
+      out.push_back(PackResource(c.name(), c, origins));
     }
     return out;
   }
@@ -524,7 +534,8 @@ Resources EnvoyGenerator::Endpoints(const model::Proxy& proxy, const model::Snap
       out.push_back(PackResource(name, empty));
       continue;
     }
-    out.push_back(PackResource(name, BuildAssignment(name, cn, proxy, snapshot)));
+    out.push_back(PackResource(name, BuildAssignment(name, cn, proxy, snapshot),
+                               DestinationOrigins(snapshot, proxy, cn.host)));
   }
   return out;
 }

@@ -181,9 +181,9 @@ void AddTcp(const std::string& cluster, envoy::config::listener::v3::FilterChain
 }
 
 // The cluster a TLS passthrough / TCP server sends a connection to: the first tls (by SNI) or
-// tcp route of a VirtualService bound to the gateway; "" if none.
+// tcp route of a VirtualService bound to the gateway (added to `origins`); "" if none.
 std::string L4Target(const ServerRef& s, const model::Snapshot& snapshot, const std::string& sni,
-                     bool tls) {
+                     bool tls, OriginSet* origins) {
   for (const auto& c : snapshot.Configs(model::Kind::kVirtualService)) {
     const model::VirtualService* vs = c->AsVirtualService();
     if (vs == nullptr || !BindsGateway(vs->gateways, c->key.ns, *s.gateway)) continue;
@@ -201,6 +201,7 @@ std::string L4Target(const ServerRef& s, const model::Snapshot& snapshot, const 
       if (svc == nullptr) continue;
       uint32_t port = d.port != 0 ? d.port : (svc->ports.size() == 1 ? svc->ports[0].number : 0);
       if (svc->FindPort(port) == nullptr) continue;
+      origins->Add(c);
       return BuildClusterName(port, d.subset, host);
     }
   }
@@ -225,7 +226,9 @@ Resources GatewayListeners(const model::Proxy& proxy, const model::Snapshot& sna
     bool plain_http = false;
     bool sni = false;
     std::set<std::string> taken_sni;
+    OriginSet origins;  // the Gateways of the port's servers, the VirtualServices of L4 routes
     for (const auto& s : servers) {
+      origins.Add(s.gateway);
       const model::GatewayServer& server = *s.server;
       if (IsHttpServer(server) ||
           (server.tls && server.tls->https_redirect && !TerminatesTls(server))) {
@@ -256,7 +259,7 @@ Resources GatewayListeners(const model::Proxy& proxy, const model::Snapshot& sna
             GatewayHcm(absl::StrCat("outbound_0.0.0.0_", port), HttpsRouteName(s)));
       } else if (server.tls) {  // PASSTHROUGH: SNI → the tls route's destination
         for (const auto& n : names) {
-          std::string cluster = L4Target(s, snapshot, n, true);
+          std::string cluster = L4Target(s, snapshot, n, true, &origins);
           if (cluster.empty()) continue;
           auto* fc = l.add_filter_chains();
           fc->set_name(absl::StrCat("passthrough.", port, ".", n));
@@ -265,7 +268,7 @@ Resources GatewayListeners(const model::Proxy& proxy, const model::Snapshot& sna
           AddTcp(cluster, fc);
         }
       } else {  // TCP
-        std::string cluster = L4Target(s, snapshot, "", false);
+        std::string cluster = L4Target(s, snapshot, "", false, &origins);
         if (cluster.empty()) continue;
         auto* fc = l.add_filter_chains();
         fc->set_name(absl::StrCat("tcp.", port));
@@ -279,7 +282,7 @@ Resources GatewayListeners(const model::Proxy& proxy, const model::Snapshot& sna
       ti->mutable_typed_config()->PackFrom(
           envoy::extensions::filters::listener::tls_inspector::v3::TlsInspector());
     }
-    out.push_back(PackResource(l.name(), l));
+    out.push_back(PackResource(l.name(), l, origins.Build()));
   }
   return out;
 }
@@ -302,7 +305,9 @@ Resources GatewayRoutes(const model::Proxy& proxy, const model::Snapshot& snapsh
       }
     }
     std::set<std::string> taken;
+    OriginSet origins;  // the Gateways served, the VirtualServices whose hosts are added
     for (const ServerRef* s : mine) {
+      origins.Add(s->gateway);
       bool redirect = s->server->tls && s->server->tls->https_redirect;
       for (const auto& c : snapshot.Configs(model::Kind::kVirtualService)) {
         const model::VirtualService* vs = c->AsVirtualService();
@@ -324,10 +329,11 @@ Resources GatewayRoutes(const model::Proxy& proxy, const model::Snapshot& snapsh
             vh->set_require_tls(envoy::config::route::v3::VirtualHost::ALL);
           }
           AppendVirtualServiceRoutes(*c, proxy, snapshot, port, s->gateway, vh);
+          origins.Add(c);
         }
       }
     }
-    out.push_back(PackResource(name, rc));
+    out.push_back(PackResource(name, rc, origins.Build()));
   }
   return out;
 }
@@ -350,6 +356,7 @@ Resources GatewaySecrets(const model::Proxy& proxy, const model::Snapshot& snaps
   }
   constexpr absl::string_view kPrefix = "kubernetes://";
   constexpr absl::string_view kCaSuffix = "-cacert";
+  std::vector<ServerRef> servers = Servers(proxy, snapshot);
   for (const auto& name : names) {
     if (!absl::StartsWith(name, kPrefix)) continue;
     std::string secret = name.substr(kPrefix.size());
@@ -368,7 +375,16 @@ Resources GatewaySecrets(const model::Proxy& proxy, const model::Snapshot& snaps
       cert->mutable_certificate_chain()->set_inline_bytes(c->cert_chain);
       cert->mutable_private_key()->set_inline_bytes(c->private_key);
     }
-    out.push_back(PackResource(name, out_secret));
+    // The Gateways whose servers name the credential.
+    OriginSet origins;
+    for (const auto& s : servers) {
+      if (!s.server->tls) continue;
+      const std::string& cred = s.server->tls->credential_name;
+      if (!cred.empty() && (cred == secret || absl::StrCat(cred, kCaSuffix) == secret)) {
+        origins.Add(s.gateway);
+      }
+    }
+    out.push_back(PackResource(name, out_secret, origins.Build()));
   }
   return out;
 }

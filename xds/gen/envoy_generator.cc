@@ -19,6 +19,7 @@
 #include "xds/gen/envoy_gateway.h"
 #include "xds/gen/envoy_util.h"
 #include "xds/gen/grpc_generator.h"
+#include "xds/gen/jwt_authn.h"
 #include "xds/gen/name_table.h"
 #include "xds/gen/tls.h"
 
@@ -494,7 +495,12 @@ Resources EnvoyGenerator::OutboundListeners(const model::Proxy& proxy,
     }
   }
   Resources out;
-  out.push_back(PackResource(kVirtualOutbound, VirtualOutbound(scope.registry_only)));
+  // Every outbound listener is shaped by the Sidecar that scopes the proxy (if any).
+  OriginSet scoped;
+  scoped.Add(scope.sidecar);
+  Origins sidecar_origins = scoped.Build();
+  out.push_back(
+      PackResource(kVirtualOutbound, VirtualOutbound(scope.registry_only), sidecar_origins));
   // HTTP listeners first (by port), then TCP/TLS ones (by name).
   std::map<std::pair<uint32_t, std::string>, const PlannedListener*> http;
   for (const auto& [name, pl] : planned) {
@@ -502,11 +508,23 @@ Resources EnvoyGenerator::OutboundListeners(const model::Proxy& proxy,
   }
   for (const auto& [key, pl] : http) {
     Listener l = HttpOutboundListener(pl->bind, pl->port, pl->rds, pl->bind_to_port);
-    out.push_back(PackResource(l.name(), l));
+    out.push_back(PackResource(l.name(), l, sidecar_origins));
   }
   for (const auto& [name, pl] : planned) {
     if (pl.http) continue;
     std::vector<L4Chain> chains;
+    // The Sidecar, the VirtualServices whose tcp/tls routes make the chains, the
+    // ServiceEntries of the services.
+    OriginSet origins;
+    origins.Add(sidecar_origins);
+    for (const model::Service* svc :
+         pl.sni_services.empty() ? std::vector<const model::Service*>{pl.svc} : pl.sni_services) {
+      origins.AddServiceOrigin(svc);
+      if (svc == nullptr) continue;
+      model::ConfigPtr vs = snapshot.VirtualServiceFor(svc->hostname, proxy.ns);
+      const model::VirtualService* spec = vs == nullptr ? nullptr : vs->AsVirtualService();
+      if (spec != nullptr && !(spec->tcp.empty() && spec->tls.empty())) origins.Add(vs);
+    }
     if (!pl.sni_services.empty()) {
       std::set<std::string> taken;
       for (const model::Service* svc : pl.sni_services) {
@@ -517,7 +535,7 @@ Resources EnvoyGenerator::OutboundListeners(const model::Proxy& proxy,
     }
     Listener l =
         TcpOutboundListener(pl.bind, pl.port, chains, pl.bind_to_port, scope.registry_only);
-    out.push_back(PackResource(l.name(), l));
+    out.push_back(PackResource(l.name(), l, origins.Build()));
   }
   return out;
 }
@@ -532,6 +550,14 @@ Resources EnvoyGenerator::InboundListener(const model::Proxy& proxy,
   l.set_traffic_direction(envoy::config::core::v3::INBOUND);
   AddInboundListenerFilters(true, &l);
   SidecarScope scope = ScopeFor(proxy, snapshot);
+  // The inbound side is shaped by the Sidecar (ingress), the PeerAuthentications (mTLS modes),
+  // the AuthorizationPolicies and RequestAuthentications (filters) that select the workload.
+  OriginSet origins;
+  origins.Add(scope.sidecar);
+  for (const auto& c : PeerAuthenticationsFor(snapshot, proxy.ns, proxy.labels)) origins.Add(c);
+  for (const auto& c : AuthorizationPoliciesFor(proxy, snapshot)) origins.Add(c);
+  for (const auto& c : RequestAuthenticationsFor(proxy, snapshot)) origins.Add(c);
+  Origins inbound_origins = origins.Build();
   if (!scope.ingress.empty()) {
     // The Sidecar's ingress listeners are the inbound ports (istiod). Captured ones are chains
     // of virtualInbound; with captureMode NONE (or a proxy without interception) the listener
@@ -549,7 +575,7 @@ Resources EnvoyGenerator::InboundListener(const model::Proxy& proxy,
       own.set_traffic_direction(envoy::config::core::v3::INBOUND);
       AddInboundListenerFilters(false, &own);
       AddIngressChains(in, proxy, snapshot, &own);
-      out.push_back(PackResource(own.name(), own));
+      out.push_back(PackResource(own.name(), own, inbound_origins));
     }
   } else {
     // The workload's ports: what the services' endpoints at this proxy's IPs target.
@@ -568,7 +594,7 @@ Resources EnvoyGenerator::InboundListener(const model::Proxy& proxy,
   // Ports no service names: passed through to the workload under the workload-wide mode.
   AddInboundChains(0, false, EffectiveMtlsMode(snapshot, proxy.ns, proxy.labels, 0), &l);
   AppendInboundAuthzFilters(proxy, snapshot, &l);
-  out.insert(out.begin(), PackResource(kVirtualInbound, l));
+  out.insert(out.begin(), PackResource(kVirtualInbound, l, inbound_origins));
   return out;
 }
 

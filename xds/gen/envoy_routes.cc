@@ -208,6 +208,7 @@ struct RouteContext {
   const model::Snapshot& snapshot;
   uint32_t port;
   const model::Config* gateway;  // null: sidecar
+  OriginSet* origins = nullptr;  // collects the VirtualServices whose routes are added
 };
 
 // The Envoy route for one Istio HTTP route (`config_ns` resolves its short names). False when
@@ -266,6 +267,10 @@ void BuildAction(const model::HttpRoute& r, const std::string& config_ns,
       if (targets.size() == 1) {
         lb = EffectivePolicy(ctx.snapshot, ctx.proxy, host, dport, d.destination.subset)
                  .load_balancer;
+        // The DestinationRule whose consistent hash becomes the route's hash policy.
+        if (lb != nullptr && ctx.origins != nullptr) {
+          ctx.origins->Add(ctx.snapshot.DestinationRuleFor(host, ctx.proxy.ns, &ctx.proxy.labels));
+        }
       }
     }
     if (targets.empty()) {
@@ -356,6 +361,7 @@ void BuildAction(const model::HttpRoute& r, const std::string& config_ns,
 void AppendRoutes(const model::Config& vs, const std::vector<model::HttpRoute>& routes,
                   const model::HttpMatch* root_match, const RouteContext& ctx, int depth,
                   VirtualHost* vh) {
+  if (ctx.origins != nullptr) ctx.origins->Add(vs.key);
   for (const auto& r : routes) {
     std::vector<model::HttpMatch> matches = r.matches;
     if (matches.empty()) matches.emplace_back();
@@ -458,13 +464,17 @@ void AddVirtualServiceOnlyHosts(uint32_t port, const EgressListener* egress,
   }
 }
 
+// `origins` gets the VirtualServices whose virtual hosts or routes the configuration carries
+// (those only), the DestinationRules whose load balancer shapes a default route, and the Sidecar.
 RouteConfiguration BuildPortRoutes(const std::string& name, uint32_t port, const std::string& bind,
-                                   const model::Proxy& proxy, const model::Snapshot& snapshot) {
+                                   const model::Proxy& proxy, const model::Snapshot& snapshot,
+                                   OriginSet* origins) {
   RouteConfiguration rc;
   rc.set_name(name);
   rc.mutable_validate_clusters()->set_value(false);
   SidecarScope scope = ScopeFor(proxy, snapshot);
-  RouteContext ctx{proxy, snapshot, port, nullptr};
+  origins->Add(scope.sidecar);
+  RouteContext ctx{proxy, snapshot, port, nullptr, origins};
   std::set<std::string> taken;
   // The Sidecar egress listener this route configuration serves decides the hosts (and, for a
   // port-specific listener, its protocol decides that the port is HTTP).
@@ -502,8 +512,12 @@ RouteConfiguration BuildPortRoutes(const std::string& name, uint32_t port, const
       action->set_cluster(BuildClusterName(sp->number, "", svc->hostname));
       *action->mutable_timeout() = Seconds(0);
       DefaultRetry(action);
-      AddHashPolicy(EffectivePolicy(snapshot, proxy, svc->hostname, sp->number, "").load_balancer,
-                    action);
+      const model::LoadBalancer* lb =
+          EffectivePolicy(snapshot, proxy, svc->hostname, sp->number, "").load_balancer;
+      if (lb != nullptr) {
+        origins->Add(snapshot.DestinationRuleFor(svc->hostname, proxy.ns, &proxy.labels));
+      }
+      AddHashPolicy(lb, action);
     }
     *rc.add_virtual_hosts() = std::move(vh);
   }
@@ -555,7 +569,9 @@ Resources EnvoyGenerator::Routes(const model::Proxy& proxy, const model::Snapsho
       // warming; it routes nothing but the fallback.
       port = 0;
     }
-    out.push_back(PackResource(name, BuildPortRoutes(name, port, bind, proxy, snapshot)));
+    OriginSet origins;
+    RouteConfiguration rc = BuildPortRoutes(name, port, bind, proxy, snapshot, &origins);
+    out.push_back(PackResource(name, rc, origins.Build()));
   }
   return out;
 }

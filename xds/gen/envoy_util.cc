@@ -12,11 +12,13 @@ namespace tls = envoy::extensions::transport_sockets::tls::v3;
 
 }  // namespace
 
-ResourcePtr PackResource(const std::string& name, const google::protobuf::Message& message) {
+ResourcePtr PackResource(const std::string& name, const google::protobuf::Message& message,
+                         Origins origins) {
   auto r = std::make_shared<Resource>();
   r->name = name;
   r->any.PackFrom(message);
   r->hash = absl::HashOf(r->name, r->any.value());
+  r->origins = std::move(origins);
   return r;
 }
 

@@ -17,8 +17,10 @@
 
 namespace meshd::xds {
 
-// `message` packed once as a named resource with its content hash.
-ResourcePtr PackResource(const std::string& name, const google::protobuf::Message& message);
+// `message` packed once as a named resource with its content hash and the config objects it
+// was built from.
+ResourcePtr PackResource(const std::string& name, const google::protobuf::Message& message,
+                         Origins origins = nullptr);
 
 // config_source { ads {} resource_api_version: V3 }
 void SetAdsSource(envoy::config::core::v3::ConfigSource* source);

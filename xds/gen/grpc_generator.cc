@@ -249,8 +249,11 @@ void BuildRouteAction(const model::HttpRoute& r, const model::Proxy& proxy,
     (*out->mutable_typed_per_filter_config())[kFaultFilter].PackFrom(BuildFault(*r.fault));
 }
 
+// `origins` gets the VirtualService whose routes it carries, or the DestinationRule whose load
+// balancer shapes the default route.
 RouteConfiguration BuildRouteConfig(const std::string& name, const std::string& host, uint32_t port,
-                                    const model::Proxy& proxy, const model::Snapshot& snapshot) {
+                                    const model::Proxy& proxy, const model::Snapshot& snapshot,
+                                    OriginSet* origins) {
   RouteConfiguration rc;
   rc.set_name(name);
   auto* vh = rc.add_virtual_hosts();
@@ -259,6 +262,7 @@ RouteConfiguration BuildRouteConfig(const std::string& name, const std::string& 
   model::ConfigPtr vs = snapshot.VirtualServiceFor(host, proxy.ns);
   const model::VirtualService* spec = vs == nullptr ? nullptr : vs->AsVirtualService();
   if (spec != nullptr) {
+    origins->Add(vs);
     // As istiod: the VirtualService's routes only. A request no route matches fails
     // (UNAVAILABLE for gRPC, 404 on Envoy); no catch-all is invented.
     for (const auto& r : spec->http) {
@@ -285,6 +289,9 @@ RouteConfiguration BuildRouteConfig(const std::string& name, const std::string& 
   fallback->mutable_match()->set_prefix("");
   fallback->mutable_route()->set_cluster(BuildClusterName(port, "", host));
   TrafficPolicy tp = EffectivePolicy(snapshot, proxy, host, port, "");
+  if (tp.load_balancer != nullptr) {
+    origins->Add(snapshot.DestinationRuleFor(host, proxy.ns, &proxy.labels));
+  }
   AddHashPolicy(tp.load_balancer, fallback->mutable_route());
   return rc;
 }
@@ -380,7 +387,10 @@ Resources GrpcGenerator::Listeners(const model::Proxy& proxy, const model::Snaps
     Listener listener;
     listener.set_name(name);
     listener.mutable_api_listener()->mutable_api_listener()->PackFrom(manager);
-    out.push_back(PackResource(name, listener));
+    // The listener only points at its route configuration; the ServiceEntry makes the host.
+    OriginSet origins;
+    origins.AddServiceOrigin(snapshot.FindService(host));
+    out.push_back(PackResource(name, listener, origins.Build()));
   }
   return out;
 }
@@ -393,7 +403,9 @@ Resources GrpcGenerator::Routes(const model::Proxy& proxy, const model::Snapshot
     if (!ParseClusterName(name, &cn) || !cn.subset.empty()) continue;
     const model::Service* svc = snapshot.FindService(cn.host);
     if (svc == nullptr || svc->FindPort(cn.port) == nullptr) continue;
-    out.push_back(PackResource(name, BuildRouteConfig(name, cn.host, cn.port, proxy, snapshot)));
+    OriginSet origins;
+    RouteConfiguration rc = BuildRouteConfig(name, cn.host, cn.port, proxy, snapshot, &origins);
+    out.push_back(PackResource(name, rc, origins.Build()));
   }
   return out;
 }
@@ -462,7 +474,7 @@ Resources GrpcGenerator::Clusters(const model::Proxy& proxy, const model::Snapsh
       }
       *cluster.mutable_transport_socket() = TlsTransportSocket(BuildUpstreamTlsContext(sans, sni));
     }
-    out.push_back(PackResource(name, cluster));
+    out.push_back(PackResource(name, cluster, DestinationOrigins(snapshot, proxy, cn.host)));
   }
   return out;
 }
@@ -479,7 +491,8 @@ Resources GrpcGenerator::Endpoints(const model::Proxy& proxy, const model::Snaps
     if (!cn.subset.empty() && !SubsetSelector(snapshot, proxy, cn.host, cn.subset, &selector)) {
       continue;
     }
-    out.push_back(PackResource(name, BuildLoadAssignment(name, cn, snapshot, selector)));
+    out.push_back(PackResource(name, BuildLoadAssignment(name, cn, snapshot, selector),
+                               DestinationOrigins(snapshot, proxy, cn.host)));
   }
   return out;
 }

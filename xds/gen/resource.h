@@ -1,11 +1,16 @@
-// A generated xDS resource: its name and its serialized form, packed once. Shared between
-// connections by pointer; immutable.
+// A generated xDS resource: its name, its serialized form, packed once, and the config objects
+// it was built from (its origins, so that a NACK of it is attributed to them). Shared between
+// connections by pointer; immutable. OriginSet collects origins during generation (not
+// thread-safe: one per resource being built).
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "controller/model/config.h"
+#include "controller/model/service.h"
 #include "google/protobuf/any.pb.h"
 
 namespace meshd::xds {
@@ -27,11 +32,43 @@ inline constexpr char kNameTableType[] = "type.googleapis.com/istio.networking.n
 inline constexpr char kProxyConfigType[] = "type.googleapis.com/istio.mesh.v1alpha1.ProxyConfig";
 inline constexpr char kHealthInfoType[] = "type.googleapis.com/istio.v1.HealthInformation";
 
+// The config objects a resource was built from: sorted, unique, immutable, shared by pointer
+// (every connection holding the resource shares one copy). Empty: the generator recorded that
+// no config object shaped it (registry or mesh config alone); null: nothing was recorded (a
+// fixed resource such as BlackHoleCluster, or a generator that records none), and readers
+// fall back to what the name says.
+using Origins = std::shared_ptr<const std::vector<model::ConfigKey>>;
+
 struct Resource {
   std::string name;
   google::protobuf::Any any;
   uint64_t hash = 0;  // of name and serialized value; equal hashes mean an unchanged resource
+  Origins origins;    // not part of `hash`: they explain the resource, they are not sent
 };
+
+// Collects the origins of one resource while it is built; Build() sorts and shares them.
+class OriginSet {
+ public:
+  void Add(const model::Config* config) {
+    if (config != nullptr) keys_.push_back(config->key);
+  }
+  void Add(const model::ConfigPtr& config) { Add(config.get()); }
+  void Add(const model::ConfigKey& key) { keys_.push_back(key); }
+  void Add(const Origins& origins) {
+    if (origins != nullptr) keys_.insert(keys_.end(), origins->begin(), origins->end());
+  }
+  // The ServiceEntry a registry service was made from (nothing for a Kubernetes Service).
+  void AddServiceOrigin(const model::Service* service);
+  bool empty() const { return keys_.empty(); }
+  // Sorted and unique; empty (one shared empty set, never null) when nothing was added.
+  Origins Build() const;
+
+ private:
+  std::vector<model::ConfigKey> keys_;
+};
+
+// The ServiceEntry behind a registry service (Service::origin "ServiceEntry/<ns>/<name>").
+std::optional<model::ConfigKey> ServiceEntryOf(const model::Service& service);
 
 using ResourcePtr = std::shared_ptr<const Resource>;
 using Resources = std::vector<ResourcePtr>;

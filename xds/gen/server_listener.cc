@@ -39,6 +39,11 @@ bool ParseInboundListenerName(const std::string& name, std::string* ip, uint32_t
 Resources ServerListeners(const model::Proxy& proxy, const model::Snapshot& snapshot,
                           const std::vector<std::string>& names) {
   Resources out;
+  // The PeerAuthentications (mTLS mode) and AuthorizationPolicies (RBAC) of the workload.
+  OriginSet shaped_by;
+  for (const auto& c : PeerAuthenticationsFor(snapshot, proxy.ns, proxy.labels)) shaped_by.Add(c);
+  for (const auto& c : AuthorizationPoliciesFor(proxy, snapshot)) shaped_by.Add(c);
+  Origins origins = shaped_by.Build();
   for (const auto& name : names) {
     std::string ip;
     uint32_t port = 0;
@@ -79,6 +84,7 @@ Resources ServerListeners(const model::Proxy& proxy, const model::Snapshot& snap
     r->name = name;
     r->any.PackFrom(listener);
     r->hash = absl::HashOf(r->name, r->any.value());
+    r->origins = origins;
     out.push_back(std::move(r));
   }
   return out;

@@ -58,8 +58,16 @@ const char* MtlsModeName(MtlsMode mode) {
   return "PERMISSIVE";
 }
 
-MtlsMode EffectiveMtlsMode(const model::Snapshot& snapshot, const std::string& ns,
-                           const std::map<std::string, std::string>& labels, uint32_t port) {
+namespace {
+
+// The PeerAuthentications a workload's mode comes from, most specific first (any may be null).
+struct ApplicablePeerAuthentications {
+  model::ConfigPtr workload, namespace_wide, mesh;
+};
+
+ApplicablePeerAuthentications FindPeerAuthentications(
+    const model::Snapshot& snapshot, const std::string& ns,
+    const std::map<std::string, std::string>& labels) {
   model::ConfigPtr workload, namespace_wide, mesh;
   for (const auto& c : snapshot.Configs(model::Kind::kPeerAuthentication)) {
     const model::PeerAuthentication* pa = c->AsPeerAuthentication();
@@ -76,6 +84,25 @@ MtlsMode EffectiveMtlsMode(const model::Snapshot& snapshot, const std::string& n
       if (mesh == nullptr || Older(c, mesh)) mesh = c;
     }
   }
+  return {workload, namespace_wide, mesh};
+}
+
+}  // namespace
+
+std::vector<model::ConfigPtr> PeerAuthenticationsFor(
+    const model::Snapshot& snapshot, const std::string& ns,
+    const std::map<std::string, std::string>& labels) {
+  ApplicablePeerAuthentications found = FindPeerAuthentications(snapshot, ns, labels);
+  std::vector<model::ConfigPtr> out;
+  for (const auto& c : {found.workload, found.namespace_wide, found.mesh}) {
+    if (c != nullptr) out.push_back(c);
+  }
+  return out;
+}
+
+MtlsMode EffectiveMtlsMode(const model::Snapshot& snapshot, const std::string& ns,
+                           const std::map<std::string, std::string>& labels, uint32_t port) {
+  auto [workload, namespace_wide, mesh] = FindPeerAuthentications(snapshot, ns, labels);
   if (workload != nullptr) {
     const model::PeerAuthentication& pa = *workload->AsPeerAuthentication();
     if (auto it = pa.port_level_mtls.find(port); it != pa.port_level_mtls.end()) {

@@ -36,6 +36,11 @@ const char* MtlsModeName(MtlsMode mode);
 // UNSET mode inherits from the next level; nothing set means PERMISSIVE.
 MtlsMode EffectiveMtlsMode(const model::Snapshot& snapshot, const std::string& ns,
                            const std::map<std::string, std::string>& labels, uint32_t port);
+// The PeerAuthentications EffectiveMtlsMode reads for such a workload (workload, namespace,
+// mesh; those that exist), for the origins of the inbound resources they shape.
+std::vector<model::ConfigPtr> PeerAuthenticationsFor(
+    const model::Snapshot& snapshot, const std::string& ns,
+    const std::map<std::string, std::string>& labels);
 
 // The SPIFFE identities of the endpoints behind `host`:`port` (optionally only those matching
 // `selector`): spiffe://<trust_domain>/ns/<service namespace>/sa/<service account or "default">.

@@ -48,6 +48,14 @@ TrafficPolicy EffectivePolicy(const model::Snapshot& snapshot, const model::Prox
   return out;
 }
 
+Origins DestinationOrigins(const model::Snapshot& snapshot, const model::Proxy& proxy,
+                           const std::string& host) {
+  OriginSet origins;
+  origins.Add(snapshot.DestinationRuleFor(host, proxy.ns, &proxy.labels));
+  origins.AddServiceOrigin(snapshot.FindService(host));
+  return origins.Build();
+}
+
 std::vector<std::string> SubsetNames(const model::Snapshot& snapshot, const model::Proxy& proxy,
                                      const std::string& host) {
   std::vector<std::string> out;

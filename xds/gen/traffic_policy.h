@@ -14,6 +14,7 @@
 #include "envoy/config/cluster/v3/cluster.pb.h"
 #include "envoy/extensions/filters/http/fault/v3/fault.pb.h"
 #include "envoy/type/v3/percent.pb.h"
+#include "xds/gen/resource.h"
 
 namespace meshd::xds {
 
@@ -27,6 +28,11 @@ struct TrafficPolicy {
 
 TrafficPolicy EffectivePolicy(const model::Snapshot& snapshot, const model::Proxy& proxy,
                               const std::string& host, uint32_t port, const std::string& subset);
+
+// The origins of a cluster or its endpoints for `host`: the DestinationRule that applies to it
+// for this proxy (traffic policy, subsets, TLS) and the ServiceEntry behind the service.
+Origins DestinationOrigins(const model::Snapshot& snapshot, const model::Proxy& proxy,
+                           const std::string& host);
 
 // Subset names of the DestinationRule that applies to `host` for this proxy.
 std::vector<std::string> SubsetNames(const model::Snapshot& snapshot, const model::Proxy& proxy,

@@ -46,7 +46,13 @@ void RecordReply(RequestKind kind, const std::string& nonce, const std::string& 
       p->nack_error = error;
       p->nack_version = p->version_sent;
       p->nack_names.clear();
-      for (const auto& r : p->in_flight) p->nack_names.push_back(r->name);
+      p->nack_origins.clear();
+      p->nack_names.reserve(p->in_flight.size());
+      p->nack_origins.reserve(p->in_flight.size());
+      for (const auto& r : p->in_flight) {
+        p->nack_names.push_back(r->name);
+        p->nack_origins.push_back(r->origins);
+      }
       p->in_flight.clear();
       p->awaiting_reply = false;
       MetricsFor(type).rejects->Increment();
@@ -64,6 +70,7 @@ void RecordReply(RequestKind kind, const std::string& nonce, const std::string& 
       p->nack_error.clear();
       p->nack_version.clear();
       p->nack_names.clear();
+      p->nack_origins.clear();
       p->in_flight.clear();
       break;
     case RequestKind::kStale:
@@ -99,6 +106,7 @@ TypeStatus StatusOf(const std::string& type, const TypeProgress& p, size_t names
   t.nack_error = p.nack_error;
   t.nack_version = p.nack_version;
   t.nack_names = p.nack_names;
+  t.nack_origins = p.nack_origins;
   t.responses = p.responses;
   t.sent_at = p.sent_at;
   return t;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -34,9 +35,11 @@ struct TypeStatus {
   std::string version_acked;
   std::string nack_error;    // the client's error for the last NACK, until the next ACK
   std::string nack_version;  // version the NACK rejected
-  // The resource names the NACKed response carried, so that the NACK is attributed to the
-  // config objects behind them (not only to the proxy and the type).
+  // The resource names the NACKed response carried, and (same index) the config objects each
+  // was built from (null: none recorded), so that the NACK is attributed to those objects (not
+  // only to the proxy and the type).
   std::vector<std::string> nack_names;
+  std::vector<Origins> nack_origins;
   uint64_t responses = 0;
   // The first kMaxListedNames subscribed names (sorted), for the mesh page's graph.
   static constexpr size_t kMaxListedNames = 32;
@@ -49,6 +52,9 @@ struct ConnectionStatus {
   std::string peer;
   std::string proxy_id;
   std::string ns;
+  // The proxy's labels, for workloadSelector matching in the objects' status (empty when the
+  // stream did not fill them in).
+  std::map<std::string, std::string> labels;
   std::string generator;
   absl::Time connected;
   std::vector<TypeStatus> types;
@@ -64,9 +70,11 @@ struct TypeProgress {
   std::string nack_error;    // the client's error for the last NACK, until the next ACK
   std::string nack_version;  // version the NACK rejected
   // The resources of the last response sent, until the client answers it (shared with the
-  // cache: pointers only); a NACK keeps only their names in nack_names, an ACK drops them.
+  // cache: pointers only); a NACK keeps their names in nack_names and their origins (shared
+  // pointers, same index) in nack_origins, an ACK drops them.
   Resources in_flight;
   std::vector<std::string> nack_names;
+  std::vector<Origins> nack_origins;
   absl::Time sent_at;
   uint64_t responses = 0;
   bool pending = false;         // a push should (re)consider this type

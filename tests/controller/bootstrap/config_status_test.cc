@@ -1,6 +1,8 @@
 #include "controller/bootstrap/config_status.h"
 
 #include <catch2/catch.hpp>
+
+#include <chrono>
 #include "controller/bootstrap/debug_handlers.h"
 #include "controller/config/decoder.h"
 #include "nlohmann/json.hpp"
@@ -163,6 +165,208 @@ TEST_CASE("configz shows each config's istioStatus (file mode)", "[bootstrap][st
   // Without connections (the old form) there is no istioStatus.
   json plain = ConfigzJson(&snapshot, {}, {});
   CHECK_FALSE(plain["configs"][0].contains("istioStatus"));
+}
+
+// Origins as a generator records them.
+xds::Origins OriginsOf(const std::vector<model::ConfigPtr>& configs) {
+  xds::OriginSet set;
+  for (const auto& c : configs) set.Add(c);
+  return set.Build();
+}
+
+model::ConfigPtr Object(const std::string& kind, const std::string& group, const std::string& ns,
+                        const std::string& name, const std::string& spec) {
+  return Decode(json{{"apiVersion", group + "/v1"},
+                     {"kind", kind},
+                     {"metadata", {{"name", name}, {"namespace", ns}}},
+                     {"spec", json::parse(spec)}});
+}
+
+ProxyState Nacking(const std::string& id, const std::string& ns, const std::string& type,
+                   const std::string& name, xds::Origins origins) {
+  ProxyState p = Proxy(id, ns);
+  p.nacks.push_back({type, "rejected " + name, {name}, {std::move(origins)}});
+  return p;
+}
+
+TEST_CASE("A NACKed route config blames only the VirtualServices whose virtual hosts it carries",
+          "[bootstrap][status][origins]") {
+  model::ConfigPtr reviews = Reviews();
+  model::ConfigPtr ratings = Object("VirtualService", "networking.istio.io", "default", "ratings",
+                                    R"({"hosts": ["ratings"],
+                                        "http": [{"route": [{"destination": {"host": "ratings"}}]}]})");
+  std::vector<ProxyState> proxies = {Nacking("sidecar~10.0.0.1~a.default~x", "default",
+                                             xds::kRouteType, "9080", OriginsOf({reviews})),
+                                     Proxy("sidecar~10.0.0.2~b.default~x", "default")};
+  Distribution blamed = DistributionOf(*reviews, "istio-system", "cluster.local", proxies);
+  CHECK(blamed.nacks.size() == 1);
+  // The name heuristic would blame every mesh VirtualService for route "9080"; origins do not.
+  Distribution other = DistributionOf(*ratings, "istio-system", "cluster.local", proxies);
+  CHECK(other.nacks.empty());
+  CHECK(other.applied == 2);
+  CHECK(other.selecting == 2);
+
+  SECTION("recorded as shaped by no object, it blames none") {
+    proxies[0] = Nacking("sidecar~10.0.0.1~a.default~x", "default", xds::kRouteType, "9080",
+                         xds::OriginSet().Build());
+    CHECK(DistributionOf(*reviews, "istio-system", "cluster.local", proxies).nacks.empty());
+  }
+  SECTION("without recorded origins, the name decides (the fallback)") {
+    proxies[0] =
+        Nacking("sidecar~10.0.0.1~a.default~x", "default", xds::kRouteType, "9080", nullptr);
+    CHECK(DistributionOf(*ratings, "istio-system", "cluster.local", proxies).nacks.size() == 1);
+  }
+}
+
+TEST_CASE("A NACKed cluster blames its DestinationRule, even one whose host is a wildcard",
+          "[bootstrap][status][origins]") {
+  model::ConfigPtr wildcard = Object("DestinationRule", "networking.istio.io", "istio-system",
+                                     "mesh-mtls", R"({"host": "*.local"})");
+  model::ConfigPtr se = Object("ServiceEntry", "networking.istio.io", "default", "reviews",
+                               R"({"hosts": ["reviews.example.com"], "resolution": "DNS",
+                                   "ports": [{"number": 80, "name": "http", "protocol": "HTTP"}]})");
+  std::vector<ProxyState> proxies = {
+      Nacking("sidecar~10.0.0.1~a.default~x", "default", xds::kClusterType,
+              "outbound|9080||reviews.default.svc.cluster.local", OriginsOf({wildcard})),
+      Proxy("sidecar~10.0.0.2~b.default~x", "default")};
+  CHECK(DistributionOf(*wildcard, "istio-system", "cluster.local", proxies).nacks.size() == 1);
+  // A ServiceEntry the cluster was not built from is not blamed.
+  CHECK(DistributionOf(*se, "istio-system", "cluster.local", proxies).nacks.empty());
+}
+
+TEST_CASE("A NACKed inbound listener blames the PeerAuthentication and AuthorizationPolicy",
+          "[bootstrap][status][origins]") {
+  model::ConfigPtr pa = Object("PeerAuthentication", "security.istio.io", "default", "default",
+                               R"({"mtls": {"mode": "STRICT"}})");
+  model::ConfigPtr ap =
+      Object("AuthorizationPolicy", "security.istio.io", "default", "allow", R"({"rules": [{}]})");
+  model::ConfigPtr unrelated = Object("AuthorizationPolicy", "security.istio.io", "default",
+                                      "other", R"({"action": "DENY", "rules": [{}]})");
+  std::vector<ProxyState> proxies = {
+      Nacking("sidecar~10.0.0.1~a.default~x", "default", xds::kListenerType, "virtualInbound",
+              OriginsOf({pa, ap})),
+      Proxy("sidecar~10.0.0.2~b.default~x", "default")};
+  CHECK(DistributionOf(*pa, "istio-system", "cluster.local", proxies).nacks.size() == 1);
+  Distribution d = DistributionOf(*ap, "istio-system", "cluster.local", proxies);
+  REQUIRE(d.nacks.size() == 1);
+  CHECK(d.nacks[0].second == "rejected virtualInbound");
+  CHECK(DistributionOf(*unrelated, "istio-system", "cluster.local", proxies).nacks.empty());
+}
+
+TEST_CASE("A NACKed gateway listener blames its Gateway; the gateway selects it",
+          "[bootstrap][status][origins]") {
+  model::ConfigPtr gw = Object("Gateway", "networking.istio.io", "default", "bookinfo",
+                               R"({"selector": {"istio": "ingressgateway"},
+                                   "servers": [{"port": {"number": 80, "name": "http",
+                                                "protocol": "HTTP"}, "hosts": ["*"]}]})");
+  ProxyState nacking = Nacking("router~10.2.0.1~gw.istio-system~x", "istio-system",
+                               xds::kListenerType, "0.0.0.0_8080", OriginsOf({gw}));
+  nacking.labels = {{"istio", "other"}};  // the labels disagree; the NACKed resource does not
+  ProxyState matching = Proxy("router~10.2.0.2~gw2.istio-system~x", "istio-system");
+  matching.labels = {{"istio", "ingressgateway"}};
+  ProxyState elsewhere = Proxy("router~10.2.0.3~eg.istio-system~x", "istio-system");
+  elsewhere.labels = {{"istio", "egressgateway"}};
+  Distribution d =
+      DistributionOf(*gw, "istio-system", "cluster.local", {nacking, matching, elsewhere});
+  CHECK(d.selecting == 2);
+  CHECK(d.applied == 1);
+  CHECK(d.nacks.size() == 1);
+}
+
+TEST_CASE("Selection: workload and gateway selectors match the proxy's labels when known",
+          "[bootstrap][status][origins]") {
+  model::ConfigPtr ap = Object("AuthorizationPolicy", "security.istio.io", "default", "reviews",
+                               R"({"selector": {"matchLabels": {"app": "reviews"}},
+                                   "rules": [{}]})");
+  model::ConfigPtr sidecar = Object("Sidecar", "networking.istio.io", "default", "ratings",
+                                    R"({"workloadSelector": {"labels": {"app": "ratings"}},
+                                        "egress": [{"hosts": ["./*"]}]})");
+  std::vector<ProxyState> proxies;
+  for (int i = 0; i < 30; ++i) {
+    ProxyState p = Proxy("sidecar~10.0.0." + std::to_string(i) + "~p.default~x", "default");
+    p.labels = {{"app", i % 3 == 0 ? "reviews" : i % 3 == 1 ? "ratings" : "details"}};
+    if (i == 3) p.synced = false;
+    proxies.push_back(p);
+  }
+  proxies.push_back(Proxy("sidecar~10.0.1.1~unknown.default~x", "default"));  // labels unknown
+  ProxySummary s = Summarize(proxies);
+  REQUIRE(s.buckets.size() == 1);
+  CHECK(s.buckets[0].by_labels.size() == 4);
+  Distribution d = DistributionOf(*ap, "istio-system", "cluster.local", s);
+  CHECK(d.selecting == 11);  // 10 reviews + the proxy whose labels are unknown
+  CHECK(d.applied == 10);
+  CHECK(DistributionOf(*sidecar, "istio-system", "cluster.local", s).selecting == 11);
+  // An object without a selector still counts the whole namespace.
+  CHECK(DistributionOf(*Reviews(), "istio-system", "cluster.local", s).selecting == 31);
+}
+
+TEST_CASE("ProxyStates keeps the NACKed resources' origins and the proxy's labels",
+          "[bootstrap][status][origins]") {
+  model::ConfigPtr vs = Reviews();
+  xds::ConnectionStatus c;
+  c.proxy_id = "sidecar~1~a.default~x";
+  c.ns = "default";
+  c.labels = {{"app", "a"}};
+  xds::TypeStatus rds;
+  rds.type_url = xds::kRouteType;
+  rds.nack_error = "bad";
+  rds.nack_names = {"9080"};
+  rds.nack_origins = {OriginsOf({vs})};
+  c.types = {rds};
+  std::vector<ProxyState> states = ProxyStates({c});
+  REQUIRE(states.size() == 1);
+  CHECK(states[0].labels == c.labels);
+  REQUIRE(states[0].nacks.size() == 1);
+  CHECK(states[0].nacks[0].origins == rds.nack_origins);
+  CHECK(NackOf(*vs, "cluster.local", states[0]) == &states[0].nacks[0]);
+}
+
+// Not a timed test: prints the figure. `meshd_unit_tests "[.bench]"`.
+TEST_CASE("Status recompute at 10,000 proxies", "[.bench][bootstrap][status]") {
+  std::vector<model::ConfigPtr> configs;
+  for (int i = 0; i < 500; ++i) {
+    std::string ns = "ns" + std::to_string(i % 50);
+    configs.push_back(Object("VirtualService", "networking.istio.io", ns, "vs" + std::to_string(i),
+                             R"({"hosts": ["svc)" + std::to_string(i) + R"("],
+                                 "http": [{"route": [{"destination": {"host": "svc"}}]}]})"));
+    configs.push_back(Object("AuthorizationPolicy", "security.istio.io", ns,
+                             "ap" + std::to_string(i),
+                             R"({"selector": {"matchLabels": {"app": "app)" +
+                                 std::to_string(i % 20) + R"("}}, "rules": [{}]})"));
+  }
+  xds::Origins shared = OriginsOf({configs[0], configs[2]});
+  std::vector<xds::ConnectionStatus> connections;
+  for (int i = 0; i < 10000; ++i) {
+    xds::ConnectionStatus c;
+    c.proxy_id = "sidecar~10.0." + std::to_string(i) + "~p" + std::to_string(i) + ".ns~x";
+    c.ns = "ns" + std::to_string(i % 50);
+    c.labels = {{"app", "app" + std::to_string(i % 40)},
+                {"pod-template-hash", std::to_string(i % 200)}};
+    for (const char* type :
+         {xds::kListenerType, xds::kRouteType, xds::kClusterType, xds::kEndpointType}) {
+      xds::TypeStatus t;
+      t.type_url = type;
+      t.version_sent = t.version_acked = "1";
+      if (i % 100 == 0 && std::string(type) == xds::kRouteType) {  // 100 NACKing proxies
+        t.nack_error = "bad route";
+        t.nack_names = {"9080", "80"};
+        t.nack_origins = {shared, nullptr};
+      }
+      c.types.push_back(t);
+    }
+    connections.push_back(std::move(c));
+  }
+  auto start = std::chrono::steady_clock::now();
+  ProxySummary summary = Summarize(ProxyStates(connections));
+  int reconciled = 0;
+  for (const auto& c : configs) {
+    reconciled += DesiredStatusOf(c.get(), "istio-system", "cluster.local", summary).reconciled;
+  }
+  double ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  WARN("status of " << configs.size() << " objects at 10000 proxies (100 NACKing, "
+                    << summary.buckets.size() << " buckets): " << ms << " ms");
+  CHECK(reconciled > 0);
 }
 
 }  // namespace

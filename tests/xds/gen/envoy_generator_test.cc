@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <set>
 
 #include "absl/strings/str_join.h"
@@ -530,6 +531,177 @@ TEST_CASE("Gateway listeners follow the gateway Service's targetPort, whichever 
         std::vector<std::string>{"0.0.0.0_8080", "0.0.0.0_8443"});
   CHECK(Names(gen.Generate(kListenerType, testing::IngressGateway(), *snap, {})) ==
         std::vector<std::string>{"0.0.0.0_8080", "0.0.0.0_8443"});
+}
+
+// The origins a generator recorded for resource `name` of `rs`, as "Kind/ns/name" sorted as
+// strings; "null" when none were recorded.
+std::vector<std::string> OriginsOf(const Resources& rs, const std::string& name) {
+  for (const auto& r : rs) {
+    if (r->name != name) continue;
+    if (r->origins == nullptr) return {"null"};
+    std::vector<std::string> out;
+    for (const auto& k : *r->origins) out.push_back(k.ToString());
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+  FAIL("no resource " << name);
+  return {};
+}
+
+TEST_CASE(
+    "A route configuration records exactly the VirtualServices whose virtual hosts it carries",
+    "[envoy][origins]") {
+  // details' VirtualService is exported to another namespace only; mysql's is TCP.
+  auto snap = testing::SnapshotFromYaml(kBookinfo + R"(
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: details, namespace: default}
+spec:
+  hosts: [details]
+  exportTo: [other]
+  http: [{route: [{destination: {host: details}}]}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: mysql, namespace: db}
+spec:
+  hosts: [mysql.db.svc.cluster.local]
+  tcp: [{route: [{destination: {host: mysql.db.svc.cluster.local}}]}]
+)");
+  EnvoyGenerator gen;
+  Resources routes = gen.Generate(kRouteType, Sidecar(), *snap, {"9080", "80"});
+  CHECK(OriginsOf(routes, "9080") == std::vector<std::string>{"VirtualService/default/ratings",
+                                                              "VirtualService/default/reviews"});
+  // Recorded, and empty: no object shaped the port-80 routes (not "every VirtualService").
+  CHECK(OriginsOf(routes, "80").empty());
+
+  Resources lds = gen.Generate(kListenerType, Sidecar(), *snap, {});
+  // A TCP listener: the VirtualService of its tcp routes and the ServiceEntry of its service.
+  CHECK(OriginsOf(lds, "10.0.0.20_3306") ==
+        std::vector<std::string>{"ServiceEntry/db/mysql", "VirtualService/db/mysql"});
+  // No Sidecar: the virtual outbound and HTTP listeners come from no object.
+  CHECK(OriginsOf(lds, "virtualOutbound").empty());
+  CHECK(OriginsOf(lds, "0.0.0.0_9080").empty());
+}
+
+TEST_CASE("A route configuration records the DestinationRule whose consistent hash it uses",
+          "[envoy][origins]") {
+  auto snap = testing::SnapshotFromYaml(kBookinfo + R"(
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: ratings, namespace: default}
+spec:
+  host: ratings
+  trafficPolicy: {loadBalancer: {consistentHash: {httpHeaderName: x-user}}}
+)");
+  EnvoyGenerator gen;
+  Resources routes = gen.Generate(kRouteType, Sidecar(), *snap, {"9080"});
+  CHECK(OriginsOf(routes, "9080") == std::vector<std::string>{"DestinationRule/default/ratings",
+                                                              "VirtualService/default/ratings",
+                                                              "VirtualService/default/reviews"});
+}
+
+TEST_CASE("A cluster and its endpoints record their DestinationRule and ServiceEntry",
+          "[envoy][origins]") {
+  auto snap = testing::SnapshotFromYaml(kBookinfo);
+  EnvoyGenerator gen;
+  Resources cds = gen.Generate(kClusterType, Sidecar(), *snap, {});
+  std::vector<std::string> reviews = {"DestinationRule/default/reviews",
+                                      "ServiceEntry/default/reviews"};
+  CHECK(OriginsOf(cds, "outbound|9080|v1|reviews.default.svc.cluster.local") == reviews);
+  CHECK(OriginsOf(cds, "outbound|9080||reviews.default.svc.cluster.local") == reviews);
+  CHECK(OriginsOf(cds, "outbound|9080||ratings.default.svc.cluster.local") ==
+        std::vector<std::string>{"ServiceEntry/default/ratings"});
+  CHECK(OriginsOf(cds, "BlackHoleCluster") == std::vector<std::string>{"null"});
+  Resources eds = gen.Generate(kEndpointType, Sidecar(), *snap,
+                               {"outbound|9080|v2|reviews.default.svc.cluster.local"});
+  CHECK(OriginsOf(eds, "outbound|9080|v2|reviews.default.svc.cluster.local") == reviews);
+}
+
+TEST_CASE(
+    "The inbound listener records the PeerAuthentications, AuthorizationPolicies and "
+    "RequestAuthentications that select the workload",
+    "[envoy][origins]") {
+  auto snap = testing::SnapshotFromYaml(kBookinfo + R"(
+---
+apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: {name: default, namespace: default}
+spec: {mtls: {mode: STRICT}}
+---
+apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: {name: reviews, namespace: default}
+spec: {selector: {matchLabels: {app: reviews}}, mtls: {mode: PERMISSIVE}}
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: productpage, namespace: default}
+spec:
+  selector: {matchLabels: {app: productpage}}
+  rules: [{from: [{source: {namespaces: [default]}}]}]
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: ratings, namespace: default}
+spec:
+  selector: {matchLabels: {app: ratings}}
+  rules: [{from: [{source: {namespaces: [default]}}]}]
+---
+apiVersion: security.istio.io/v1
+kind: RequestAuthentication
+metadata: {name: jwt, namespace: default}
+spec:
+  jwtRules: [{issuer: "https://issuer.example.com", jwks: '{"keys": []}'}]
+)");
+  EnvoyGenerator gen;
+  Resources own = gen.GenerateOwn(kListenerType, Sidecar(), *snap);
+  CHECK(OriginsOf(own, "virtualInbound") ==
+        std::vector<std::string>{"AuthorizationPolicy/default/productpage",
+                                 "PeerAuthentication/default/default",
+                                 "RequestAuthentication/default/jwt"});
+}
+
+TEST_CASE("A Sidecar is recorded behind the listeners and routes it scopes", "[envoy][origins]") {
+  auto snap = testing::SnapshotFromYaml(kBookinfo + R"(
+---
+apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: {name: default, namespace: default}
+spec:
+  egress: [{hosts: ["./*"]}]
+)");
+  EnvoyGenerator gen;
+  Resources lds = gen.Generate(kListenerType, Sidecar(), *snap, {});
+  CHECK(OriginsOf(lds, "virtualOutbound") == std::vector<std::string>{"Sidecar/default/default"});
+  CHECK(OriginsOf(lds, "0.0.0.0_9080") == std::vector<std::string>{"Sidecar/default/default"});
+  Resources rds = gen.Generate(kRouteType, Sidecar(), *snap, {"9080"});
+  CHECK(OriginsOf(rds, "9080") == std::vector<std::string>{"Sidecar/default/default",
+                                                           "VirtualService/default/ratings",
+                                                           "VirtualService/default/reviews"});
+}
+
+TEST_CASE("Gateway listeners, routes and secrets record their Gateway and VirtualServices",
+          "[envoy][origins]") {
+  model::Credential cert{"CHAIN", "KEY", ""};
+  auto snap = testing::SnapshotFromYaml(kBookinfo + kGateway, 1, "cluster.local",
+                                        {{"istio-system/bookinfo-cert", cert}});
+  EnvoyGenerator gen;
+  model::Proxy gw = testing::IngressGateway();
+  std::vector<std::string> gateway = {"Gateway/default/bookinfo-gateway"};
+  Resources lds = gen.Generate(kListenerType, gw, *snap, {});
+  CHECK(OriginsOf(lds, "0.0.0.0_8080") == gateway);
+  CHECK(OriginsOf(lds, "0.0.0.0_8443") == gateway);
+  Resources rds = gen.Generate(kRouteType, gw, *snap,
+                               {"http.8080", "https.443.https.bookinfo-gateway.default"});
+  std::vector<std::string> routed = {"Gateway/default/bookinfo-gateway",
+                                     "VirtualService/default/bookinfo"};
+  CHECK(OriginsOf(rds, "http.8080") == routed);
+  CHECK(OriginsOf(rds, "https.443.https.bookinfo-gateway.default") == routed);
+  Resources sds = gen.Generate(kSecretType, gw, *snap, {"kubernetes://bookinfo-cert"});
+  CHECK(OriginsOf(sds, "kubernetes://bookinfo-cert") == gateway);
 }
 
 }  // namespace

@@ -3,6 +3,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include "controller/config/decoder.h"
 #include "controller/config/yaml.h"
 #include "controller/registry.h"
@@ -202,6 +204,33 @@ TEST_CASE("cluster names round-trip", "[gen]") {
   CHECK(cn.subset == "v1");
   CHECK(cn.host == kHost);
   CHECK_FALSE(ParseClusterName("inbound|9080||", &cn));
+}
+
+std::vector<std::string> OriginNames(const ResourcePtr& r) {
+  if (r->origins == nullptr) return {"null"};
+  std::vector<std::string> out;
+  for (const auto& k : *r->origins) out.push_back(k.ToString());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+TEST_CASE("gRPC resources record the objects they were built from", "[gen][origins]") {
+  auto snap = Build(kMesh);
+  GrpcGenerator gen;
+  Resources rds = gen.Routes(Client(), *snap, {"outbound|9080||" + kHost});
+  REQUIRE(rds.size() == 1);
+  CHECK(OriginNames(rds[0]) == std::vector<std::string>{"VirtualService/default/reviews"});
+  std::vector<std::string> destination = {"DestinationRule/default/reviews",
+                                          "ServiceEntry/default/reviews"};
+  Resources cds = gen.Clusters(Client(), *snap, {"outbound|9080|v2|" + kHost});
+  REQUIRE(cds.size() == 1);
+  CHECK(OriginNames(cds[0]) == destination);
+  Resources eds = gen.Endpoints(Client(), *snap, {"outbound|9080|v1|" + kHost});
+  REQUIRE(eds.size() == 1);
+  CHECK(OriginNames(eds[0]) == destination);
+  Resources lds = gen.Listeners(Client(), *snap, {"reviews:9080"});
+  REQUIRE(lds.size() == 1);
+  CHECK(OriginNames(lds[0]) == std::vector<std::string>{"ServiceEntry/default/reviews"});
 }
 
 }  // namespace
