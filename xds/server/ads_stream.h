@@ -239,6 +239,7 @@ class AdsStream : public grpc::ServerBidiReactor<Request, Response>,
       s.proxy_id = proxy_->id;
       s.ns = proxy_->ns;
       s.generator = proxy_->generator;
+      s.labels = proxy_->labels;  // workloadSelector matching in the objects' status
     }
     return s;
   }
