@@ -1,5 +1,10 @@
 #include "xds/server/delta_connection.h"
 
+#include <algorithm>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/hash/hash.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "controller/common/metrics.h"
@@ -16,7 +21,15 @@ namespace {
 using envoy::service::discovery::v3::DeltaDiscoveryRequest;
 using envoy::service::discovery::v3::DeltaDiscoveryResponse;
 
-std::string VersionOf(const Resource& r) { return absl::StrFormat("%016x", r.hash); }
+std::string VersionOf(uint64_t hash) { return absl::StrFormat("%016x", hash); }
+
+// A version this server sent (VersionOf) back as its hash; a foreign one as 0, which no
+// resource is taken to have, so it is re-sent.
+uint64_t HashOfVersion(const std::string& version) {
+  uint64_t hash = 0;
+  if (version.size() != 16 || !absl::SimpleHexAtoi(version, &hash)) return 0;
+  return hash;
+}
 
 }  // namespace
 
@@ -50,14 +63,19 @@ void DeltaConnection::HandleRequest(const DeltaDiscoveryRequest& request) {
         // A first request with no names subscribes LDS/CDS to everything (wildcard).
         st.wildcard = IsWildcardType(type) && request.resource_names_subscribe().empty();
         for (const auto& [name, version] : request.initial_resource_versions()) {
-          st.sent[name] = version;  // the client already holds these
+          st.sent[name] = HashOfVersion(version);  // the client already holds these
         }
         respond = true;
       }
+      const bool resubscribed = created || request.resource_names_subscribe_size() > 0 ||
+                                request.resource_names_unsubscribe_size() > 0;
       for (const auto& name : request.resource_names_subscribe()) {
         if (name == "*") {
           st.wildcard = true;
-        } else if (st.subscribed.insert(name).second) {
+        } else if (st.subscribed.insert(name).second &&
+                   !(created && request.initial_resource_versions().count(name))) {
+          // Newly subscribed: answered even if the server thinks the client holds it, except
+          // what a reconnecting client says it holds (initial_resource_versions).
           st.force.insert(name);
         }
         respond = true;
@@ -68,7 +86,10 @@ void DeltaConnection::HandleRequest(const DeltaDiscoveryRequest& request) {
         st.sent.erase(name);
         st.force.erase(name);
       }
-      st.hosts = SubscriptionHosts();  // recomputed at the next push decision
+      if (resubscribed) {
+        st.hosts = SubscriptionHosts();  // recomputed at the next push decision
+        st.set_hash = 0;                 // what the client holds changed
+      }
       if (respond) st.progress.pending = true;
     }
     if (!reject) done = TakeWaitLocked(RepliedToAll(types_));
@@ -145,9 +166,9 @@ void DeltaConnection::Push() {
   for (auto& job : jobs) {
     absl::Time start = absl::Now();
     Resources resources = server_->Generate(job.type, proxy, *snapshot, job.names);
-    std::vector<std::string> versions;
-    versions.reserve(resources.size());
-    for (const auto& r : resources) versions.push_back(VersionOf(*r));
+    uint64_t set_hash = resources.size();
+    for (const auto& r : resources) set_hash = absl::HashOf(set_hash, r->name, r->hash);
+    if (set_hash == 0) set_hash = 1;  // 0 means unknown
     const TypeMetrics& metrics = MetricsFor(job.type);
     metrics.push_time->Observe(absl::ToDoubleSeconds(absl::Now() - start));
     // Under the lock: what the client lacks, and the bookkeeping. The response is built after.
@@ -159,30 +180,38 @@ void DeltaConnection::Push() {
       absl::MutexLock lock(&mu_);
       if (finishing_ || done_) return;
       TypeState& st = types_[job.type];
-      std::set<std::string> present;
+      // Most pushes find nothing changed for this proxy: one comparison, not one per name.
+      if (st.progress.sent && st.force.empty() && st.set_hash == set_hash) continue;
       size_t bytes = 0;
       for (size_t i = 0; i < resources.size(); ++i) {
         const Resource& r = *resources[i];
-        present.insert(r.name);
-        auto sent = st.sent.find(r.name);
-        if (sent != st.sent.end() && sent->second == versions[i] && !st.force.count(r.name)) {
-          continue;
+        auto [sent, added] = st.sent.try_emplace(r.name, r.hash);
+        if (!added) {
+          if (sent->second == r.hash && !st.force.count(r.name)) continue;
+          sent->second = r.hash;
         }
         send.push_back(i);
         bytes += r.any.value().size();
-        st.sent[r.name] = versions[i];
       }
-      // Resources the client holds that no longer exist.
-      for (auto it = st.sent.begin(); it != st.sent.end();) {
-        bool wanted = st.wildcard || st.subscribed.count(it->first);
-        if (!present.count(it->first) && wanted) {
-          removed.push_back(it->first);
-          it = st.sent.erase(it);
-        } else {
-          ++it;
+      // Resources the client holds that no longer exist: `sent` now holds every generated
+      // name, so only a larger `sent` has any.
+      if (st.sent.size() > resources.size()) {
+        absl::flat_hash_set<absl::string_view> present;
+        present.reserve(resources.size());
+        for (const auto& r : resources) present.insert(r->name);
+        for (auto it = st.sent.begin(); it != st.sent.end();) {
+          auto next = std::next(it);
+          const bool wanted = st.wildcard || st.subscribed.count(it->first);
+          if (wanted && !present.contains(it->first)) {
+            removed.push_back(it->first);
+            st.sent.erase(it);
+          }
+          it = next;
         }
+        std::sort(removed.begin(), removed.end());
       }
       st.force.clear();
+      st.set_hash = set_hash;
       // Nothing new: no response, except the first one of a type, which a client waits for
       // even when it is empty (a wildcard LDS/CDS with nothing to serve, NDS, SDS, …).
       if (send.empty() && removed.empty() && st.progress.sent) continue;
@@ -200,7 +229,7 @@ void DeltaConnection::Push() {
     for (size_t i : send) {
       auto* out = response.add_resources();
       out->set_name(resources[i]->name);
-      out->set_version(versions[i]);
+      out->set_version(VersionOf(resources[i]->hash));
       *out->mutable_resource() = resources[i]->any;
     }
     for (auto& name : removed) response.add_removed_resources(std::move(name));

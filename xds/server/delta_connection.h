@@ -9,11 +9,13 @@
 // HandleRequest runs on gRPC's threads, Push() on a PushQueue worker; state is guarded by mu_.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <set>
 #include <string>
 
+#include "absl/container/flat_hash_map.h"
 #include "controller/model/proxy.h"
 #include "envoy/service/discovery/v3/discovery.pb.h"
 #include "xds/server/ads_stream.h"
@@ -34,8 +36,12 @@ class DeltaConnection final
   struct TypeState {
     bool wildcard = false;
     std::set<std::string> subscribed;
-    std::map<std::string, std::string> sent;  // name -> version the client holds
-    std::set<std::string> force;              // newly subscribed: answer even if unchanged
+    // name -> the hash (version) of what the client holds.
+    absl::flat_hash_map<std::string, uint64_t> sent;
+    std::set<std::string> force;  // newly subscribed: answer even if unchanged
+    // The combined hash of the last generated set, when the client holds exactly it: a push
+    // that generates the same set again is skipped without a per-name comparison. 0: unknown.
+    uint64_t set_hash = 0;
     TypeProgress progress;
     SubscriptionHosts hosts;  // what `subscribed` depends on, for push scoping
   };

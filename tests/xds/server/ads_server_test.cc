@@ -256,6 +256,45 @@ TEST_CASE("Delta: wildcard CDS, only changes sent, removals named", "[ads]") {
   ctx.TryCancel();
 }
 
+TEST_CASE("Delta: a reconnecting client's initial_resource_versions are honoured", "[ads]") {
+  Fixture f;
+  const std::string v1 = "outbound|9080|v1|reviews.default.svc.cluster.local";
+  const std::string v2 = "outbound|9080|v2|reviews.default.svc.cluster.local";
+  // Subscribes to both subsets' endpoints on a new stream, saying what it already holds.
+  auto connect = [&](const std::map<std::string, std::string>& held) {
+    grpc::ClientContext ctx;
+    auto stream = f.stub->DeltaAggregatedResources(&ctx);
+    DeltaDiscoveryRequest req;
+    SetNode(req.mutable_node());
+    req.set_type_url(kEndpointType);
+    req.add_resource_names_subscribe(v1);
+    req.add_resource_names_subscribe(v2);
+    for (const auto& [name, version] : held) (*req.mutable_initial_resource_versions())[name] = version;
+    REQUIRE(stream->Write(req));
+    DeltaDiscoveryResponse resp;
+    REQUIRE(stream->Read(&resp));
+    ctx.TryCancel();
+    std::map<std::string, std::string> versions;
+    for (const auto& r : resp.resources()) versions[r.name()] = r.version();
+    return versions;
+  };
+  std::map<std::string, std::string> held = connect({});
+  REQUIRE(held.size() == 2);
+  // Holding the current versions: the first answer comes, and carries nothing.
+  CHECK(connect(held).empty());
+  // A version this server never sent is answered with the resource.
+  CHECK(connect({{v1, held[v1]}, {v2, "not-a-version"}}) ==
+        std::map<std::string, std::string>{{v2, held[v2]}});
+  // v2's endpoint moves while the client is away: only v2 comes back, with a new version.
+  model::PushRequest eds;
+  eds.endpoint_hosts.insert("reviews.default.svc.cluster.local");
+  f.ads.OnSnapshot(testing::SnapshotFromYaml(Mesh(80, "10.0.0.3"), 2), eds);
+  std::map<std::string, std::string> after = connect(held);
+  REQUIRE(after.size() == 1);
+  REQUIRE(after.count(v2) == 1);
+  CHECK(after[v2] != held[v2]);
+}
+
 TEST_CASE("Both kinds answer every known type, empty when there is nothing; reports are not",
           "[ads]") {
   // pilot-agent (and Envoy behind it) waits for a first answer to each type it asks for: NDS,
