@@ -220,7 +220,7 @@ class AdsStream : public grpc::ServerBidiReactor<Request, Response>,
     if (push_wait_.owed()) push_wait_.nacked = true;
   }
   PushWait TakeWaitLocked(bool replied_to_all) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    if (!replied_to_all || !push_wait_.owed()) return PushWait{};
+    if (!replied_to_all || generating_ || !push_wait_.owed()) return PushWait{};
     return std::exchange(push_wait_, PushWait{});
   }
   void ResolveWait(PushWait wait) { HistoryOf(server_).Resolve(&wait, absl::Now()); }
@@ -258,6 +258,9 @@ class AdsStream : public grpc::ServerBidiReactor<Request, Response>,
   uint64_t nonce_counter_ ABSL_GUARDED_BY(mu_) = 0;
   std::optional<model::Proxy> proxy_ ABSL_GUARDED_BY(mu_);
   PushWait push_wait_ ABSL_GUARDED_BY(mu_);
+  // A Push took its types' pending flags and is generating their responses: the stream has
+  // not replied to a push it has not been sent yet, whatever its types' flags say.
+  bool generating_ ABSL_GUARDED_BY(mu_) = false;
 
  private:
   bool NextWriteLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {

@@ -125,6 +125,9 @@ void Connection::Push() {
           {type, {it->second.names->begin(), it->second.names->end()}, it->second.force});
       it->second.force = false;
     }
+    // Until their responses are queued the stream owes them: a reply to an earlier response
+    // arriving meanwhile must not resolve this push's wait (TakeWaitLocked).
+    generating_ = !jobs.empty();
   }
   bool queued = false;
   for (auto& job : jobs) {
@@ -143,7 +146,10 @@ void Connection::Push() {
     {
       // Only the decision and the bookkeeping under the lock; the response is built after.
       absl::MutexLock lock(&mu_);
-      if (finishing_ || done_) return;
+      if (finishing_ || done_) {
+        generating_ = false;
+        return;
+      }
       TypeState& st = types_[job.type];
       // Most pushes find nothing changed for this proxy.
       if (!job.force && st.progress.sent && st.hash_sent == hash) continue;
@@ -196,6 +202,7 @@ void Connection::Push() {
   PushWait done;
   {
     absl::MutexLock lock(&mu_);
+    generating_ = false;
     done = TakeWaitLocked(RepliedToAll(types_));
   }
   ResolveWait(done);

@@ -161,6 +161,9 @@ void DeltaConnection::Push() {
       if (!it->second.wildcard && job.names.empty()) continue;
       jobs.push_back(std::move(job));
     }
+    // Until their responses are queued the stream owes them: a reply to an earlier response
+    // arriving meanwhile must not resolve this push's wait (TakeWaitLocked).
+    generating_ = !jobs.empty();
   }
   bool queued = false;
   for (auto& job : jobs) {
@@ -178,7 +181,10 @@ void DeltaConnection::Push() {
     uint64_t push_id = 0;  // the history entry the response counts for
     {
       absl::MutexLock lock(&mu_);
-      if (finishing_ || done_) return;
+      if (finishing_ || done_) {
+        generating_ = false;
+        return;
+      }
       TypeState& st = types_[job.type];
       // Most pushes find nothing changed for this proxy: one comparison, not one per name.
       if (st.progress.sent && st.force.empty() && st.set_hash == set_hash) continue;
@@ -241,6 +247,7 @@ void DeltaConnection::Push() {
   PushWait done;
   {
     absl::MutexLock lock(&mu_);
+    generating_ = false;
     done = TakeWaitLocked(RepliedToAll(types_));
   }
   ResolveWait(done);
