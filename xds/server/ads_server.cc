@@ -222,8 +222,12 @@ void AdsServer::AdvanceCacheLocked(const PushScope& scope, const model::Snapshot
   // visits.
   const bool anything = !scope.hosts.empty() || !scope.endpoint_hosts.empty();
   const std::string& domain = next.domain();
-  cache_.Advance(next.version(), [&](const std::string& type, const std::string& name,
-                                     const std::string& ns) {
+  std::set<std::string> buckets;
+  for (const auto* hosts : {&scope.hosts, &scope.endpoint_hosts}) {
+    for (const auto& h : *hosts) buckets.emplace(FirstLabel(h));
+  }
+  cache_.Advance(next.version(), buckets, [&](const std::string& type, const std::string& name,
+                                              const std::string& ns) {
     if (name == "*") return !anything;
     return !Affects(scope, type, HostsOf(type, {name}), ns, domain);
   });

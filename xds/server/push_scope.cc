@@ -1,6 +1,7 @@
 #include "xds/server/push_scope.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "absl/strings/match.h"
 #include "absl/strings/strip.h"
@@ -100,32 +101,46 @@ PushScope ComputeScope(const model::Snapshot* previous, const model::Snapshot& n
   return scope;
 }
 
+namespace {
+
+// The host `name` of `type_url` refers to (a view into `name`), or nothing when it names none:
+// a listener "<host>:<port>" whose host has a '/', a cluster name not "outbound|p|s|host".
+std::optional<absl::string_view> HostOfName(const std::string& type_url, absl::string_view n) {
+  if (type_url == kListenerType) {
+    absl::string_view h = n.substr(0, n.rfind(':'));
+    if (h.find('/') != absl::string_view::npos) return std::nullopt;
+    return h;
+  }
+  // outbound|<port>|<subset>|<host>
+  size_t bar = 0;
+  for (int i = 0; i < 3 && bar != absl::string_view::npos; ++i) bar = n.find('|', bar + (i > 0));
+  if (!absl::StartsWith(n, "outbound|") || bar == absl::string_view::npos) return std::nullopt;
+  return n.substr(bar + 1);
+}
+
+}  // namespace
+
 SubscriptionHosts HostsOf(const std::string& type_url, const std::set<std::string>& names) {
   SubscriptionHosts out;
   out.computed = true;
   for (const auto& name : names) {
-    absl::string_view n = name;
-    if (type_url == kListenerType) {
-      absl::string_view h = n.substr(0, n.rfind(':'));
-      if (h.find('/') != absl::string_view::npos) {
-        out.opaque = true;
-      } else {
-        out.hosts.push_back(h);
-      }
-      continue;
-    }
-    // outbound|<port>|<subset>|<host>
-    size_t bar = 0;
-    for (int i = 0; i < 3 && bar != absl::string_view::npos; ++i) bar = n.find('|', bar + (i > 0));
-    if (!absl::StartsWith(n, "outbound|") || bar == absl::string_view::npos) {
+    std::optional<absl::string_view> host = HostOfName(type_url, name);
+    if (host) {
+      out.hosts.push_back(*host);
+    } else {
       out.opaque = true;
-      continue;
     }
-    out.hosts.push_back(n.substr(bar + 1));
   }
   std::sort(out.hosts.begin(), out.hosts.end());
   out.hosts.erase(std::unique(out.hosts.begin(), out.hosts.end()), out.hosts.end());
   return out;
+}
+
+absl::string_view FirstLabel(absl::string_view host) { return host.substr(0, host.find('.')); }
+
+absl::string_view HostBucket(const std::string& type_url, absl::string_view name) {
+  std::optional<absl::string_view> host = HostOfName(type_url, name);
+  return host ? FirstLabel(*host) : absl::string_view();
 }
 
 namespace {

@@ -49,6 +49,15 @@ struct SubscriptionHosts {
   std::vector<absl::string_view> hosts;  // sorted, unique
 };
 SubscriptionHosts HostsOf(const std::string& type_url, const std::set<std::string>& names);
+// The first DNS label of a host ("reviews" of "reviews.default.svc.cluster.local").
+absl::string_view FirstLabel(absl::string_view host);
+// The first label of the host resource `name` refers to (a view into `name`): "reviews" for
+// cluster "outbound|9080||reviews.default.svc.cluster.local" and for listener "reviews:9080";
+// empty when the name refers to no host (HostsOf's opaque). Every name for which Affects can
+// hold for a scope host carries that host's first label (a client's short name is a prefix of
+// the FQDN ending at a dot), so a change can reach only the names in its hosts' buckets and
+// the empty one.
+absl::string_view HostBucket(const std::string& type_url, absl::string_view name);
 // Same answer as Affects for every name of the subscription.
 bool Affects(const PushScope& scope, const std::string& type_url, const SubscriptionHosts& hosts,
              const std::string& proxy_ns, const std::string& domain);

@@ -4,6 +4,7 @@
 
 #include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
+#include "xds/server/push_scope.h"
 
 namespace meshd::xds {
 
@@ -87,34 +88,53 @@ std::shared_ptr<const Resources> ResourceCache::Get(uint64_t snapshot, const std
 
 void ResourceCache::Put(uint64_t snapshot, const std::string& type_url, uint64_t view,
                         const std::string& name, Resources resources, const std::string& ns) {
+  std::string key = Key(type_url, view, name);
   absl::MutexLock lock(&mu_);
   if (snapshot > snapshot_) {
     entries_.clear();
+    buckets_.clear();
     snapshot_ = snapshot;
   }
   if (snapshot != snapshot_) return;  // generated from an older snapshot: not cached
-  entries_[Key(type_url, view, name)] =
-      Entry{std::make_shared<const Resources>(std::move(resources)), type_url, name, ns};
+  Entry entry{std::make_shared<const Resources>(std::move(resources)), type_url, name, ns};
+  auto [it, added] = entries_.insert_or_assign(key, std::move(entry));
+  if (added) buckets_[HostBucket(type_url, name)].push_back(std::move(key));
 }
 
 void ResourceCache::Reset(uint64_t snapshot) {
   absl::MutexLock lock(&mu_);
   if (snapshot <= snapshot_) return;  // snapshots only move forward
   entries_.clear();
+  buckets_.clear();
   snapshot_ = snapshot;
 }
 
-void ResourceCache::Advance(uint64_t snapshot, const KeepFn& keep) {
+void ResourceCache::Advance(uint64_t snapshot, const std::set<std::string>& buckets,
+                            const KeepFn& keep) {
   absl::MutexLock lock(&mu_);
   if (snapshot <= snapshot_) return;
   snapshot_ = snapshot;
-  for (auto it = entries_.begin(); it != entries_.end();) {
-    const Entry& e = it->second;
-    if (keep(e.type_url, e.name, e.ns)) {
-      ++it;
-    } else {
-      entries_.erase(it++);
+  auto sweep = [&](const std::string& bucket) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    auto b = buckets_.find(bucket);
+    if (b == buckets_.end()) return;
+    std::vector<std::string>& keys = b->second;
+    size_t kept = 0;
+    for (auto& key : keys) {
+      auto it = entries_.find(key);
+      if (it == entries_.end()) continue;
+      const Entry& e = it->second;
+      if (!keep(e.type_url, e.name, e.ns)) {
+        entries_.erase(it);
+        continue;
+      }
+      keys[kept++] = std::move(key);
     }
+    keys.resize(kept);
+    if (keys.empty()) buckets_.erase(b);
+  };
+  sweep("");
+  for (const auto& bucket : buckets) {
+    if (!bucket.empty()) sweep(bucket);
   }
 }
 

@@ -11,6 +11,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
@@ -55,11 +56,13 @@ class ResourceCache {
   // Drops every entry of another snapshot version.
   void Reset(uint64_t snapshot);
   // Moves the cache to `snapshot`, keeping the entries for which `keep(type_url, name, ns)`
-  // holds (they are the same in the new snapshot) and dropping the rest. Ignored for a
-  // version not newer than the current one.
+  // holds (they are the same in the new snapshot) and dropping the rest. Only the entries in
+  // `buckets` (HostBucket of their name) and those of the empty bucket are asked; the others
+  // are kept unasked, so a change of one host costs its entries, not the whole cache. Ignored
+  // for a version not newer than the current one.
   using KeepFn = std::function<bool(const std::string& type_url, const std::string& name,
                                     const std::string& ns)>;
-  void Advance(uint64_t snapshot, const KeepFn& keep);
+  void Advance(uint64_t snapshot, const std::set<std::string>& buckets, const KeepFn& keep);
   Stats stats() const;
 
  private:
@@ -74,6 +77,8 @@ class ResourceCache {
     std::string ns;
   };
   absl::flat_hash_map<std::string, Entry> entries_ ABSL_GUARDED_BY(mu_);
+  // HostBucket of an entry's name -> the keys of its entries.
+  absl::flat_hash_map<std::string, std::vector<std::string>> buckets_ ABSL_GUARDED_BY(mu_);
   uint64_t hits_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t misses_ ABSL_GUARDED_BY(mu_) = 0;
 };

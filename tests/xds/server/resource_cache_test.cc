@@ -1,6 +1,9 @@
 #include "xds/server/resource_cache.h"
 
 #include <catch2/catch.hpp>
+#include <set>
+
+#include "xds/server/push_scope.h"
 
 namespace meshd::xds {
 namespace {
@@ -93,25 +96,53 @@ TEST_CASE("a new snapshot keeps the entries its change cannot touch", "[cache]")
   ResourceCache cache;
   const std::string a = "outbound|9080||a.default.svc.cluster.local";
   const std::string b = "outbound|9080||b.default.svc.cluster.local";
+  const std::string c = "outbound|9080||c.default.svc.cluster.local";
   cache.Put(1, kRouteType, 7, a, One("a"), "default");
   cache.Put(1, kRouteType, 7, b, One("b"), "default");
+  cache.Put(1, kRouteType, 7, c, One("c"), "default");
+  cache.Put(1, kListenerType, 7, "a:9080", One("a-listener"), "default");
   cache.Put(1, kClusterType, 7, "*", One("all"), "default");
-  std::vector<std::string> asked;
-  cache.Advance(2, [&](const std::string& type, const std::string& name, const std::string& ns) {
-    asked.push_back(name);
-    CHECK(ns == "default");
-    return type == kRouteType && name == b;
-  });
-  CHECK(asked.size() == 3);
+  std::set<std::string> asked;
+  // Only the entries of the changed hosts' buckets ("a", "b") and of the empty one ("*") are
+  // asked; c's entry is kept unasked.
+  cache.Advance(2, {"a", "b"},
+                [&](const std::string& type, const std::string& name, const std::string& ns) {
+                  asked.insert(name);
+                  CHECK(ns == "default");
+                  return type == kRouteType && name == b;
+                });
+  CHECK(asked == std::set<std::string>{a, b, "a:9080", "*"});
   CHECK(cache.Get(2, kRouteType, 7, a) == nullptr);
+  CHECK(cache.Get(2, kListenerType, 7, "a:9080") == nullptr);
   CHECK(cache.Get(2, kClusterType, 7, "*") == nullptr);
   REQUIRE(cache.Get(2, kRouteType, 7, b) != nullptr);
   CHECK((*cache.Get(2, kRouteType, 7, b))[0]->name == "b");
+  REQUIRE(cache.Get(2, kRouteType, 7, c) != nullptr);
   CHECK(cache.Get(1, kRouteType, 7, b) == nullptr);  // the old version is gone
-  cache.Advance(2, [](const std::string&, const std::string&, const std::string&) {
+  cache.Advance(2, {"b", "c"}, [](const std::string&, const std::string&, const std::string&) {
     return false;
   });  // not newer: ignored
-  CHECK(cache.stats().entries == 1);
+  CHECK(cache.stats().entries == 2);
+  // A re-generated entry is indexed once: a later change to its host still drops it.
+  cache.Put(2, kRouteType, 7, a, One("a2"), "default");
+  cache.Put(2, kRouteType, 7, a, One("a3"), "default");
+  cache.Advance(3, {"a"}, [](const std::string&, const std::string&, const std::string&) {
+    return false;
+  });
+  CHECK(cache.Get(3, kRouteType, 7, a) == nullptr);
+  CHECK(cache.stats().entries == 2);
+}
+
+TEST_CASE("HostBucket: the first label of the host a name refers to", "[cache]") {
+  CHECK(HostBucket(kClusterType, "outbound|9080|v1|reviews.default.svc.cluster.local") ==
+        "reviews");
+  CHECK(HostBucket(kEndpointType, "outbound|9080||reviews") == "reviews");
+  CHECK(HostBucket(kListenerType, "reviews.default:9080") == "reviews");
+  CHECK(HostBucket(kListenerType, "reviews") == "reviews");
+  CHECK(HostBucket(kListenerType, "xds.istio.io/grpc/lds/inbound/0.0.0.0:9080").empty());
+  CHECK(HostBucket(kClusterType, "inbound|9080||").empty());
+  CHECK(HostBucket(kClusterType, "*").empty());
+  CHECK(FirstLabel("reviews.default.svc.cluster.local") == "reviews");
 }
 
 }  // namespace
