@@ -49,7 +49,9 @@ void Connection::HandleRequest(const DiscoveryRequest& request) {
       if (d.names_changed || !st.subscribed) {
         st.names = InternNames(std::move(rv.names));
         st.subscribed = true;
-        st.hosts = SubscriptionHosts();  // recomputed at the next push decision
+        // Computed here, with the request, rather than by the first change's push decision,
+        // which would pay it for every stream at once while the change waits.
+        st.hosts = HostsOf(type, *st.names);
       }
       // An empty RDS/EDS subscription asks for nothing; LDS/CDS treat it as a wildcard.
       if (d.respond && (!asks_nothing || IsWildcardType(type))) {

@@ -87,7 +87,8 @@ void DeltaConnection::HandleRequest(const DeltaDiscoveryRequest& request) {
         st.force.erase(name);
       }
       if (resubscribed) {
-        st.hosts = SubscriptionHosts();  // recomputed at the next push decision
+        // Computed with the request, not by the next change's push decision (see Connection).
+        st.hosts = HostsOf(type, st.subscribed);
         st.set_hash = 0;                 // what the client holds changed
       }
       if (respond) st.progress.pending = true;
