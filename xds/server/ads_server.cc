@@ -2,6 +2,9 @@
 
 #include <grpc/grpc_security_constants.h>
 
+#include <algorithm>
+#include <utility>
+
 #include "absl/strings/str_cat.h"
 #include "controller/common/metrics.h"
 #include "spdlog/spdlog.h"
@@ -11,6 +14,9 @@
 namespace meshd::xds {
 
 void UnregisterStream(AdsServer* server, uint64_t id) { server->Unregister(id); }
+void IndexStream(AdsServer* server, uint64_t id, std::vector<uint64_t> buckets) {
+  server->IndexStream(id, std::move(buckets));
+}
 WriteBudget& WriteBudgetOf(AdsServer* server) { return server->write_budget(); }
 void AddToWriteBudget(WriteBudget& budget, int64_t delta) { budget.Add(delta); }
 void ObserveSendTime(absl::Duration d) {
@@ -236,14 +242,34 @@ void AdsServer::AdvanceCacheLocked(const PushScope& scope, const model::Snapshot
 void AdsServer::OnSnapshot(model::SnapshotPtr snapshot, const model::PushRequest& request) {
   std::vector<std::shared_ptr<Stream>> targets;
   PushScope scope;
+  model::SnapshotPtr previous;  // released at the end, not on the way to the pushes
   {
     std::shared_ptr<const std::set<std::string>> keys = LabelKeys(*snapshot);
     absl::MutexLock lock(&mu_);
     scope = ComputeScope(snapshot_.get(), *snapshot, request);
     AdvanceCacheLocked(scope, *snapshot, std::move(keys));
-    snapshot_ = snapshot;
+    previous = std::exchange(snapshot_, snapshot);
     snapshot_time_ = absl::Now();
-    for (const auto& [id, c] : connections_) targets.push_back(c);
+    if (scope.all) {
+      for (const auto& [id, c] : connections_) targets.push_back(c);
+    } else {
+      // Only the streams subscribed to a name in a changed host's bucket, or to a wildcard or
+      // host-less name, can be affected (IndexStream); in the same critical section as the
+      // snapshot's swap, so a stream indexed after it pushes the new snapshot anyway.
+      std::vector<uint64_t> ids;
+      auto add = [&](uint64_t bucket) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        auto it = bucket_streams_.find(bucket);
+        if (it != bucket_streams_.end()) ids.insert(ids.end(), it->second.begin(), it->second.end());
+      };
+      add(BucketId(""));
+      for (uint64_t b : ScopeBuckets(scope)) add(b);
+      std::sort(ids.begin(), ids.end());
+      ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+      for (uint64_t id : ids) {
+        auto it = connections_.find(id);
+        if (it != connections_.end()) targets.push_back(it->second);
+      }
+    }
   }
   scope.push_id = history_.Begin(snapshot->version(), request, scope.all,
                                  scope.hosts.size() + scope.endpoint_hosts.size(), absl::Now());
@@ -265,7 +291,7 @@ void AdsServer::OnSnapshot(model::SnapshotPtr snapshot, const model::PushRequest
     }
   }
   history_.SetTargets(scope.push_id, pushed);
-  spdlog::debug("ads: snapshot v{} queued pushes for {} of {} connections ({})",
+  spdlog::debug("ads: snapshot v{} queued pushes for {} of {} candidate connections ({})",
                 snapshot->version(), pushed, targets.size(),
                 scope.all ? std::string("all hosts")
                           : absl::StrCat(scope.hosts.size(), " hosts, ",
@@ -305,7 +331,28 @@ void AdsServer::Register(std::shared_ptr<Stream> connection) {
 void AdsServer::Unregister(uint64_t id) {
   absl::MutexLock lock(&mu_);
   connections_.erase(id);
+  UnindexLocked(id);
   Metrics::Get().xds_clients.Add({}).Set(static_cast<double>(connections_.size()));
+}
+
+void AdsServer::IndexStream(uint64_t id, std::vector<uint64_t> buckets) {
+  absl::MutexLock lock(&mu_);
+  if (!connections_.count(id)) return;  // closed meanwhile: nothing to index
+  UnindexLocked(id);
+  for (uint64_t b : buckets) bucket_streams_[b].insert(id);
+  stream_buckets_[id] = std::move(buckets);
+}
+
+void AdsServer::UnindexLocked(uint64_t id) {
+  auto it = stream_buckets_.find(id);
+  if (it == stream_buckets_.end()) return;
+  for (uint64_t b : it->second) {
+    auto s = bucket_streams_.find(b);
+    if (s == bucket_streams_.end()) continue;
+    s->second.erase(id);
+    if (s->second.empty()) bucket_streams_.erase(s);
+  }
+  stream_buckets_.erase(it);
 }
 
 std::vector<model::Proxy> AdsServer::Proxies() const {

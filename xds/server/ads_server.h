@@ -12,6 +12,8 @@
 #include <string>
 #include <thread>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "controller/model/snapshot_sink.h"
@@ -103,6 +105,12 @@ class AdsServer final
 
   void Register(std::shared_ptr<Stream> connection);
   void Unregister(uint64_t id);
+  // The buckets (BucketId of HostBucket; that of "" for a wildcard subscription or a name of
+  // no host) of every name a registered stream subscribes to, replacing what it had. A change
+  // that does not touch every host visits only the streams of its hosts' buckets and of "";
+  // MarkForPush still decides each exactly. Call after the subscription changed and before
+  // the stream is queued for it.
+  void IndexStream(uint64_t id, std::vector<uint64_t> buckets);
   std::vector<ConnectionStatus> Status() const;
   // The proxies of the connections that named one.
   std::vector<model::Proxy> Proxies() const;
@@ -131,6 +139,11 @@ class AdsServer final
   model::SnapshotPtr snapshot_ ABSL_GUARDED_BY(mu_);
   absl::Time snapshot_time_ ABSL_GUARDED_BY(mu_);
   std::map<uint64_t, std::shared_ptr<Stream>> connections_ ABSL_GUARDED_BY(mu_);
+  // IndexStream's index, both ways.
+  absl::flat_hash_map<uint64_t, std::vector<uint64_t>> stream_buckets_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<uint64_t, absl::flat_hash_set<uint64_t>> bucket_streams_
+      ABSL_GUARDED_BY(mu_);
+  void UnindexLocked(uint64_t id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // SelectedLabelKeys of the newest snapshot seen by Generate, computed once per version.
   std::shared_ptr<const std::set<std::string>> LabelKeys(const model::Snapshot& snapshot);

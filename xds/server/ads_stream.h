@@ -30,6 +30,7 @@ class AdsServer;
 class WriteBudget;
 // Defined in ads_server.cc (the server is incomplete here).
 void UnregisterStream(AdsServer* server, uint64_t id);
+void IndexStream(AdsServer* server, uint64_t id, std::vector<uint64_t> buckets);
 WriteBudget& WriteBudgetOf(AdsServer* server);
 void AddToWriteBudget(WriteBudget& budget, int64_t delta);
 // pilot_xds_send_time: from StartWrite to the write's completion.

@@ -27,6 +27,7 @@ void Connection::HandleRequest(const DiscoveryRequest& request) {
   bool first = false;
   std::optional<grpc::Status> reject;
   PushWait done;  // the pushes this reply finished answering
+  std::optional<std::vector<uint64_t>> buckets;  // the subscription's, when it changed
   {
     absl::MutexLock lock(&mu_);
     if (finishing_) return;
@@ -52,6 +53,7 @@ void Connection::HandleRequest(const DiscoveryRequest& request) {
         // Computed here, with the request, rather than by the first change's push decision,
         // which would pay it for every stream at once while the change waits.
         st.hosts = HostsOf(type, *st.names);
+        buckets = BucketsLocked();
       }
       // An empty RDS/EDS subscription asks for nothing; LDS/CDS treat it as a wildcard.
       if (d.respond && (!asks_nothing || IsWildcardType(type))) {
@@ -68,6 +70,7 @@ void Connection::HandleRequest(const DiscoveryRequest& request) {
   }
   ResolveWait(done);
   if (first) server_->Register(self);
+  if (buckets) server_->IndexStream(id_, std::move(*buckets));
   if (syncz) {
     // Status() locks every connection, this one included: built without holding mu_.
     std::vector<ConnectionStatus> all = server_->Status();
@@ -79,6 +82,21 @@ void Connection::HandleRequest(const DiscoveryRequest& request) {
     KickWrites();
   }
   if (respond && self) server_->queue().Enqueue(self);
+}
+
+std::vector<uint64_t> Connection::BucketsLocked() const {
+  std::vector<uint64_t> out;
+  for (const auto& [type, st] : types_) {
+    if (!st.subscribed) continue;
+    if (st.names->empty()) {
+      if (IsWildcardType(type)) out.push_back(BucketId(""));
+      continue;
+    }
+    for (const auto& name : *st.names) out.push_back(BucketId(HostBucket(type, name)));
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
 }
 
 bool Connection::MarkForPush(const PushScope& scope, const model::Snapshot& next) {

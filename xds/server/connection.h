@@ -53,6 +53,8 @@ class Connection final : public AdsStream<envoy::service::discovery::v3::Discove
   void OnClosed() override;
   void QueueWriteLocked(envoy::service::discovery::v3::DiscoveryResponse response)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The buckets of every subscribed name, for AdsServer::IndexStream.
+  std::vector<uint64_t> BucketsLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   std::map<std::string, TypeState> types_ ABSL_GUARDED_BY(mu_);
 };

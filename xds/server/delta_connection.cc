@@ -40,6 +40,7 @@ void DeltaConnection::HandleRequest(const DeltaDiscoveryRequest& request) {
   bool first = false;
   std::optional<grpc::Status> reject;
   PushWait done;  // the pushes this reply finished answering
+  std::optional<std::vector<uint64_t>> buckets;  // the subscription's, when it changed
   {
     absl::MutexLock lock(&mu_);
     if (finishing_) return;
@@ -89,6 +90,7 @@ void DeltaConnection::HandleRequest(const DeltaDiscoveryRequest& request) {
       if (resubscribed) {
         // Computed with the request, not by the next change's push decision (see Connection).
         st.hosts = HostsOf(type, st.subscribed);
+        buckets = BucketsLocked();
         st.set_hash = 0;                 // what the client holds changed
       }
       if (respond) st.progress.pending = true;
@@ -101,6 +103,7 @@ void DeltaConnection::HandleRequest(const DeltaDiscoveryRequest& request) {
   }
   ResolveWait(done);
   if (first) server_->Register(self);
+  if (buckets) server_->IndexStream(id_, std::move(*buckets));
   if (syncz) {
     // Status() locks every connection, this one included: built without holding mu_.
     std::vector<ConnectionStatus> all = server_->Status();
@@ -113,6 +116,17 @@ void DeltaConnection::HandleRequest(const DeltaDiscoveryRequest& request) {
     KickWrites();
   }
   if (respond && self) server_->queue().Enqueue(self);
+}
+
+std::vector<uint64_t> DeltaConnection::BucketsLocked() const {
+  std::vector<uint64_t> out;
+  for (const auto& [type, st] : types_) {
+    if (st.wildcard) out.push_back(BucketId(""));
+    for (const auto& name : st.subscribed) out.push_back(BucketId(HostBucket(type, name)));
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
 }
 
 bool DeltaConnection::MarkForPush(const PushScope& scope, const model::Snapshot& next) {

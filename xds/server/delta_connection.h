@@ -49,6 +49,8 @@ class DeltaConnection final
   void HandleRequest(const envoy::service::discovery::v3::DeltaDiscoveryRequest& request) override;
   void QueueWriteLocked(envoy::service::discovery::v3::DeltaDiscoveryResponse response)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The buckets of every subscribed name, for AdsServer::IndexStream.
+  std::vector<uint64_t> BucketsLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   std::map<std::string, TypeState> types_ ABSL_GUARDED_BY(mu_);
 };

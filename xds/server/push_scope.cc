@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <optional>
 
+#include "absl/hash/hash.h"
 #include "absl/strings/match.h"
 #include "absl/strings/strip.h"
 #include "istio/networking/v1alpha3/destination_rule.pb.h"
@@ -141,6 +142,18 @@ absl::string_view FirstLabel(absl::string_view host) { return host.substr(0, hos
 absl::string_view HostBucket(const std::string& type_url, absl::string_view name) {
   std::optional<absl::string_view> host = HostOfName(type_url, name);
   return host ? FirstLabel(*host) : absl::string_view();
+}
+
+uint64_t BucketId(absl::string_view bucket) { return absl::HashOf(bucket); }
+
+std::vector<uint64_t> ScopeBuckets(const PushScope& scope) {
+  std::vector<uint64_t> out;
+  for (const auto* hosts : {&scope.hosts, &scope.endpoint_hosts}) {
+    for (const auto& h : *hosts) out.push_back(BucketId(FirstLabel(h)));
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
 }
 
 namespace {

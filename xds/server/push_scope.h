@@ -58,6 +58,12 @@ absl::string_view FirstLabel(absl::string_view host);
 // the FQDN ending at a dot), so a change can reach only the names in its hosts' buckets and
 // the empty one.
 absl::string_view HostBucket(const std::string& type_url, absl::string_view name);
+// A bucket as a number, for indexes that may over-approximate: two buckets with the same
+// number only make a lookup return more candidates, each still tested exactly (Affects).
+uint64_t BucketId(absl::string_view bucket);
+// The BucketIds of the hosts a scope changes: where Affects can hold (see HostBucket), besides
+// the empty bucket.
+std::vector<uint64_t> ScopeBuckets(const PushScope& scope);
 // Same answer as Affects for every name of the subscription.
 bool Affects(const PushScope& scope, const std::string& type_url, const SubscriptionHosts& hosts,
              const std::string& proxy_ns, const std::string& domain);

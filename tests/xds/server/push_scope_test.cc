@@ -1,5 +1,6 @@
 #include "xds/server/push_scope.h"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 
 #include "tests/xds/test_mesh.h"
@@ -144,6 +145,43 @@ TEST_CASE("subscription host sets give the per-name answers", "[scope]") {
     CAPTURE(type, *names.begin());
     CHECK(Affects(s, type, HostsOf(type, names), "default", "cluster.local") == by_name);
   }
+}
+
+TEST_CASE("every name a scope affects is in one of the scope's buckets or the empty one",
+          "[scope]") {
+  // What the server's stream index (IndexStream) and the cache's Advance rely on.
+  PushScope s;
+  s.hosts = {"reviews.default.svc.cluster.local"};
+  s.endpoint_hosts = {"ratings.other.svc.cluster.local"};
+  std::vector<uint64_t> buckets = ScopeBuckets(s);
+  buckets.push_back(BucketId(""));
+  const std::vector<std::pair<std::string, std::string>> names = {
+      {kListenerType, "reviews:9080"},
+      {kListenerType, "reviews.default:9080"},
+      {kListenerType, "reviews.default.svc:9080"},
+      {kListenerType, "reviews.default.svc.cluster.local:9080"},
+      {kListenerType, "reviewsx:9080"},
+      {kListenerType, "details:9080"},
+      {kListenerType, "xds.istio.io/grpc/lds/inbound/10.0.0.1:9080"},
+      {kRouteType, "outbound|9080||reviews.default.svc.cluster.local"},
+      {kRouteType, "9080"},
+      {kClusterType, "outbound|9080|v1|reviews.default.svc.cluster.local"},
+      {kEndpointType, "outbound|9080||ratings.other.svc.cluster.local"},
+      {kEndpointType, "outbound|9080||details.default.svc.cluster.local"},
+  };
+  size_t affected = 0;
+  for (const auto& [type, name] : names) {
+    CAPTURE(type, name);
+    const bool in_bucket = std::find(buckets.begin(), buckets.end(),
+                                     BucketId(HostBucket(type, name))) != buckets.end();
+    if (Affects(s, type, HostsOf(type, {name}), "default", "cluster.local")) {
+      ++affected;
+      CHECK(in_bucket);
+    }
+  }
+  CHECK(affected == 9);  // every name above but reviewsx, details and the details EDS
+  // Names of other hosts fall outside: the index leaves their streams alone.
+  CHECK(std::find(buckets.begin(), buckets.end(), BucketId("details")) == buckets.end());
 }
 
 }  // namespace
