@@ -53,7 +53,13 @@ void Connection::HandleRequest(const DiscoveryRequest& request) {
         // Computed here, with the request, rather than by the first change's push decision,
         // which would pay it for every stream at once while the change waits.
         st.hosts = HostsOf(type, *st.names);
-        buckets = BucketsLocked();
+        std::vector<uint64_t> now = BucketsLocked();
+        // Most subscription changes (a stream's CDS after its LDS, names of hosts it already
+        // watches) leave the buckets as they were: the server's index is not touched then.
+        if (now != indexed_buckets_) {
+          indexed_buckets_ = now;
+          buckets = std::move(now);
+        }
       }
       // An empty RDS/EDS subscription asks for nothing; LDS/CDS treat it as a wildcard.
       if (d.respond && (!asks_nothing || IsWildcardType(type))) {

@@ -90,7 +90,13 @@ void DeltaConnection::HandleRequest(const DeltaDiscoveryRequest& request) {
       if (resubscribed) {
         // Computed with the request, not by the next change's push decision (see Connection).
         st.hosts = HostsOf(type, st.subscribed);
-        buckets = BucketsLocked();
+        std::vector<uint64_t> now = BucketsLocked();
+        // Most subscription changes (a stream's CDS after its LDS, names of hosts it already
+        // watches) leave the buckets as they were: the server's index is not touched then.
+        if (now != indexed_buckets_) {
+          indexed_buckets_ = now;
+          buckets = std::move(now);
+        }
         st.set_hash = 0;                 // what the client holds changed
       }
       if (respond) st.progress.pending = true;

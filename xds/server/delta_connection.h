@@ -51,6 +51,7 @@ class DeltaConnection final
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The buckets of every subscribed name, for AdsServer::IndexStream.
   std::vector<uint64_t> BucketsLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  std::vector<uint64_t> indexed_buckets_ ABSL_GUARDED_BY(mu_);  // as last given to the server
 
   std::map<std::string, TypeState> types_ ABSL_GUARDED_BY(mu_);
 };
