@@ -232,11 +232,11 @@ void AdsServer::AdvanceCacheLocked(const PushScope& scope, const model::Snapshot
   for (const auto* hosts : {&scope.hosts, &scope.endpoint_hosts}) {
     for (const auto& h : *hosts) buckets.emplace(FirstLabel(h));
   }
-  cache_.Advance(next.version(), buckets, [&](const std::string& type, const std::string& name,
-                                              const std::string& ns) {
-    if (name == "*") return !anything;
-    return !Affects(scope, type, HostsOf(type, {name}), ns, domain);
-  });
+  cache_.Advance(next.version(), buckets,
+                 [&](const std::string& type, const std::string& name, const std::string& ns) {
+                   if (name == "*") return !anything;
+                   return !Affects(scope, type, HostsOf(type, {name}), ns, domain);
+                 });
 }
 
 void AdsServer::OnSnapshot(model::SnapshotPtr snapshot, const model::PushRequest& request) {
@@ -259,7 +259,8 @@ void AdsServer::OnSnapshot(model::SnapshotPtr snapshot, const model::PushRequest
       std::vector<uint64_t> ids;
       auto add = [&](uint64_t bucket) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
         auto it = bucket_streams_.find(bucket);
-        if (it != bucket_streams_.end()) ids.insert(ids.end(), it->second.begin(), it->second.end());
+        if (it != bucket_streams_.end())
+          ids.insert(ids.end(), it->second.begin(), it->second.end());
       };
       add(BucketId(""));
       for (uint64_t b : ScopeBuckets(scope)) add(b);

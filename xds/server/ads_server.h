@@ -141,8 +141,7 @@ class AdsServer final
   std::map<uint64_t, std::shared_ptr<Stream>> connections_ ABSL_GUARDED_BY(mu_);
   // IndexStream's index, both ways.
   absl::flat_hash_map<uint64_t, std::vector<uint64_t>> stream_buckets_ ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_map<uint64_t, absl::flat_hash_set<uint64_t>> bucket_streams_
-      ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<uint64_t, absl::flat_hash_set<uint64_t>> bucket_streams_ ABSL_GUARDED_BY(mu_);
   void UnindexLocked(uint64_t id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // SelectedLabelKeys of the newest snapshot seen by Generate, computed once per version.

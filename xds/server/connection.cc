@@ -26,7 +26,7 @@ void Connection::HandleRequest(const DiscoveryRequest& request) {
   bool syncz = false;
   bool first = false;
   std::optional<grpc::Status> reject;
-  PushWait done;  // the pushes this reply finished answering
+  PushWait done;                                 // the pushes this reply finished answering
   std::optional<std::vector<uint64_t>> buckets;  // the subscription's, when it changed
   {
     absl::MutexLock lock(&mu_);

@@ -39,7 +39,7 @@ void DeltaConnection::HandleRequest(const DeltaDiscoveryRequest& request) {
   bool syncz = false;
   bool first = false;
   std::optional<grpc::Status> reject;
-  PushWait done;  // the pushes this reply finished answering
+  PushWait done;                                 // the pushes this reply finished answering
   std::optional<std::vector<uint64_t>> buckets;  // the subscription's, when it changed
   {
     absl::MutexLock lock(&mu_);
@@ -97,7 +97,7 @@ void DeltaConnection::HandleRequest(const DeltaDiscoveryRequest& request) {
           indexed_buckets_ = now;
           buckets = std::move(now);
         }
-        st.set_hash = 0;                 // what the client holds changed
+        st.set_hash = 0;  // what the client holds changed
       }
       if (respond) st.progress.pending = true;
     }

@@ -269,7 +269,8 @@ TEST_CASE("Delta: a reconnecting client's initial_resource_versions are honoured
     req.set_type_url(kEndpointType);
     req.add_resource_names_subscribe(v1);
     req.add_resource_names_subscribe(v2);
-    for (const auto& [name, version] : held) (*req.mutable_initial_resource_versions())[name] = version;
+    for (const auto& [name, version] : held)
+      (*req.mutable_initial_resource_versions())[name] = version;
     REQUIRE(stream->Write(req));
     DeltaDiscoveryResponse resp;
     REQUIRE(stream->Read(&resp));

@@ -126,9 +126,8 @@ TEST_CASE("a new snapshot keeps the entries its change cannot touch", "[cache]")
   // A re-generated entry is indexed once: a later change to its host still drops it.
   cache.Put(2, kRouteType, 7, a, One("a2"), "default");
   cache.Put(2, kRouteType, 7, a, One("a3"), "default");
-  cache.Advance(3, {"a"}, [](const std::string&, const std::string&, const std::string&) {
-    return false;
-  });
+  cache.Advance(3, {"a"},
+                [](const std::string&, const std::string&, const std::string&) { return false; });
   CHECK(cache.Get(3, kRouteType, 7, a) == nullptr);
   CHECK(cache.stats().entries == 2);
 }
