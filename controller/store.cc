@@ -1,5 +1,8 @@
 #include "controller/store.h"
 
+#include <utility>
+#include <vector>
+
 namespace meshd {
 namespace {
 
@@ -23,15 +26,30 @@ std::set<model::ConfigKey> ConfigStore::ReplaceSource(
   absl::MutexLock lock(&mu_);
   std::map<model::ConfigKey, model::ConfigPtr> next;
   for (const auto& c : configs) next[c->key] = c;
-  std::set<model::ConfigKey> keys;
-  for (const auto& [k, c] : by_source_[source]) keys.insert(k);
-  for (const auto& [k, c] : next) keys.insert(k);
-  std::map<model::ConfigKey, model::ConfigPtr> before;
-  for (const auto& k : keys) before[k] = EffectiveLocked(k);
-  by_source_[source] = std::move(next);
+  std::map<model::ConfigKey, model::ConfigPtr>& current = by_source_[source];
+  // Only a key whose entry in this source was added, removed or changed can change what is
+  // effective: both maps are walked once, in key order, and the rest is never looked up.
+  std::vector<std::pair<model::ConfigKey, model::ConfigPtr>> differing;  // key, effective before
+  auto a = current.begin();
+  auto b = next.begin();
+  while (a != current.end() || b != next.end()) {
+    if (b == next.end() || (a != current.end() && a->first < b->first)) {
+      differing.emplace_back(a->first, nullptr);
+      ++a;
+    } else if (a == current.end() || b->first < a->first) {
+      differing.emplace_back(b->first, nullptr);
+      ++b;
+    } else {
+      if (!Same(a->second, b->second)) differing.emplace_back(a->first, nullptr);
+      ++a;
+      ++b;
+    }
+  }
+  for (auto& [key, before] : differing) before = EffectiveLocked(key);
+  current = std::move(next);
   std::set<model::ConfigKey> changed;
-  for (const auto& k : keys) {
-    if (!Same(before[k], EffectiveLocked(k))) changed.insert(k);
+  for (const auto& [key, before] : differing) {
+    if (!Same(before, EffectiveLocked(key))) changed.insert(key);
   }
   return changed;
 }

@@ -131,15 +131,17 @@ bool DirectorySource::Rescan() {
       // File times are coarse (a few ms): a file modified in the last seconds is always
       // read, so two same-size writes within one tick are never mistaken for one.
       const bool recent = absl::ToUnixNanos(absl::Now()) - mtime_ns < 5000000000LL;
+      // files_ is replaced by `next` below (also when nothing changed): states are moved
+      // across, not copied with their content.
       if (!recent && old != files_.end() && old->second.mtime_ns == mtime_ns &&
           old->second.size == st.st_size && old->second.inode == st.st_ino) {
-        next.emplace(path, old->second);
+        next.emplace(path, std::move(old->second));
         continue;
       }
       std::string content;
       if (!ReadFile(path, &content)) continue;
       if (old != files_.end() && old->second.content == content) {
-        FileState same = old->second;
+        FileState same = std::move(old->second);
         same.mtime_ns = mtime_ns;
         same.size = st.st_size;
         same.inode = st.st_ino;
@@ -157,7 +159,10 @@ bool DirectorySource::Rescan() {
       next.emplace(path, std::move(state));
     }
     if (next.size() != files_.size()) changed = true;
-    if (!changed) return false;
+    if (!changed) {
+      files_ = std::move(next);  // the same states, with their new file times
+      return false;
+    }
 
     // Merge in path order; later wins. A rejected object keeps its last accepted version.
     std::map<model::ConfigKey, model::ConfigPtr> merged;

@@ -32,5 +32,16 @@ TEST_CASE("sources merge; the first source wins a shared key", "[store]") {
   CHECK(store.Merged().at(Cfg("a", 0)->key)->content_hash == 3);
 }
 
+TEST_CASE("ReplaceSource of a shadowed source changes nothing until the shadow goes", "[store]") {
+  ConfigStore store;
+  store.ReplaceSource("file", {Cfg("a", 1)});
+  store.ReplaceSource("kube", {Cfg("a", 2), Cfg("b", 1)});
+  CHECK(store.ReplaceSource("kube", {Cfg("a", 5), Cfg("b", 1)}).empty());  // "file" wins a
+  CHECK(store.ReplaceSource("file", {}) == std::set<model::ConfigKey>{Cfg("a", 0)->key});
+  CHECK(store.Merged().at(Cfg("a", 0)->key)->content_hash == 5);
+  // The same content under a new object is no change.
+  CHECK(store.ReplaceSource("kube", {Cfg("a", 5), Cfg("b", 1)}).empty());
+}
+
 }  // namespace
 }  // namespace meshd
