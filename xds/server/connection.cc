@@ -98,7 +98,11 @@ std::vector<uint64_t> Connection::BucketsLocked() const {
       if (IsWildcardType(type)) out.push_back(BucketId(""));
       continue;
     }
-    for (const auto& name : *st.names) out.push_back(BucketId(HostBucket(type, name)));
+    if (st.hosts.computed) {
+      AppendBuckets(st.hosts, &out);
+    } else {
+      for (const auto& name : *st.names) out.push_back(BucketId(HostBucket(type, name)));
+    }
   }
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());

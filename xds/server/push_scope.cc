@@ -146,6 +146,11 @@ absl::string_view HostBucket(const std::string& type_url, absl::string_view name
 
 uint64_t BucketId(absl::string_view bucket) { return absl::HashOf(bucket); }
 
+void AppendBuckets(const SubscriptionHosts& hosts, std::vector<uint64_t>* out) {
+  if (hosts.opaque) out->push_back(BucketId(""));
+  for (absl::string_view h : hosts.hosts) out->push_back(BucketId(FirstLabel(h)));
+}
+
 std::vector<uint64_t> ScopeBuckets(const PushScope& scope) {
   std::vector<uint64_t> out;
   for (const auto* hosts : {&scope.hosts, &scope.endpoint_hosts}) {

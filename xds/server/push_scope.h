@@ -64,6 +64,9 @@ uint64_t BucketId(absl::string_view bucket);
 // The BucketIds of the hosts a scope changes: where Affects can hold (see HostBucket), besides
 // the empty bucket.
 std::vector<uint64_t> ScopeBuckets(const PushScope& scope);
+// Appends the BucketIds of a subscription's names, from its computed hosts (the same as
+// HostBucket of every name, without parsing the names again).
+void AppendBuckets(const SubscriptionHosts& hosts, std::vector<uint64_t>* out);
 // Same answer as Affects for every name of the subscription.
 bool Affects(const PushScope& scope, const std::string& type_url, const SubscriptionHosts& hosts,
              const std::string& proxy_ns, const std::string& domain);

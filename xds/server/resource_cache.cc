@@ -64,20 +64,14 @@ std::set<std::string> SelectedLabelKeys(const model::Snapshot& snapshot) {
   return keys;
 }
 
-std::string ResourceCache::Key(const std::string& type_url, uint64_t view,
-                               const std::string& name) {
-  return absl::StrCat(type_url, "|", view, "|", name);
-}
-
 std::shared_ptr<const Resources> ResourceCache::Get(uint64_t snapshot, const std::string& type_url,
                                                     uint64_t view, const std::string& name) {
-  std::string key = Key(type_url, view, name);
   absl::MutexLock lock(&mu_);
   if (snapshot != snapshot_) {
     misses_++;
     return nullptr;
   }
-  auto it = entries_.find(key);
+  auto it = entries_.find(KeyRef{type_url, view, name});
   if (it == entries_.end()) {
     misses_++;
     return nullptr;
@@ -88,7 +82,7 @@ std::shared_ptr<const Resources> ResourceCache::Get(uint64_t snapshot, const std
 
 void ResourceCache::Put(uint64_t snapshot, const std::string& type_url, uint64_t view,
                         const std::string& name, Resources resources, const std::string& ns) {
-  std::string key = Key(type_url, view, name);
+  Key key{type_url, view, name};
   absl::MutexLock lock(&mu_);
   if (snapshot > snapshot_) {
     entries_.clear();
@@ -96,7 +90,7 @@ void ResourceCache::Put(uint64_t snapshot, const std::string& type_url, uint64_t
     snapshot_ = snapshot;
   }
   if (snapshot != snapshot_) return;  // generated from an older snapshot: not cached
-  Entry entry{std::make_shared<const Resources>(std::move(resources)), type_url, name, ns};
+  Entry entry{std::make_shared<const Resources>(std::move(resources)), ns};
   auto [it, added] = entries_.insert_or_assign(key, std::move(entry));
   if (added) buckets_[HostBucket(type_url, name)].push_back(std::move(key));
 }
@@ -117,13 +111,12 @@ void ResourceCache::Advance(uint64_t snapshot, const std::set<std::string>& buck
   auto sweep = [&](const std::string& bucket) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     auto b = buckets_.find(bucket);
     if (b == buckets_.end()) return;
-    std::vector<std::string>& keys = b->second;
+    std::vector<Key>& keys = b->second;
     size_t kept = 0;
     for (auto& key : keys) {
       auto it = entries_.find(key);
       if (it == entries_.end()) continue;
-      const Entry& e = it->second;
-      if (!keep(e.type_url, e.name, e.ns)) {
+      if (!keep(key.type_url, key.name, it->second.ns)) {
         entries_.erase(it);
         continue;
       }

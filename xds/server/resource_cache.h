@@ -14,6 +14,8 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/hash/hash.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "controller/model/proxy.h"
 #include "controller/model/snapshot.h"
@@ -66,19 +68,46 @@ class ResourceCache {
   Stats stats() const;
 
  private:
-  static std::string Key(const std::string& type_url, uint64_t view, const std::string& name);
+  // An entry's key, (type, view, name); looked up through KeyRef without building a string
+  // (a push looks up every subscribed name).
+  struct Key {
+    std::string type_url;
+    uint64_t view = 0;
+    std::string name;
+  };
+  struct KeyRef {
+    absl::string_view type_url;
+    uint64_t view = 0;
+    absl::string_view name;
+  };
+  static KeyRef RefOf(const Key& k) { return {k.type_url, k.view, k.name}; }
+  static KeyRef RefOf(const KeyRef& k) { return k; }
+  struct KeyHash {
+    using is_transparent = void;
+    template <typename K>
+    size_t operator()(const K& k) const {
+      KeyRef r = RefOf(k);
+      return absl::HashOf(r.type_url, r.view, r.name);
+    }
+  };
+  struct KeyEq {
+    using is_transparent = void;
+    template <typename A, typename B>
+    bool operator()(const A& a, const B& b) const {
+      KeyRef x = RefOf(a), y = RefOf(b);
+      return x.view == y.view && x.name == y.name && x.type_url == y.type_url;
+    }
+  };
+  struct Entry {
+    std::shared_ptr<const Resources> resources;
+    std::string ns;
+  };
 
   mutable absl::Mutex mu_;
   uint64_t snapshot_ ABSL_GUARDED_BY(mu_) = 0;
-  struct Entry {
-    std::shared_ptr<const Resources> resources;
-    std::string type_url;
-    std::string name;
-    std::string ns;
-  };
-  absl::flat_hash_map<std::string, Entry> entries_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<Key, Entry, KeyHash, KeyEq> entries_ ABSL_GUARDED_BY(mu_);
   // HostBucket of an entry's name -> the keys of its entries.
-  absl::flat_hash_map<std::string, std::vector<std::string>> buckets_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, std::vector<Key>> buckets_ ABSL_GUARDED_BY(mu_);
   uint64_t hits_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t misses_ ABSL_GUARDED_BY(mu_) = 0;
 };

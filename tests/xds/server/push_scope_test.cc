@@ -179,7 +179,24 @@ TEST_CASE("every name a scope affects is in one of the scope's buckets or the em
       CHECK(in_bucket);
     }
   }
-  CHECK(affected == 9);  // every name above but reviewsx, details and the details EDS
+  CHECK(affected == 9);
+  // A subscription's buckets from its hosts are those of its names.
+  for (std::string type : {kListenerType, kRouteType, kClusterType, kEndpointType}) {
+    std::set<std::string> subscription;
+    std::vector<uint64_t> by_name;
+    for (const auto& [t, name] : names) {
+      subscription.insert(name);
+      by_name.push_back(BucketId(HostBucket(type, name)));
+    }
+    std::vector<uint64_t> by_hosts;
+    AppendBuckets(HostsOf(type, subscription), &by_hosts);
+    for (auto* v : {&by_name, &by_hosts}) {
+      std::sort(v->begin(), v->end());
+      v->erase(std::unique(v->begin(), v->end()), v->end());
+    }
+    CAPTURE(type);
+    CHECK(by_hosts == by_name);
+  }  // every name above but reviewsx, details and the details EDS
   // Names of other hosts fall outside: the index leaves their streams alone.
   CHECK(std::find(buckets.begin(), buckets.end(), BucketId("details")) == buckets.end());
 }
