@@ -14,9 +14,6 @@
 namespace meshd::xds {
 
 void UnregisterStream(AdsServer* server, uint64_t id) { server->Unregister(id); }
-void IndexStream(AdsServer* server, uint64_t id, std::vector<uint64_t> buckets) {
-  server->IndexStream(id, std::move(buckets));
-}
 WriteBudget& WriteBudgetOf(AdsServer* server) { return server->write_budget(); }
 void AddToWriteBudget(WriteBudget& budget, int64_t delta) { budget.Add(delta); }
 void ObserveSendTime(absl::Duration d) {
@@ -214,7 +211,8 @@ Resources AdsServer::Generate(const std::string& type, const model::Proxy& proxy
   return out;
 }
 
-void AdsServer::AdvanceCacheLocked(const PushScope& scope, const model::Snapshot& next,
+void AdsServer::AdvanceCacheLocked(const PushScope& scope, const std::vector<uint64_t>& buckets,
+                                   const model::Snapshot& next,
                                    std::shared_ptr<const std::set<std::string>> keys) {
   // Views hash the selected labels: when the set of selected label keys changes, every view
   // changes and no entry can be reached again.
@@ -228,10 +226,6 @@ void AdsServer::AdvanceCacheLocked(const PushScope& scope, const model::Snapshot
   // visits.
   const bool anything = !scope.hosts.empty() || !scope.endpoint_hosts.empty();
   const std::string& domain = next.domain();
-  std::set<std::string> buckets;
-  for (const auto* hosts : {&scope.hosts, &scope.endpoint_hosts}) {
-    for (const auto& h : *hosts) buckets.emplace(FirstLabel(h));
-  }
   cache_.Advance(next.version(), buckets,
                  [&](const std::string& type, const std::string& name, const std::string& ns) {
                    if (name == "*") return !anything;
@@ -247,7 +241,9 @@ void AdsServer::OnSnapshot(model::SnapshotPtr snapshot, const model::PushRequest
     std::shared_ptr<const std::set<std::string>> keys = LabelKeys(*snapshot);
     absl::MutexLock lock(&mu_);
     scope = ComputeScope(snapshot_.get(), *snapshot, request);
-    AdvanceCacheLocked(scope, *snapshot, std::move(keys));
+    // Where the change can reach, for the cache and for the streams alike.
+    const std::vector<uint64_t> buckets = ScopeBuckets(scope);
+    AdvanceCacheLocked(scope, buckets, *snapshot, std::move(keys));
     previous = std::exchange(snapshot_, snapshot);
     snapshot_time_ = absl::Now();
     if (scope.all) {
@@ -263,7 +259,7 @@ void AdsServer::OnSnapshot(model::SnapshotPtr snapshot, const model::PushRequest
           ids.insert(ids.end(), it->second.begin(), it->second.end());
       };
       add(BucketId(""));
-      for (uint64_t b : ScopeBuckets(scope)) add(b);
+      for (uint64_t b : buckets) add(b);
       std::sort(ids.begin(), ids.end());
       ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
       for (uint64_t id : ids) {

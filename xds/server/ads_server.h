@@ -146,9 +146,10 @@ class AdsServer final
 
   // SelectedLabelKeys of the newest snapshot seen by Generate, computed once per version.
   std::shared_ptr<const std::set<std::string>> LabelKeys(const model::Snapshot& snapshot);
-  // Moves cache_ to `next`, keeping what `scope` cannot have changed. `keys`: next's
-  // SelectedLabelKeys.
-  void AdvanceCacheLocked(const PushScope& scope, const model::Snapshot& next,
+  // Moves cache_ to `next`, keeping what `scope` cannot have changed. `buckets`:
+  // ScopeBuckets(scope); `keys`: next's SelectedLabelKeys.
+  void AdvanceCacheLocked(const PushScope& scope, const std::vector<uint64_t>& buckets,
+                          const model::Snapshot& next,
                           std::shared_ptr<const std::set<std::string>> keys)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The SelectedLabelKeys the cache's views were computed with.

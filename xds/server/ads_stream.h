@@ -8,11 +8,13 @@
 // by mu_, and no lock is held while calling into gRPC.
 #pragma once
 
+#include <algorithm>
 #include <deque>
 #include <memory>
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include <grpcpp/grpcpp.h>
 
@@ -30,7 +32,6 @@ class AdsServer;
 class WriteBudget;
 // Defined in ads_server.cc (the server is incomplete here).
 void UnregisterStream(AdsServer* server, uint64_t id);
-void IndexStream(AdsServer* server, uint64_t id, std::vector<uint64_t> buckets);
 WriteBudget& WriteBudgetOf(AdsServer* server);
 void AddToWriteBudget(WriteBudget& budget, int64_t delta);
 // pilot_xds_send_time: from StartWrite to the write's completion.
@@ -225,6 +226,17 @@ class AdsStream : public grpc::ServerBidiReactor<Request, Response>,
     return std::exchange(push_wait_, PushWait{});
   }
   void ResolveWait(PushWait wait) { HistoryOf(server_).Resolve(&wait, absl::Now()); }
+  // The stream's subscription buckets (for AdsServer::IndexStream, after mu_ is released)
+  // when they differ from what the server last got; nothing when unchanged, so most
+  // subscription changes (a stream's CDS after its LDS) never touch the server's index.
+  std::optional<std::vector<uint64_t>> RebucketLocked(std::vector<uint64_t> now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    std::sort(now.begin(), now.end());
+    now.erase(std::unique(now.begin(), now.end()), now.end());
+    if (now == indexed_buckets_) return std::nullopt;
+    indexed_buckets_ = now;
+    return now;
+  }
   void CountSent(uint64_t push_id, const std::string& type_url) {
     if (push_id != 0) HistoryOf(server_).CountSent(push_id, ShortType(type_url));
   }
@@ -262,6 +274,7 @@ class AdsStream : public grpc::ServerBidiReactor<Request, Response>,
   // A Push took its types' pending flags and is generating their responses: the stream has
   // not replied to a push it has not been sent yet, whatever its types' flags say.
   bool generating_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<uint64_t> indexed_buckets_ ABSL_GUARDED_BY(mu_);  // as last given to the server
 
  private:
   bool NextWriteLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {

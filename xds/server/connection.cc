@@ -53,13 +53,7 @@ void Connection::HandleRequest(const DiscoveryRequest& request) {
         // Computed here, with the request, rather than by the first change's push decision,
         // which would pay it for every stream at once while the change waits.
         st.hosts = HostsOf(type, *st.names);
-        std::vector<uint64_t> now = BucketsLocked();
-        // Most subscription changes (a stream's CDS after its LDS, names of hosts it already
-        // watches) leave the buckets as they were: the server's index is not touched then.
-        if (now != indexed_buckets_) {
-          indexed_buckets_ = now;
-          buckets = std::move(now);
-        }
+        buckets = RebucketLocked(BucketsLocked());
       }
       // An empty RDS/EDS subscription asks for nothing; LDS/CDS treat it as a wildcard.
       if (d.respond && (!asks_nothing || IsWildcardType(type))) {
@@ -98,14 +92,8 @@ std::vector<uint64_t> Connection::BucketsLocked() const {
       if (IsWildcardType(type)) out.push_back(BucketId(""));
       continue;
     }
-    if (st.hosts.computed) {
-      AppendBuckets(st.hosts, &out);
-    } else {
-      for (const auto& name : *st.names) out.push_back(BucketId(HostBucket(type, name)));
-    }
+    AppendBuckets(st.hosts, &out);  // computed whenever the subscription changes
   }
-  std::sort(out.begin(), out.end());
-  out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;
 }
 
@@ -120,7 +108,6 @@ bool Connection::MarkForPush(const PushScope& scope, const model::Snapshot& next
       affected = IsWildcardType(type) &&
                  (scope.all || !scope.hosts.empty() || !scope.endpoint_hosts.empty());
     } else {
-      if (!st.hosts.computed) st.hosts = HostsOf(type, *st.names);
       affected = Affects(scope, type, st.hosts, proxy_->ns, next.domain());
     }
     if (!affected) continue;

@@ -90,13 +90,7 @@ void DeltaConnection::HandleRequest(const DeltaDiscoveryRequest& request) {
       if (resubscribed) {
         // Computed with the request, not by the next change's push decision (see Connection).
         st.hosts = HostsOf(type, st.subscribed);
-        std::vector<uint64_t> now = BucketsLocked();
-        // Most subscription changes (a stream's CDS after its LDS, names of hosts it already
-        // watches) leave the buckets as they were: the server's index is not touched then.
-        if (now != indexed_buckets_) {
-          indexed_buckets_ = now;
-          buckets = std::move(now);
-        }
+        buckets = RebucketLocked(BucketsLocked());
         st.set_hash = 0;  // what the client holds changed
       }
       if (respond) st.progress.pending = true;
@@ -128,14 +122,8 @@ std::vector<uint64_t> DeltaConnection::BucketsLocked() const {
   std::vector<uint64_t> out;
   for (const auto& [type, st] : types_) {
     if (st.wildcard) out.push_back(BucketId(""));
-    if (st.hosts.computed) {
-      AppendBuckets(st.hosts, &out);
-    } else {
-      for (const auto& name : st.subscribed) out.push_back(BucketId(HostBucket(type, name)));
-    }
+    AppendBuckets(st.hosts, &out);  // computed whenever the subscription changes
   }
-  std::sort(out.begin(), out.end());
-  out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;
 }
 
@@ -149,7 +137,6 @@ bool DeltaConnection::MarkForPush(const PushScope& scope, const model::Snapshot&
       affected = scope.all || !scope.hosts.empty() || !scope.endpoint_hosts.empty();
     }
     if (!affected && !st.subscribed.empty()) {
-      if (!st.hosts.computed) st.hosts = HostsOf(type, st.subscribed);
       affected = Affects(scope, type, st.hosts, proxy_->ns, next.domain());
     }
     if (!affected) continue;

@@ -49,9 +49,8 @@ class DeltaConnection final
   void HandleRequest(const envoy::service::discovery::v3::DeltaDiscoveryRequest& request) override;
   void QueueWriteLocked(envoy::service::discovery::v3::DeltaDiscoveryResponse response)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // The buckets of every subscribed name, for AdsServer::IndexStream.
+  // The buckets of every subscribed name (unsorted), for RebucketLocked.
   std::vector<uint64_t> BucketsLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  std::vector<uint64_t> indexed_buckets_ ABSL_GUARDED_BY(mu_);  // as last given to the server
 
   std::map<std::string, TypeState> types_ ABSL_GUARDED_BY(mu_);
 };

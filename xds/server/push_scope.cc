@@ -123,7 +123,6 @@ std::optional<absl::string_view> HostOfName(const std::string& type_url, absl::s
 
 SubscriptionHosts HostsOf(const std::string& type_url, const std::set<std::string>& names) {
   SubscriptionHosts out;
-  out.computed = true;
   for (const auto& name : names) {
     std::optional<absl::string_view> host = HostOfName(type_url, name);
     if (host) {

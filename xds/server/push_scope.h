@@ -44,7 +44,6 @@ bool Affects(const PushScope& scope, const std::string& type_url, const std::str
 // name. The views point into the subscription's name strings: recompute whenever the names
 // change. `opaque` is set for names of another shape (always affected).
 struct SubscriptionHosts {
-  bool computed = false;
   bool opaque = false;
   std::vector<absl::string_view> hosts;  // sorted, unique
 };

@@ -3,7 +3,6 @@
 #include <map>
 
 #include "absl/hash/hash.h"
-#include "absl/strings/str_cat.h"
 #include "xds/server/push_scope.h"
 
 namespace meshd::xds {
@@ -92,7 +91,7 @@ void ResourceCache::Put(uint64_t snapshot, const std::string& type_url, uint64_t
   if (snapshot != snapshot_) return;  // generated from an older snapshot: not cached
   Entry entry{std::make_shared<const Resources>(std::move(resources)), ns};
   auto [it, added] = entries_.insert_or_assign(key, std::move(entry));
-  if (added) buckets_[HostBucket(type_url, name)].push_back(std::move(key));
+  if (added) buckets_[BucketId(HostBucket(type_url, name))].push_back(std::move(key));
 }
 
 void ResourceCache::Reset(uint64_t snapshot) {
@@ -103,12 +102,12 @@ void ResourceCache::Reset(uint64_t snapshot) {
   snapshot_ = snapshot;
 }
 
-void ResourceCache::Advance(uint64_t snapshot, const std::set<std::string>& buckets,
+void ResourceCache::Advance(uint64_t snapshot, const std::vector<uint64_t>& buckets,
                             const KeepFn& keep) {
   absl::MutexLock lock(&mu_);
   if (snapshot <= snapshot_) return;
   snapshot_ = snapshot;
-  auto sweep = [&](const std::string& bucket) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+  auto sweep = [&](uint64_t bucket) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     auto b = buckets_.find(bucket);
     if (b == buckets_.end()) return;
     std::vector<Key>& keys = b->second;
@@ -125,9 +124,10 @@ void ResourceCache::Advance(uint64_t snapshot, const std::set<std::string>& buck
     keys.resize(kept);
     if (keys.empty()) buckets_.erase(b);
   };
-  sweep("");
-  for (const auto& bucket : buckets) {
-    if (!bucket.empty()) sweep(bucket);
+  const uint64_t empty = BucketId("");
+  sweep(empty);
+  for (uint64_t bucket : buckets) {
+    if (bucket != empty) sweep(bucket);
   }
 }
 

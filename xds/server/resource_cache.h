@@ -59,12 +59,12 @@ class ResourceCache {
   void Reset(uint64_t snapshot);
   // Moves the cache to `snapshot`, keeping the entries for which `keep(type_url, name, ns)`
   // holds (they are the same in the new snapshot) and dropping the rest. Only the entries in
-  // `buckets` (HostBucket of their name) and those of the empty bucket are asked; the others
-  // are kept unasked, so a change of one host costs its entries, not the whole cache. Ignored
-  // for a version not newer than the current one.
+  // `buckets` (BucketIds of HostBucket, as ScopeBuckets gives them) and those of the empty
+  // bucket are asked; the others are kept unasked, so a change of one host costs its entries,
+  // not the whole cache. Ignored for a version not newer than the current one.
   using KeepFn = std::function<bool(const std::string& type_url, const std::string& name,
                                     const std::string& ns)>;
-  void Advance(uint64_t snapshot, const std::set<std::string>& buckets, const KeepFn& keep);
+  void Advance(uint64_t snapshot, const std::vector<uint64_t>& buckets, const KeepFn& keep);
   Stats stats() const;
 
  private:
@@ -106,8 +106,8 @@ class ResourceCache {
   mutable absl::Mutex mu_;
   uint64_t snapshot_ ABSL_GUARDED_BY(mu_) = 0;
   absl::flat_hash_map<Key, Entry, KeyHash, KeyEq> entries_ ABSL_GUARDED_BY(mu_);
-  // HostBucket of an entry's name -> the keys of its entries.
-  absl::flat_hash_map<std::string, std::vector<Key>> buckets_ ABSL_GUARDED_BY(mu_);
+  // BucketId(HostBucket) of an entry's name -> the keys of its entries.
+  absl::flat_hash_map<uint64_t, std::vector<Key>> buckets_ ABSL_GUARDED_BY(mu_);
   uint64_t hits_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t misses_ ABSL_GUARDED_BY(mu_) = 0;
 };

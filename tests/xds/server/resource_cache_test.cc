@@ -105,7 +105,7 @@ TEST_CASE("a new snapshot keeps the entries its change cannot touch", "[cache]")
   std::set<std::string> asked;
   // Only the entries of the changed hosts' buckets ("a", "b") and of the empty one ("*") are
   // asked; c's entry is kept unasked.
-  cache.Advance(2, {"a", "b"},
+  cache.Advance(2, {BucketId("a"), BucketId("b")},
                 [&](const std::string& type, const std::string& name, const std::string& ns) {
                   asked.insert(name);
                   CHECK(ns == "default");
@@ -119,14 +119,15 @@ TEST_CASE("a new snapshot keeps the entries its change cannot touch", "[cache]")
   CHECK((*cache.Get(2, kRouteType, 7, b))[0]->name == "b");
   REQUIRE(cache.Get(2, kRouteType, 7, c) != nullptr);
   CHECK(cache.Get(1, kRouteType, 7, b) == nullptr);  // the old version is gone
-  cache.Advance(2, {"b", "c"}, [](const std::string&, const std::string&, const std::string&) {
-    return false;
-  });  // not newer: ignored
+  cache.Advance(2, {BucketId("b"), BucketId("c")},
+                [](const std::string&, const std::string&, const std::string&) {
+                  return false;
+                });  // not newer: ignored
   CHECK(cache.stats().entries == 2);
   // A re-generated entry is indexed once: a later change to its host still drops it.
   cache.Put(2, kRouteType, 7, a, One("a2"), "default");
   cache.Put(2, kRouteType, 7, a, One("a3"), "default");
-  cache.Advance(3, {"a"},
+  cache.Advance(3, {BucketId("a")},
                 [](const std::string&, const std::string&, const std::string&) { return false; });
   CHECK(cache.Get(3, kRouteType, 7, a) == nullptr);
   CHECK(cache.stats().entries == 2);
